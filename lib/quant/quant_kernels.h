@@ -1,0 +1,31 @@
+// quant_kernels.h — per weight type, the kernels that multiply its rows with activations.
+//
+// A matrix product y = W x with W of type T runs as: convert each activation row x to
+// T's `vec_dot_type` once (for quantized T an 8-bit block type: Q8_0, Q8_1 or Q8_K, exactly as
+// llama.cpp does, so results agree with it), then take `vec_dot` of every weight row with every
+// converted activation row. Embedding lookups use `to_float` on one row.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/isa.h"
+#include "r1/dtype.h"
+
+namespace r1 {
+
+struct QuantKernels {
+  DType type;          // the weight type these kernels are for
+  DType vec_dot_type;  // activations are converted to this type
+  // Converts n f32 values (n a multiple of vec_dot_type's block size) to vec_dot_type.
+  void (*from_float)(const float* x, void* y, int64_t n);
+  // Converts a row of n elements of `type` to f32.
+  void (*to_float)(const void* x, float* y, int64_t n);
+  // Dot product of a row of `type` with a row of vec_dot_type, n elements.
+  float (*vec_dot)(int64_t n, const void* w, const void* x);
+};
+
+// Kernels for `type` on `isa`; nullptr when the type cannot be used as a matrix weight
+// (integer types, Q8_K) or the ISA is not compiled. Tables are built once and immutable.
+const QuantKernels* GetQuantKernels(Isa isa, DType type);
+
+}  // namespace r1

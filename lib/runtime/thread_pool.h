@@ -1,0 +1,57 @@
+// thread_pool.h — a fixed pool of worker threads for data-parallel loops.
+//
+// The pool is created once (per Session) and reused for every op: ParallelFor hands each of the
+// n_threads participants (the caller included) one contiguous share of [0, n). It allocates
+// nothing and takes no lock on the hot path beyond one wake-up and one completion wait.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace r1 {
+
+class ThreadPool {
+ public:
+  // n_threads counts the calling thread: ThreadPool(1) runs everything inline.
+  explicit ThreadPool(int n_threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int n_threads() const { return static_cast<int>(workers_.size()) + 1; }
+
+  // Calls fn(begin, end) on disjoint shares covering [0, n), at most one share per thread,
+  // each share a multiple of `grain` (except the last). Returns when all are done.
+  // Not reentrant: fn must not call ParallelFor on the same pool.
+  template <typename Fn>
+  void ParallelFor(size_t n, size_t grain, Fn&& fn) {
+    Run(n, grain, [&fn](size_t b, size_t e) { fn(b, e); });
+  }
+
+  // Number of threads to use for a machine: hardware threads, at least 1.
+  static int DefaultThreadCount();
+
+ private:
+  using Task = std::function<void(size_t, size_t)>;
+  void Run(size_t n, size_t grain, const Task& task);
+  void WorkerLoop(int index);
+  void RunShare(int index);
+
+  std::vector<std::thread> workers_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::condition_variable done_;
+  const Task* task_ = nullptr;
+  size_t n_ = 0;
+  size_t chunk_ = 0;
+  uint64_t generation_ = 0;
+  int pending_ = 0;
+  bool stop_ = false;
+};
+
+}  // namespace r1

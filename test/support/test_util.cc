@@ -1,0 +1,51 @@
+#include "support/test_util.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+namespace r1::test {
+
+namespace {
+bool g_needs_shared = false;
+}
+
+std::optional<std::string> SharedDir() {
+  const char* dir = std::getenv("R1_SHARED_DIR");
+  if (dir == nullptr || !std::filesystem::is_directory(dir)) return std::nullopt;
+  return std::string(dir);
+}
+
+bool RegisterNeedsSharedDir() {
+  g_needs_shared = true;
+  return true;
+}
+
+bool NeedsSharedDir() { return g_needs_shared; }
+
+std::optional<std::vector<uint8_t>> ReadFileBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return bytes;
+}
+
+std::optional<std::vector<float>> ReadF32File(const std::string& path) {
+  auto bytes = ReadFileBytes(path);
+  if (!bytes || bytes->size() % 4 != 0) return std::nullopt;
+  std::vector<float> out(bytes->size() / 4);
+  std::memcpy(out.data(), bytes->data(), bytes->size());
+  return out;
+}
+
+std::vector<float> RandomFloats(size_t n, uint64_t seed, float lo, float hi) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  std::vector<float> out(n);
+  for (float& v : out) v = dist(rng);
+  return out;
+}
+
+}  // namespace r1::test
