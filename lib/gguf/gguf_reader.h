@@ -19,6 +19,13 @@
 namespace r1 {
 
 class MappedFile;
+class GgufParser;  // gguf_reader.cc
+
+namespace gguf_internal {
+// Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. Shared with the writer,
+// which refuses to produce what the reader would reject.
+bool IsValidUtf8(std::string_view s);
+}  // namespace gguf_internal
 
 // Metadata value types, numbered as in the file format.
 enum class GgufType : uint32_t {
@@ -41,6 +48,7 @@ class GgufArray {
 
  private:
   friend class GgufFile;
+  friend class GgufParser;
   std::string_view key_;
   GgufType type_ = GgufType::kUint8;
   uint64_t size_ = 0;
@@ -83,10 +91,16 @@ class GgufFile {
   // Parses bytes the caller keeps alive for the GgufFile's lifetime (tests, fuzzing).
   static StatusOr<std::unique_ptr<GgufFile>> FromBuffer(absl::Span<const uint8_t> bytes,
                                                         const GgufLimits& limits = {});
+  // As above, naming the bytes `name` (e.g. the path of a file the caller mapped) in errors.
+  static StatusOr<std::unique_ptr<GgufFile>> FromBuffer(absl::Span<const uint8_t> bytes,
+                                                        std::string name,
+                                                        const GgufLimits& limits = {});
   ~GgufFile();
   GgufFile(const GgufFile&) = delete;
   GgufFile& operator=(const GgufFile&) = delete;
 
+  // The path, or the name given to FromBuffer ("<buffer>" by default), as errors show it.
+  const std::string& path() const { return path_; }
   uint32_t version() const { return version_; }
   uint64_t alignment() const { return alignment_; }
   uint64_t data_offset() const { return data_offset_; }  // start of the tensor data section
@@ -109,6 +123,7 @@ class GgufFile {
   const GgufTensorInfo* FindTensor(std::string_view name) const;  // nullptr when absent
 
  private:
+  friend class GgufParser;
   GgufFile() = default;
   Status Parse(const GgufLimits& limits);
 

@@ -28,7 +28,7 @@ int ThreadPool::DefaultThreadCount() {
 void ThreadPool::RunShare(int index) {
   const size_t begin = static_cast<size_t>(index) * chunk_;
   const size_t end = std::min(n_, begin + chunk_);
-  if (begin < end) (*task_)(begin, end);
+  if (begin < end) (*task_)(begin, end, index);
 }
 
 void ThreadPool::Run(size_t n, size_t grain, const Task& task) {
@@ -37,7 +37,7 @@ void ThreadPool::Run(size_t n, size_t grain, const Task& task) {
   const size_t n_grains = (n + grain - 1) / grain;
   const size_t n_parts = std::min<size_t>(n_grains, static_cast<size_t>(n_threads()));
   if (n_parts <= 1) {
-    task(0, n);
+    task(0, n, 0);
     return;
   }
   {

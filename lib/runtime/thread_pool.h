@@ -11,6 +11,7 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace r1 {
@@ -25,19 +26,24 @@ class ThreadPool {
 
   int n_threads() const { return static_cast<int>(workers_.size()) + 1; }
 
-  // Calls fn(begin, end) on disjoint shares covering [0, n), at most one share per thread,
-  // each share a multiple of `grain` (except the last). Returns when all are done.
-  // Not reentrant: fn must not call ParallelFor on the same pool.
+  // Calls fn(begin, end) — or fn(begin, end, thread_index) — on disjoint shares covering
+  // [0, n), at most one share per thread, each share a multiple of `grain` (except the last).
+  // thread_index < n_threads() identifies the share's thread, for per-thread scratch.
+  // Returns when all are done. Not reentrant: fn must not call ParallelFor on the same pool.
   template <typename Fn>
   void ParallelFor(size_t n, size_t grain, Fn&& fn) {
-    Run(n, grain, [&fn](size_t b, size_t e) { fn(b, e); });
+    if constexpr (std::is_invocable_v<Fn&, size_t, size_t, int>) {
+      Run(n, grain, [&fn](size_t b, size_t e, int t) { fn(b, e, t); });
+    } else {
+      Run(n, grain, [&fn](size_t b, size_t e, int) { fn(b, e); });
+    }
   }
 
   // Number of threads to use for a machine: hardware threads, at least 1.
   static int DefaultThreadCount();
 
  private:
-  using Task = std::function<void(size_t, size_t)>;
+  using Task = std::function<void(size_t, size_t, int)>;
   void Run(size_t n, size_t grain, const Task& task);
   void WorkerLoop(int index);
   void RunShare(int index);

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "kernels/isa.h"
 #include "support/test_util.h"
 
 namespace r1::test {
@@ -19,6 +20,13 @@ int main(int argc, char** argv) {
                  "(configure with -Dshared_dir=PATH)\n",
                  dir ? dir : "(R1_SHARED_DIR unset)");
     return 77;  // Meson reports exit status 77 as a skipped test
+  }
+  if (const char* isa_name = std::getenv("R1_ISA")) {
+    const auto isa = r1::ParseIsa(isa_name);
+    if (!isa || !r1::IsaSupported(*isa)) {
+      std::fprintf(stderr, "SKIPPED: R1_ISA=%s is not built or not supported by this CPU\n", isa_name);
+      return 77;
+    }
   }
   doctest::Context context(argc, argv);
   return context.run();

@@ -1,0 +1,54 @@
+// r1 info MODEL — architecture, hyper-parameters, tensors by type, sizes.
+#include <cstdio>
+#include <map>
+
+#include "cli_args.h"
+#include "commands.h"
+#include "r1/model.h"
+
+namespace r1::cli {
+
+int RunInfo(int argc, char** argv) {
+  const Args args(argc, argv, {});
+  if (!args.error().empty()) return Fail("info", args.error());
+  if (auto flag = args.Unknown({})) return Fail("info", "unknown option " + *flag);
+  if (args.positional().size() != 1) return Fail("info", "usage: r1 info MODEL");
+  auto model = Model::Load(args.positional()[0]);
+  if (!model.ok()) return Fail("info", model.status());
+  const ModelConfig& c = (*model)->config();
+
+  std::printf("file: %s\n", (*model)->path().c_str());
+  std::printf("architecture: %s\n", c.architecture.c_str());
+  if (!c.name.empty()) std::printf("name: %s\n", c.name.c_str());
+  std::printf("vocabulary: %lld\n", static_cast<long long>(c.n_vocab));
+  std::printf("context length (trained): %lld\n", static_cast<long long>(c.n_ctx_train));
+  std::printf("embedding length: %lld\n", static_cast<long long>(c.d_model));
+  std::printf("layers: %lld\n", static_cast<long long>(c.n_layers));
+  std::printf("attention heads: %lld (KV heads: %lld, head dim: %lld)\n", static_cast<long long>(c.n_heads),
+              static_cast<long long>(c.n_kv_heads), static_cast<long long>(c.head_dim));
+  std::printf("feed-forward length: %lld\n", static_cast<long long>(c.d_ff));
+  std::printf("RMSNorm epsilon: %g\n", c.norm_eps);
+  std::printf("rope: %s, %lld dims, base %g, scale %g%s\n", c.rope_ordering == RopeOrdering::kNeox ? "neox" : "normal",
+              static_cast<long long>(c.n_rot), c.rope_freq_base, c.rope_freq_scale,
+              c.has_rope_freq_factors ? ", per-frequency factors" : "");
+  std::printf("output: %s\n", c.tied_embeddings ? "tied to token embeddings" : "separate");
+  std::printf("q/k/v biases: %s\n", c.has_qkv_bias ? "yes" : "no");
+
+  const auto tensors = (*model)->Tensors();
+  std::map<std::string_view, std::pair<int, uint64_t>> by_type;
+  for (const TensorSummary& t : tensors) {
+    auto& [count, bytes] = by_type[DTypeName(t.type)];
+    ++count;
+    bytes += t.n_bytes;
+  }
+  std::printf("tensors: %zu\n", tensors.size());
+  for (const auto& [type, cb] : by_type) {
+    std::printf("  %-5.*s %4d tensors, %.2f MiB\n", static_cast<int>(type.size()), type.data(), cb.first,
+                static_cast<double>(cb.second) / (1 << 20));
+  }
+  std::printf("file size: %.2f MiB\n", static_cast<double>((*model)->file_bytes()) / (1 << 20));
+  std::printf("weight size: %.2f MiB\n", static_cast<double>((*model)->weight_bytes()) / (1 << 20));
+  return 0;
+}
+
+}  // namespace r1::cli

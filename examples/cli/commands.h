@@ -1,0 +1,11 @@
+// commands.h — the r1 subcommands. Each takes argv with argv[0] = the subcommand's name,
+// writes results to stdout and errors to stderr, and returns the process exit status.
+#pragma once
+
+namespace r1::cli {
+
+int RunInfo(int argc, char** argv);
+int RunLogits(int argc, char** argv);
+int RunGenerate(int argc, char** argv);
+
+}  // namespace r1::cli

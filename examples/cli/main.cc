@@ -1,0 +1,45 @@
+// r1 — command-line tool: inspect a GGUF model, compute logits, generate text.
+#include <cstdio>
+#include <cstring>
+#include <string_view>
+
+#include "commands.h"
+
+namespace {
+
+struct Command {
+  const char* name;
+  int (*run)(int, char**);
+  const char* usage;
+};
+
+const Command kCommands[] = {
+    {"info", r1::cli::RunInfo, "info MODEL"},
+    {"logits", r1::cli::RunLogits, "logits MODEL --tokens 1,2,3 --out FILE [-t THREADS]"},
+    {"generate", r1::cli::RunGenerate, "generate MODEL --tokens 1,2,3 [-n N] [-t THREADS]"},
+};
+
+void PrintUsage(FILE* out) {
+  std::fprintf(out, "usage: r1 COMMAND [ARGS]\n\ncommands:\n");
+  for (const Command& c : kCommands) std::fprintf(out, "  r1 %s\n", c.usage);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    PrintUsage(stderr);
+    return 2;
+  }
+  const std::string_view name = argv[1];
+  if (name == "-h" || name == "--help" || name == "help") {
+    PrintUsage(stdout);
+    return 0;
+  }
+  for (const Command& c : kCommands) {
+    if (name == c.name) return c.run(argc - 1, argv + 1);
+  }
+  std::fprintf(stderr, "r1: unknown command '%s'\n", argv[1]);
+  PrintUsage(stderr);
+  return 2;
+}

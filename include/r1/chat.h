@@ -1,0 +1,78 @@
+// r1/chat.h — turning a conversation into the prompt text a chat model was trained on.
+//
+// The built-in templates render byte for byte what the models' own Jinja chat templates
+// (tokenizer.chat_template) render, for conversations of system/user/assistant messages:
+//
+//   std::vector<r1::ChatMessage> chat = {{"user", "Hello! Who are you?"}};
+//   R1_ASSIGN_OR_RETURN(std::string prompt, r1::FormatChat(*tokenizer, chat));
+//   // "<｜begin▁of▁sentence｜><｜User｜>Hello! Who are you?<｜Assistant｜><think>\n"
+//   R1_ASSIGN_OR_RETURN(auto ids, tokenizer->Encode(prompt, {.add_bos = false,
+//                                                            .parse_special = true}));
+//
+// The prompt already starts with BOS where the template puts one, so encode it without adding
+// another, and with special-token parsing on. All functions are thread-safe.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/types/span.h"
+#include "r1/export.h"
+#include "r1/status.h"
+
+namespace r1 {
+
+class Tokenizer;
+
+struct ChatMessage {
+  std::string role;     // "system", "user", "assistant" (and "tool" where the template has it)
+  std::string content;
+};
+
+enum class ChatTemplate {
+  // DeepSeek-R1 (671B): BOS, all system prompts joined by "\n\n", then <｜User｜>…/<｜Assistant｜>…
+  // turns; earlier assistant turns lose everything up to their last </think>; the generation
+  // prompt is "<｜Assistant｜><think>\n".
+  kDeepSeekR1,
+  // DeepSeek-R1-Distill-Qwen/-Llama: as kDeepSeekR1 but only the last system prompt is kept.
+  kDeepSeekR1Distill,
+  // Llama 3 Instruct: <|start_header_id|>role<|end_header_id|>\n\n + trimmed content + <|eot_id|>.
+  kLlama3,
+  // ChatML: <|im_start|>role\ncontent<|im_end|>\n.
+  kChatMl,
+  // Qwen2/2.5 ChatML: as kChatMl, with Qwen's default system prompt when the conversation
+  // does not start with one.
+  kQwen2,
+};
+
+// "deepseek-r1", "deepseek-r1-distill", "llama3", "chatml", "qwen2".
+R1_API std::string_view ChatTemplateName(ChatTemplate t);
+R1_API std::optional<ChatTemplate> ChatTemplateFromName(std::string_view name);
+
+// The built-in template a model's tokenizer.chat_template (Jinja source) corresponds to, from
+// the markers it uses; nullopt when it is none of them.
+R1_API std::optional<ChatTemplate> DetectChatTemplate(std::string_view jinja_source);
+
+struct ChatFormatOptions {
+  // End with the start of an assistant turn, for the model to continue.
+  bool add_generation_prompt = true;
+  // The text of the BOS token, for templates that start with it; empty means the family's own
+  // (<｜begin▁of▁sentence｜> for DeepSeek, <|begin_of_text|> for Llama 3).
+  std::string bos_token;
+};
+
+// Renders `messages` with `tmpl`. InvalidArgument for a role the template does not render.
+R1_API StatusOr<std::string> FormatChat(ChatTemplate tmpl, absl::Span<const ChatMessage> messages,
+                                 const ChatFormatOptions& options = {});
+
+// Renders with the template detected from the tokenizer's metadata (or `override_template`),
+// using the tokenizer's BOS text. NotFound when the metadata has no recognisable template and
+// none is given.
+R1_API StatusOr<std::string> FormatChat(const Tokenizer& tokenizer,
+                                 absl::Span<const ChatMessage> messages,
+                                 bool add_generation_prompt = true,
+                                 std::optional<ChatTemplate> override_template = std::nullopt);
+
+}  // namespace r1

@@ -1,0 +1,82 @@
+// r1/model.h — a loaded model: hyper-parameters and weights, read in place from a GGUF file.
+//
+// A Model is immutable after Load and safe to share between threads; any number of Sessions
+// (r1/session.h) run on one Model. Quantized weights are used where they lie in the file's
+// memory mapping: loading copies no weights.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "r1/dtype.h"
+#include "r1/export.h"
+#include "r1/status.h"
+
+namespace r1 {
+
+enum class RopeOrdering {
+  kNormal,  // rotate neighbouring pairs (x[2i], x[2i+1]) — Llama
+  kNeox,    // rotate x[i] with x[i + n_rot/2] — Qwen2, GPT-NeoX
+};
+
+// Hyper-parameters, read from the file's metadata ("<arch>.block_count", …).
+struct ModelConfig {
+  std::string architecture;  // "llama", "qwen2"
+  std::string name;          // general.name, when present
+  int64_t n_vocab = 0;
+  int64_t n_ctx_train = 0;   // context length the model was trained for
+  int64_t d_model = 0;       // embedding length
+  int64_t n_layers = 0;
+  int64_t n_heads = 0;
+  int64_t n_kv_heads = 0;
+  int64_t head_dim = 0;      // key/value length per head
+  int64_t d_ff = 0;          // feed-forward length
+  float norm_eps = 1e-5f;    // RMSNorm epsilon
+  // Rotary embedding.
+  RopeOrdering rope_ordering = RopeOrdering::kNormal;
+  int64_t n_rot = 0;         // rotated dimensions per head (<= head_dim)
+  float rope_freq_base = 10000.0f;
+  float rope_freq_scale = 1.0f;   // 1 / linear scaling factor
+  bool has_rope_freq_factors = false;  // Llama 3 per-frequency factors (rope_freqs.weight)
+  bool tied_embeddings = false;   // output projection shares token_embd
+  bool has_qkv_bias = false;
+};
+
+struct LoadOptions {
+  bool use_mmap = true;  // false reads the whole file into memory instead
+};
+
+struct TensorSummary {
+  std::string name;
+  DType type;
+  std::vector<int64_t> shape;  // innermost dimension first, as stored
+  uint64_t n_bytes;
+};
+
+class R1_API Model {
+ public:
+  // Opens, validates and binds a GGUF model. Errors name the file and what is wrong with it.
+  static StatusOr<std::shared_ptr<const Model>> Load(const std::string& path,
+                                                     const LoadOptions& options = {});
+  ~Model();
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  const ModelConfig& config() const;
+  const std::string& path() const;
+  uint64_t file_bytes() const;
+  uint64_t weight_bytes() const;  // bytes of all tensor data
+  std::vector<TensorSummary> Tensors() const;
+
+  // Internal state, defined in lib/ (sessions and tools of this library reach through it).
+  struct Impl;
+  const Impl& impl() const { return *impl_; }
+
+ private:
+  explicit Model(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace r1

@@ -1,0 +1,96 @@
+// forward.cc — embed → (attention block, feed-forward block) × n_layers → norm → logits.
+#include "model/forward.h"
+
+#include <cmath>
+
+#include "ops/rope.h"
+
+namespace r1 {
+
+void Activations::Init(const ModelConfig& c, int64_t n, int64_t n_ctx, int n_threads) {
+  max_tokens = n;
+  const auto sized = [n](int64_t width) { return static_cast<size_t>(n * width); };
+  x.assign(sized(c.d_model), 0.0f);
+  h.assign(sized(c.d_model), 0.0f);
+  q.assign(sized(c.n_heads * c.head_dim), 0.0f);
+  attn.assign(sized(c.n_heads * c.head_dim), 0.0f);
+  gate.assign(sized(c.d_ff), 0.0f);
+  up.assign(sized(c.d_ff), 0.0f);
+  cos_sin.assign(sized(c.n_rot), 0.0f);
+  logits.assign(sized(c.n_vocab), 0.0f);
+  attention.Reserve(n_threads, n_ctx);
+}
+
+namespace {
+
+// Rotates the first n_rot dimensions of each of n_heads heads of every token row.
+void ApplyRope(float* rows, int64_t n_tokens, int64_t n_heads, int64_t head_dim, const ModelConfig& c,
+               const float* cos_sin, OpContext& ctx) {
+  const bool neox = c.rope_ordering == RopeOrdering::kNeox;
+  const FloatKernels& fk = *ctx.kernels;
+  ctx.pool->ParallelFor(static_cast<size_t>(n_tokens * n_heads), 8, [&](size_t b, size_t e) {
+    for (size_t i = b; i < e; ++i) {
+      const int64_t t = static_cast<int64_t>(i) / n_heads;
+      fk.rope(rows + static_cast<int64_t>(i) * head_dim, cos_sin + t * c.n_rot, static_cast<size_t>(c.n_rot), neox);
+    }
+  });
+}
+
+void RmsNormRows(const float* x, const float* w, float eps, float* out, int64_t n_tokens, int64_t width,
+                 OpContext& ctx) {
+  for (int64_t t = 0; t < n_tokens; ++t) ctx.kernels->rms_norm(x + t * width, w, eps, out + t * width, width);
+}
+
+void AddInPlace(float* x, const float* delta, int64_t n, OpContext& ctx) { ctx.kernels->add(x, delta, x, n); }
+
+}  // namespace
+
+void Forward(const Model::Impl& model, const int32_t* tokens, int64_t n_tokens, int64_t pos0, LogitRows rows,
+             KvCache& kv, Activations& a, OpContext& ctx) {
+  const ModelConfig& c = model.config;
+  const ModelWeights& w = *model.weights;
+  const int64_t d = c.d_model, q_dim = c.n_heads * c.head_dim, kv_dim = c.n_kv_heads * c.head_dim;
+  const AttentionShape shape{c.n_heads, c.n_kv_heads, c.head_dim, 1.0f / std::sqrt(static_cast<float>(c.head_dim))};
+
+  GetRows(w.token_embd, tokens, n_tokens, a.x.data(), ctx);  // x: [n_tokens, d_model]
+
+  const RopeParams rope{c.n_rot, c.rope_freq_base, c.rope_freq_scale, w.rope_freq_factors};
+  for (int64_t t = 0; t < n_tokens; ++t) RopeCosSin(pos0 + t, rope, a.cos_sin.data() + t * c.n_rot);
+
+  for (int64_t l = 0; l < c.n_layers; ++l) {
+    const LayerWeights& L = w.layers[static_cast<size_t>(l)];
+    float* k_cache = kv.Keys(l);    // [n_ctx, kv_dim]
+    float* v_cache = kv.Values(l);  // [n_ctx, kv_dim]
+    float* k_new = k_cache + pos0 * kv_dim;
+    float* v_new = v_cache + pos0 * kv_dim;
+
+    // Attention block: x += Wo · attention(rope(Wq h), rope(Wk h), Wv h), h = norm(x).
+    RmsNormRows(a.x.data(), L.attn_norm, c.norm_eps, a.h.data(), n_tokens, d, ctx);
+    MatMul(L.wq, a.h.data(), n_tokens, L.bq, a.q.data(), a.matmul, ctx);  // [n_tokens, q_dim]
+    MatMul(L.wk, a.h.data(), n_tokens, L.bk, k_new, a.matmul, ctx);       // [n_tokens, kv_dim]
+    MatMul(L.wv, a.h.data(), n_tokens, L.bv, v_new, a.matmul, ctx);       // [n_tokens, kv_dim]
+    ApplyRope(a.q.data(), n_tokens, c.n_heads, c.head_dim, c, a.cos_sin.data(), ctx);
+    ApplyRope(k_new, n_tokens, c.n_kv_heads, c.head_dim, c, a.cos_sin.data(), ctx);
+    Attention(a.q.data(), k_cache, v_cache, a.attn.data(), n_tokens, pos0, pos0 + n_tokens, shape, a.attention,
+              ctx);
+    MatMul(L.wo, a.attn.data(), n_tokens, L.bo, a.h.data(), a.matmul, ctx);  // [n_tokens, d_model]
+    AddInPlace(a.x.data(), a.h.data(), n_tokens * d, ctx);
+
+    // Feed-forward block (SwiGLU): x += W_down (silu(W_gate h) * W_up h), h = norm(x).
+    RmsNormRows(a.x.data(), L.ffn_norm, c.norm_eps, a.h.data(), n_tokens, d, ctx);
+    MatMul(L.w_gate, a.h.data(), n_tokens, nullptr, a.gate.data(), a.matmul, ctx);  // [n_tokens, d_ff]
+    MatMul(L.w_up, a.h.data(), n_tokens, nullptr, a.up.data(), a.matmul, ctx);      // [n_tokens, d_ff]
+    ctx.kernels->silu_mul(a.gate.data(), a.up.data(), a.gate.data(), static_cast<size_t>(n_tokens * c.d_ff));
+    MatMul(L.w_down, a.gate.data(), n_tokens, nullptr, a.h.data(), a.matmul, ctx);  // [n_tokens, d_model]
+    AddInPlace(a.x.data(), a.h.data(), n_tokens * d, ctx);
+  }
+
+  // Output: logits = W_out · norm(x), for the rows asked for.
+  if (rows == LogitRows::kNone) return;
+  const int64_t first = rows == LogitRows::kAll ? 0 : n_tokens - 1;
+  const int64_t n_out = n_tokens - first;
+  RmsNormRows(a.x.data() + first * d, w.output_norm, c.norm_eps, a.h.data(), n_out, d, ctx);
+  MatMul(w.output, a.h.data(), n_out, nullptr, a.logits.data(), a.matmul, ctx);  // [n_out, n_vocab]
+}
+
+}  // namespace r1

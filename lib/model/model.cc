@@ -1,0 +1,52 @@
+// model.cc — Model::Load: open → hyper-parameters → weights.
+#include "absl/strings/str_format.h"
+#include "model/model_config.h"
+#include "model/model_impl.h"
+
+namespace r1 {
+
+Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Model::~Model() = default;
+
+StatusOr<std::shared_ptr<const Model>> Model::Load(const std::string& path, const LoadOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  auto annotate = [&](const Status& s) {
+    return Status(s.code(), absl::StrFormat("%s: %s", path, s.message()));
+  };
+  auto file = MappedFile::Open(path, options.use_mmap);
+  if (!file.ok()) return file.status();
+  impl->file = *std::move(file);
+  auto gguf = GgufFile::FromBuffer(impl->file->bytes(), path);
+  if (!gguf.ok()) return gguf.status();  // its messages name the file already
+  impl->gguf = *std::move(gguf);
+  auto config = ReadModelConfig(*impl->gguf);
+  if (!config.ok()) return annotate(config.status());
+  impl->config = *std::move(config);
+  auto weights = BindWeights(*impl->gguf, impl->config);
+  if (!weights.ok()) return annotate(weights.status());
+  impl->weights = *std::move(weights);
+  return std::shared_ptr<const Model>(new Model(std::move(impl)));
+}
+
+const ModelConfig& Model::config() const { return impl_->config; }
+const std::string& Model::path() const { return impl_->path; }
+uint64_t Model::file_bytes() const { return impl_->file->bytes().size(); }
+
+uint64_t Model::weight_bytes() const {
+  uint64_t total = 0;
+  for (const GgufTensorInfo& t : impl_->gguf->tensors()) total += t.n_bytes;
+  return total;
+}
+
+std::vector<TensorSummary> Model::Tensors() const {
+  std::vector<TensorSummary> out;
+  for (const GgufTensorInfo& t : impl_->gguf->tensors()) {
+    TensorSummary s{std::string(t.name), t.type, {}, t.n_bytes};
+    for (uint32_t i = 0; i < t.n_dims; ++i) s.shape.push_back(static_cast<int64_t>(t.ne[i]));
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+}  // namespace r1

@@ -1,0 +1,22 @@
+// model_impl.h — what a loaded Model holds.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "gguf/gguf_reader.h"
+#include "model/weights.h"
+#include "runtime/mapped_file.h"
+#include "r1/model.h"
+
+namespace r1 {
+
+struct Model::Impl {
+  std::string path;
+  std::unique_ptr<MappedFile> file;  // the mapping every weight view points into
+  std::unique_ptr<GgufFile> gguf;    // parsed from `file`
+  ModelConfig config;
+  std::unique_ptr<ModelWeights> weights;
+};
+
+}  // namespace r1

@@ -1,0 +1,55 @@
+// weights.h — the model's tensors, bound by name with their shapes and types checked.
+//
+// Matrices stay where they lie in the file (views into the mapping); only small vectors
+// (norm weights, biases) that are not stored as f32 are converted into model-owned copies.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "gguf/gguf_reader.h"
+#include "r1/model.h"
+
+namespace r1 {
+
+// A weight matrix of n_out rows, each a row of n_in elements of `type` (GGUF ne = {n_in, n_out}).
+struct WeightMatrix {
+  DType type = DType::kF32;
+  int64_t n_in = 0;
+  int64_t n_out = 0;
+  uint64_t row_bytes = 0;
+  const uint8_t* data = nullptr;
+
+  const uint8_t* Row(int64_t r) const { return data + static_cast<uint64_t>(r) * row_bytes; }
+};
+
+struct LayerWeights {
+  const float* attn_norm = nullptr;  // [d_model]
+  WeightMatrix wq;                   // [d_model -> n_heads * head_dim]
+  WeightMatrix wk;                   // [d_model -> n_kv_heads * head_dim]
+  WeightMatrix wv;                   // [d_model -> n_kv_heads * head_dim]
+  WeightMatrix wo;                   // [n_heads * head_dim -> d_model]
+  const float* bq = nullptr;         // optional biases, same widths as the outputs
+  const float* bk = nullptr;
+  const float* bv = nullptr;
+  const float* bo = nullptr;
+  const float* ffn_norm = nullptr;   // [d_model]
+  WeightMatrix w_gate;               // [d_model -> d_ff]
+  WeightMatrix w_up;                 // [d_model -> d_ff]
+  WeightMatrix w_down;               // [d_ff -> d_model]
+};
+
+struct ModelWeights {
+  WeightMatrix token_embd;           // [d_model, n_vocab]: row t is token t's embedding
+  const float* output_norm = nullptr;
+  WeightMatrix output;               // [d_model -> n_vocab]; token_embd when tied
+  const float* rope_freq_factors = nullptr;  // [n_rot / 2], Llama 3
+  std::vector<LayerWeights> layers;
+  std::vector<std::unique_ptr<float[]>> owned;  // converted small vectors
+};
+
+// Binds every tensor the architecture needs; errors name the tensor and the mismatch.
+StatusOr<std::unique_ptr<ModelWeights>> BindWeights(const GgufFile& gguf, const ModelConfig& config);
+
+}  // namespace r1

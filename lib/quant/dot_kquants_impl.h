@@ -1,0 +1,278 @@
+// dot_kquants_impl.h — vec_dot of the K types with Q8_K activations.
+//
+// Per super-block the quants are unpacked to unsigned bytes, multiplied with the activation
+// bytes into 16-bit pair sums, and those are multiplied by the 16-bit group scales into 32-bit
+// lanes: the super-block's integer dot product, exact. Offsets (Q3_K's -4, Q6_K's -32) and
+// mins (Q2_K, Q4_K, Q5_K) are applied through Q8_K's per-16 bsums. One f32 multiply-add per
+// super-block then adds it to the running sum. Other ISAs use the reference.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/simd_arch.h"
+#include "quant/x86_util_impl.h"
+#include "r1/quant/reference.h"
+
+namespace r1::R1_SIMD_NS::qk {
+
+using quant::BlockQ2_K;
+using quant::BlockQ3_K;
+using quant::BlockQ4_K;
+using quant::BlockQ5_K;
+using quant::BlockQ6_K;
+using quant::BlockQ8_K;
+using quant::kQK_K;
+
+namespace kq {
+
+// The 6-bit scales (bytes 0..7) and mins (bytes 8..15) of a Q4_K / Q5_K block, as four
+// little-endian words.
+struct Words {
+  uint32_t w[4];
+};
+inline Words UnpackK4(const uint8_t packed[12]) {
+  uint32_t a[3];
+  std::memcpy(a, packed, 12);
+  return {{a[0] & 0x3f3f3f3fu, (a[2] & 0x0f0f0f0fu) | (((a[0] >> 6) & 0x03030303u) << 4),
+           a[1] & 0x3f3f3f3fu, ((a[2] >> 4) & 0x0f0f0f0fu) | (((a[1] >> 6) & 0x03030303u) << 4)}};
+}
+
+// The 16 Q3_K group scales plus 32 (so in [0, 63]), as four little-endian words.
+inline Words UnpackQ3K(const uint8_t packed[12]) {
+  uint32_t a[3];
+  std::memcpy(a, packed, 12);
+  return {{(a[0] & 0x0f0f0f0fu) | (((a[2] >> 0) & 0x03030303u) << 4),
+           (a[1] & 0x0f0f0f0fu) | (((a[2] >> 2) & 0x03030303u) << 4),
+           ((a[0] >> 4) & 0x0f0f0f0fu) | (((a[2] >> 4) & 0x03030303u) << 4),
+           ((a[1] >> 4) & 0x0f0f0f0fu) | (((a[2] >> 6) & 0x03030303u) << 4)}};
+}
+
+inline uint8_t WordByte(const Words& v, int j) {
+  return static_cast<uint8_t>(v.w[j / 4] >> (8 * (j % 4)));
+}
+
+}  // namespace kq
+
+#if defined(R1_QUANT_X86)
+
+namespace kq {
+
+// The words in a register, built from general registers: storing them to memory and loading
+// 16 bytes back would stall on store forwarding.
+inline __m128i ToVec(const Words& v) {
+  return _mm_set_epi32(static_cast<int>(v.w[3]), static_cast<int>(v.w[2]), static_cast<int>(v.w[1]),
+                       static_cast<int>(v.w[0]));
+}
+
+// 16 int8 (or uint8) values widened to int16, the same 8 (of `half`) in both 128-bit halves.
+inline __m256i BroadcastHalfI16(__m256i i16, int half) {
+  return half == 0 ? _mm256_permute2x128_si256(i16, i16, 0x00)
+                   : _mm256_permute2x128_si256(i16, i16, 0x11);
+}
+
+}  // namespace kq
+
+inline float VecDotQ2_K(int64_t n, const void* vw, const void* vx) {
+  const auto* w = static_cast<const BlockQ2_K*>(vw);
+  const auto* x = static_cast<const BlockQ8_K*>(vx);
+  const __m256i m3 = _mm256_set1_epi8(3);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    const float dall = x[i].d * HalfToFloat(w[i].d);
+    const float dmin = x[i].d * HalfToFloat(w[i].dmin);
+    const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w[i].scales));
+    const __m256i mins =
+        _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sc8, 4), _mm_set1_epi8(0x0f)));
+    const __m256i scales = _mm256_cvtepu8_epi16(_mm_and_si128(sc8, _mm_set1_epi8(0x0f)));
+    const __m256i summ = _mm256_madd_epi16(Load256(x[i].bsums), mins);
+    acc = _mm256_fnmadd_ps(_mm256_set1_ps(dmin), _mm256_cvtepi32_ps(summ), acc);
+
+    const int8_t* q8 = x[i].qs;
+    __m256i sumi = _mm256_setzero_si256();
+    for (int h = 0; h < 2; ++h) {
+      const __m256i q2 = Load256(w[i].qs + 32 * h);
+      const __m256i sc = kq::BroadcastHalfI16(scales, h);
+      for (int k = 0; k < 4; ++k, q8 += 32) {
+        const __m256i u = _mm256_and_si256(_mm256_srli_epi16(q2, 2 * k), m3);
+        const __m256i p = _mm256_maddubs_epi16(u, Load256(q8));
+        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, PickSplit(sc, k)));
+      }
+    }
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(dall), _mm256_cvtepi32_ps(sumi), acc);
+  }
+  return HsumF32(acc);
+}
+
+inline float VecDotQ3_K(int64_t n, const void* vw, const void* vx) {
+  const auto* w = static_cast<const BlockQ3_K*>(vw);
+  const auto* x = static_cast<const BlockQ8_K*>(vx);
+  const __m256i m3 = _mm256_set1_epi8(3), m4 = _mm256_set1_epi8(4);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    const float d = HalfToFloat(w[i].d) * x[i].d;
+    const __m128i sc8 = _mm_sub_epi8(kq::ToVec(kq::UnpackQ3K(w[i].scales)), _mm_set1_epi8(32));
+    const __m256i scales = _mm256_cvtepi8_epi16(sc8);
+    // The quants are stored as u = q + 4 in [0, 7]; Σ s_g Σ q y = Σ s_g Σ u y - 4 Σ s_g bsum_g.
+    const __m256i offset = _mm256_slli_epi32(_mm256_madd_epi16(Load256(x[i].bsums), scales), 2);
+    const __m256i hm = Load256(w[i].hmask);
+    const int8_t* q8 = x[i].qs;
+    __m256i sumi = _mm256_sub_epi32(_mm256_setzero_si256(), offset);
+    for (int h = 0; h < 2; ++h) {
+      const __m256i q3 = Load256(w[i].qs + 32 * h);
+      const __m256i sc = kq::BroadcastHalfI16(scales, h);
+      for (int k = 0; k < 4; ++k, q8 += 32) {
+        const int bit = 4 * h + k;  // hmask bit of this 32-element group, moved to bit 2
+        const __m256i hb =
+            bit >= 2 ? _mm256_srli_epi16(hm, bit - 2) : _mm256_slli_epi16(hm, 2 - bit);
+        const __m256i u = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q3, 2 * k), m3),
+                                          _mm256_and_si256(hb, m4));
+        const __m256i p = _mm256_maddubs_epi16(u, Load256(q8));
+        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, PickSplit(sc, k)));
+      }
+    }
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+  }
+  return HsumF32(acc);
+}
+
+namespace kq {
+
+// Shared by Q4_K and Q5_K: the min term subtracted from `acc`, and the 8 group scales as int16
+// in both 128-bit halves.
+inline __m256i ScalesAndMinsK4(const uint8_t packed[12], const BlockQ8_K& x, float dmin,
+                               __m256* acc) {
+  const __m128i v = ToVec(UnpackK4(packed));
+  // Each min covers two bsums (32 elements).
+  const __m256i mins = _mm256_cvtepu8_epi16(_mm_unpackhi_epi8(v, v));
+  const __m256i summ = _mm256_madd_epi16(Load256(x.bsums), mins);
+  *acc = _mm256_fnmadd_ps(_mm256_set1_ps(dmin), _mm256_cvtepi32_ps(summ), *acc);
+  return _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(v));
+}
+
+}  // namespace kq
+
+inline float VecDotQ4_K(int64_t n, const void* vw, const void* vx) {
+  const auto* w = static_cast<const BlockQ4_K*>(vw);
+  const auto* x = static_cast<const BlockQ8_K*>(vx);
+  const __m256i m4 = _mm256_set1_epi8(0x0f);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    const float d = HalfToFloat(w[i].d) * x[i].d;
+    const float dmin = HalfToFloat(w[i].dmin) * x[i].d;
+    const __m256i scales = kq::ScalesAndMinsK4(w[i].scales, x[i], dmin, &acc);
+    const int8_t* q8 = x[i].qs;
+    __m256i sumi = _mm256_setzero_si256();
+    for (int k = 0; k < 4; ++k, q8 += 64) {
+      const __m256i q4 = Load256(w[i].qs + 32 * k);
+      const __m256i p_lo = _mm256_maddubs_epi16(_mm256_and_si256(q4, m4), Load256(q8));
+      const __m256i p_hi =
+          _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(q4, 4), m4), Load256(q8 + 32));
+      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p_lo, PickSame(scales, 2 * k)));
+      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p_hi, PickSame(scales, 2 * k + 1)));
+    }
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+  }
+  return HsumF32(acc);
+}
+
+inline float VecDotQ5_K(int64_t n, const void* vw, const void* vx) {
+  const auto* w = static_cast<const BlockQ5_K*>(vw);
+  const auto* x = static_cast<const BlockQ8_K*>(vx);
+  const __m256i m4 = _mm256_set1_epi8(0x0f), b0 = _mm256_set1_epi8(1), b1 = _mm256_set1_epi8(2);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    const float d = HalfToFloat(w[i].d) * x[i].d;
+    const float dmin = HalfToFloat(w[i].dmin) * x[i].d;
+    const __m256i scales = kq::ScalesAndMinsK4(w[i].scales, x[i], dmin, &acc);
+    // Bits 2k and 2k + 1 of qh are bit 4 of groups 2k and 2k + 1; shifting by 2 per k keeps
+    // them at bits 0 and 1 (16-bit shifts pull bits of the next byte in only above bit 5).
+    __m256i hbits = Load256(w[i].qh);
+    const int8_t* q8 = x[i].qs;
+    __m256i sumi = _mm256_setzero_si256();
+    for (int k = 0; k < 4; ++k, q8 += 64) {
+      const __m256i q5 = Load256(w[i].qs + 32 * k);
+      const __m256i lo = _mm256_or_si256(_mm256_and_si256(q5, m4),
+                                         _mm256_slli_epi16(_mm256_and_si256(hbits, b0), 4));
+      const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q5, 4), m4),
+                                         _mm256_slli_epi16(_mm256_and_si256(hbits, b1), 3));
+      hbits = _mm256_srli_epi16(hbits, 2);
+      const __m256i p_lo = _mm256_maddubs_epi16(lo, Load256(q8));
+      const __m256i p_hi = _mm256_maddubs_epi16(hi, Load256(q8 + 32));
+      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p_lo, PickSame(scales, 2 * k)));
+      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p_hi, PickSame(scales, 2 * k + 1)));
+    }
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+  }
+  return HsumF32(acc);
+}
+
+inline float VecDotQ6_K(int64_t n, const void* vw, const void* vx) {
+  const auto* w = static_cast<const BlockQ6_K*>(vw);
+  const auto* x = static_cast<const BlockQ8_K*>(vx);
+  const __m256i m4 = _mm256_set1_epi8(0x0f);
+  const __m256i h01 = _mm256_set1_epi8(0x03), h23 = _mm256_set1_epi8(0x0c),
+                h45 = _mm256_set1_epi8(0x30), h67 = _mm256_set1_epi8(static_cast<char>(0xc0));
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    const float d = HalfToFloat(w[i].d) * x[i].d;
+    const __m256i scales =
+        _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w[i].scales)));
+    // The quants are stored as u = q + 32 in [0, 63]; Σ s_g Σ q y = Σ s_g Σ u y - 32 Σ s_g bsum_g.
+    const __m256i offset = _mm256_slli_epi32(_mm256_madd_epi16(Load256(x[i].bsums), scales), 5);
+    const int8_t* q8 = x[i].qs;
+    __m256i sumi = _mm256_sub_epi32(_mm256_setzero_si256(), offset);
+    for (int h = 0; h < 2; ++h, q8 += 128) {
+      const __m256i ql0 = Load256(w[i].ql + 64 * h);
+      const __m256i ql1 = Load256(w[i].ql + 64 * h + 32);
+      const __m256i qh = Load256(w[i].qh + 32 * h);
+      const __m256i sc = kq::BroadcastHalfI16(scales, h);
+      const __m256i u0 = _mm256_or_si256(_mm256_and_si256(ql0, m4),
+                                         _mm256_slli_epi16(_mm256_and_si256(qh, h01), 4));
+      const __m256i u1 = _mm256_or_si256(_mm256_and_si256(ql1, m4),
+                                         _mm256_slli_epi16(_mm256_and_si256(qh, h23), 2));
+      const __m256i u2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4),
+                                         _mm256_and_si256(qh, h45));
+      const __m256i u3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
+                                         _mm256_srli_epi16(_mm256_and_si256(qh, h67), 2));
+      const __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(u0, Load256(q8)), PickSplit(sc, 0));
+      const __m256i p1 =
+          _mm256_madd_epi16(_mm256_maddubs_epi16(u1, Load256(q8 + 32)), PickSplit(sc, 1));
+      const __m256i p2 =
+          _mm256_madd_epi16(_mm256_maddubs_epi16(u2, Load256(q8 + 64)), PickSplit(sc, 2));
+      const __m256i p3 =
+          _mm256_madd_epi16(_mm256_maddubs_epi16(u3, Load256(q8 + 96)), PickSplit(sc, 3));
+      sumi = _mm256_add_epi32(sumi,
+                              _mm256_add_epi32(_mm256_add_epi32(p0, p1), _mm256_add_epi32(p2, p3)));
+    }
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+  }
+  return HsumF32(acc);
+}
+
+#else  // generic: the integer-domain reference
+
+inline float VecDotQ2_K(int64_t n, const void* w, const void* x) {
+  return quant::ref::VecDotQ2_KQ8_K(n, static_cast<const BlockQ2_K*>(w),
+                                    static_cast<const BlockQ8_K*>(x));
+}
+inline float VecDotQ3_K(int64_t n, const void* w, const void* x) {
+  return quant::ref::VecDotQ3_KQ8_K(n, static_cast<const BlockQ3_K*>(w),
+                                    static_cast<const BlockQ8_K*>(x));
+}
+inline float VecDotQ4_K(int64_t n, const void* w, const void* x) {
+  return quant::ref::VecDotQ4_KQ8_K(n, static_cast<const BlockQ4_K*>(w),
+                                    static_cast<const BlockQ8_K*>(x));
+}
+inline float VecDotQ5_K(int64_t n, const void* w, const void* x) {
+  return quant::ref::VecDotQ5_KQ8_K(n, static_cast<const BlockQ5_K*>(w),
+                                    static_cast<const BlockQ8_K*>(x));
+}
+inline float VecDotQ6_K(int64_t n, const void* w, const void* x) {
+  return quant::ref::VecDotQ6_KQ8_K(n, static_cast<const BlockQ6_K*>(w),
+                                    static_cast<const BlockQ8_K*>(x));
+}
+
+#endif
+
+}  // namespace r1::R1_SIMD_NS::qk

@@ -1,0 +1,46 @@
+// quant_simd.cc — the quant kernels of one ISA (compiled once per ISA, see lib/meson.build).
+#if defined(__GNUC__) && !defined(__clang__)
+// GCC 12 warns about the deliberately undefined registers inside its own AVX-512 intrinsics
+// once they are inlined (GCC bug 105593).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include "quant/quant_simd.h"
+
+#include "kernels/simd_arch.h"
+#include "quant/dot_kquants_impl.h"
+#include "quant/dot_legacy_impl.h"
+#include "quant/float16_impl.h"
+#include "quant/from_float_impl.h"
+#include "quant/to_float_impl.h"
+
+namespace r1::R1_SIMD_NS {
+namespace {
+
+using namespace qk;
+
+constexpr QuantKernels kTable[] = {
+    {DType::kF32, DType::kF32, CopyF32, CopyF32Out, VecDotF32},
+    {DType::kF16, DType::kF16, FromFloatF16, ToFloatF16, VecDotF16},
+    {DType::kBF16, DType::kBF16, FromFloatBf16, ToFloatBf16, VecDotBf16},
+    {DType::kQ4_0, DType::kQ8_0, FromFloatQ8_0, ToFloatQ4_0, VecDotQ4_0},
+    {DType::kQ4_1, DType::kQ8_1, FromFloatQ8_1, ToFloatQ4_1, VecDotQ4_1},
+    {DType::kQ5_0, DType::kQ8_0, FromFloatQ8_0, ToFloatQ5_0, VecDotQ5_0},
+    {DType::kQ5_1, DType::kQ8_1, FromFloatQ8_1, ToFloatQ5_1, VecDotQ5_1},
+    {DType::kQ8_0, DType::kQ8_0, FromFloatQ8_0, ToFloatQ8_0, VecDotQ8_0},
+    {DType::kQ2_K, DType::kQ8_K, FromFloatQ8_K, ToFloatQ2_K, VecDotQ2_K},
+    {DType::kQ3_K, DType::kQ8_K, FromFloatQ8_K, ToFloatQ3_K, VecDotQ3_K},
+    {DType::kQ4_K, DType::kQ8_K, FromFloatQ8_K, ToFloatQ4_K, VecDotQ4_K},
+    {DType::kQ5_K, DType::kQ8_K, FromFloatQ8_K, ToFloatQ5_K, VecDotQ5_K},
+    {DType::kQ6_K, DType::kQ8_K, FromFloatQ8_K, ToFloatQ6_K, VecDotQ6_K},
+};
+
+}  // namespace
+
+const QuantKernels* QuantKernelTable(DType type) {
+  for (const QuantKernels& k : kTable) {
+    if (k.type == type) return &k;
+  }
+  return nullptr;
+}
+
+}  // namespace r1::R1_SIMD_NS

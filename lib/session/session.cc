@@ -1,0 +1,120 @@
+// session.cc — context bookkeeping around Forward: batching, bounds, logits.
+#include "r1/session.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "absl/strings/str_format.h"
+#include "model/forward.h"
+
+namespace r1 {
+
+struct Session::Impl {
+  std::shared_ptr<const Model> model;
+  int64_t n_ctx = 0;
+  int64_t n_batch = 0;
+  int64_t n_past = 0;
+  ThreadPool pool;
+  OpContext ctx;
+  KvCache kv;
+  Activations acts;
+  std::vector<float> all_logits;  // [n_rows, n_vocab] when more rows than one batch holds
+  const float* logits = nullptr;  // rows of the last Evaluate
+  int64_t n_logit_rows = 0;
+
+  explicit Impl(int n_threads) : pool(n_threads) {}
+};
+
+Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Session::~Session() = default;
+
+StatusOr<std::unique_ptr<Session>> Session::Create(std::shared_ptr<const Model> model,
+                                                   const SessionOptions& options) {
+  if (model == nullptr) return absl::InvalidArgumentError("Session::Create: model is null");
+  const ModelConfig& c = model->config();
+  if (options.n_ctx < 0 || options.n_batch <= 0 || options.n_threads < 0) {
+    return absl::InvalidArgumentError("Session options: n_ctx, n_batch and n_threads must not be negative "
+                                      "(n_batch must be positive)");
+  }
+  const int64_t n_ctx = options.n_ctx > 0 ? options.n_ctx : std::min<int64_t>(c.n_ctx_train, 4096);
+  const int n_threads = options.n_threads > 0 ? options.n_threads : ThreadPool::DefaultThreadCount();
+  auto impl = std::make_unique<Impl>(n_threads);
+  impl->model = std::move(model);
+  impl->n_ctx = n_ctx;
+  impl->n_batch = std::min(options.n_batch, n_ctx);
+  impl->ctx.isa = DefaultIsa();
+  impl->ctx.kernels = &GetFloatKernels(impl->ctx.isa);
+  impl->ctx.pool = &impl->pool;
+  R1_RETURN_IF_ERROR(impl->kv.Init(c.n_layers, n_ctx, c.n_kv_heads * c.head_dim));
+  impl->acts.Init(c, impl->n_batch, n_ctx, n_threads);
+  return std::unique_ptr<Session>(new Session(std::move(impl)));
+}
+
+Status Session::Evaluate(absl::Span<const int32_t> tokens, bool all_logits) {
+  Impl& s = *impl_;
+  const int64_t n = static_cast<int64_t>(tokens.size());
+  const int64_t n_vocab = s.model->config().n_vocab;
+  if (n == 0) return absl::InvalidArgumentError("no tokens to evaluate");
+  if (n > s.n_ctx - s.n_past) {
+    return absl::OutOfRangeError(absl::StrFormat(
+        "%d tokens do not fit in the context: %d of %d positions are used", n, s.n_past, s.n_ctx));
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    if (tokens[i] < 0 || tokens[i] >= n_vocab) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("token id %d at index %d is outside the vocabulary [0, %d)", tokens[i], i, n_vocab));
+    }
+  }
+  const Model::Impl& model = s.model->impl();
+  if (all_logits && n > s.n_batch) s.all_logits.resize(static_cast<size_t>(n * n_vocab));
+  for (int64_t start = 0; start < n; start += s.n_batch) {
+    const int64_t len = std::min(s.n_batch, n - start);
+    const LogitRows rows = all_logits ? LogitRows::kAll : start + len == n ? LogitRows::kLast : LogitRows::kNone;
+    Forward(model, tokens.data() + start, len, s.n_past, rows, s.kv, s.acts, s.ctx);
+    s.n_past += len;
+    if (all_logits && n > s.n_batch) {
+      std::memcpy(s.all_logits.data() + start * n_vocab, s.acts.logits.data(),
+                  static_cast<size_t>(len * n_vocab) * sizeof(float));
+    }
+  }
+  s.logits = (all_logits && n > s.n_batch) ? s.all_logits.data() : s.acts.logits.data();
+  s.n_logit_rows = all_logits ? n : 1;
+  return absl::OkStatus();
+}
+
+absl::Span<const float> Session::Logits(int64_t row) const {
+  const Impl& s = *impl_;
+  if (s.logits == nullptr || s.n_logit_rows == 0) return {};
+  if (row < 0) row = s.n_logit_rows - 1;
+  if (row >= s.n_logit_rows) return {};
+  const int64_t n_vocab = s.model->config().n_vocab;
+  return {s.logits + row * n_vocab, static_cast<size_t>(n_vocab)};
+}
+
+int64_t Session::n_logit_rows() const { return impl_->n_logit_rows; }
+int64_t Session::n_past() const { return impl_->n_past; }
+int64_t Session::n_ctx() const { return impl_->n_ctx; }
+int Session::n_threads() const { return impl_->pool.n_threads(); }
+std::string_view Session::isa() const { return IsaName(impl_->ctx.isa); }
+const Model& Session::model() const { return *impl_->model; }
+
+Status Session::Truncate(int64_t n) {
+  if (n < 0 || n > impl_->n_past) {
+    return absl::OutOfRangeError(absl::StrFormat("cannot truncate to %d: %d positions are filled", n, impl_->n_past));
+  }
+  impl_->n_past = n;
+  impl_->logits = nullptr;
+  impl_->n_logit_rows = 0;
+  return absl::OkStatus();
+}
+
+int32_t Argmax(absl::Span<const float> values) {
+  if (values.empty()) return -1;
+  size_t best = 0;
+  for (size_t i = 1; i < values.size(); ++i) {
+    if (values[i] > values[best]) best = i;
+  }
+  return static_cast<int32_t>(best);
+}
+
+}  // namespace r1

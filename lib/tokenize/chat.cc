@@ -1,0 +1,116 @@
+// r1/chat.h: template names, detection from Jinja source, and dispatch.
+#include "r1/chat.h"
+
+#include "absl/strings/str_format.h"
+#include "r1/tokenizer.h"
+#include "tokenize/chat_render.h"
+
+namespace r1 {
+namespace {
+
+constexpr struct {
+  ChatTemplate tmpl;
+  std::string_view name;
+} kNames[] = {
+    {ChatTemplate::kDeepSeekR1, "deepseek-r1"},
+    {ChatTemplate::kDeepSeekR1Distill, "deepseek-r1-distill"},
+    {ChatTemplate::kLlama3, "llama3"},
+    {ChatTemplate::kChatMl, "chatml"},
+    {ChatTemplate::kQwen2, "qwen2"},
+};
+
+bool Contains(std::string_view text, std::string_view part) {
+  return text.find(part) != std::string_view::npos;
+}
+
+std::string_view DefaultBos(ChatTemplate tmpl) {
+  switch (tmpl) {
+    case ChatTemplate::kDeepSeekR1:
+    case ChatTemplate::kDeepSeekR1Distill:
+      return "<｜begin▁of▁sentence｜>";
+    case ChatTemplate::kLlama3:
+      return "<|begin_of_text|>";
+    default:
+      return "";
+  }
+}
+
+}  // namespace
+
+std::string_view ChatTemplateName(ChatTemplate t) {
+  for (const auto& entry : kNames) {
+    if (entry.tmpl == t) return entry.name;
+  }
+  return "unknown";
+}
+
+std::optional<ChatTemplate> ChatTemplateFromName(std::string_view name) {
+  for (const auto& entry : kNames) {
+    if (entry.name == name) return entry.tmpl;
+  }
+  return std::nullopt;
+}
+
+std::optional<ChatTemplate> DetectChatTemplate(std::string_view source) {
+  if (Contains(source, "<｜User｜>") && Contains(source, "<｜Assistant｜>")) {
+    // R1 accumulates the system prompts; the Distill templates overwrite them.
+    if (Contains(source, "is_first_sp") || Contains(source, "ns.system_prompt + ")) {
+      return ChatTemplate::kDeepSeekR1;
+    }
+    return ChatTemplate::kDeepSeekR1Distill;
+  }
+  if (Contains(source, "<|start_header_id|>") && Contains(source, "<|eot_id|>")) {
+    return ChatTemplate::kLlama3;
+  }
+  if (Contains(source, "<|im_start|>")) {
+    return Contains(source, "You are Qwen, created by Alibaba Cloud") ? ChatTemplate::kQwen2
+                                                                      : ChatTemplate::kChatMl;
+  }
+  return std::nullopt;
+}
+
+StatusOr<std::string> FormatChat(ChatTemplate tmpl, absl::Span<const ChatMessage> messages,
+                                 const ChatFormatOptions& options) {
+  const std::string_view bos =
+      options.bos_token.empty() ? DefaultBos(tmpl) : std::string_view(options.bos_token);
+  switch (tmpl) {
+    case ChatTemplate::kDeepSeekR1:
+      return internal::RenderDeepSeek(messages, /*join_system=*/true,
+                                      options.add_generation_prompt, bos);
+    case ChatTemplate::kDeepSeekR1Distill:
+      return internal::RenderDeepSeek(messages, /*join_system=*/false,
+                                      options.add_generation_prompt, bos);
+    case ChatTemplate::kLlama3:
+      return internal::RenderLlama3(messages, options.add_generation_prompt, bos);
+    case ChatTemplate::kChatMl:
+      return internal::RenderChatMl(messages, /*qwen_default_system=*/false,
+                                    options.add_generation_prompt);
+    case ChatTemplate::kQwen2:
+      return internal::RenderChatMl(messages, /*qwen_default_system=*/true,
+                                    options.add_generation_prompt);
+  }
+  return absl::InvalidArgumentError("unknown chat template");
+}
+
+StatusOr<std::string> FormatChat(const Tokenizer& tokenizer,
+                                 absl::Span<const ChatMessage> messages,
+                                 bool add_generation_prompt,
+                                 std::optional<ChatTemplate> override_template) {
+  std::optional<ChatTemplate> tmpl =
+      override_template ? override_template : DetectChatTemplate(tokenizer.chat_template());
+  if (!tmpl) {
+    return absl::NotFoundError(
+        tokenizer.chat_template().empty()
+            ? "the model has no chat template (tokenizer.chat_template); choose one explicitly"
+            : "the model's chat template (tokenizer.chat_template) is not one of the built-in "
+              "templates; choose one explicitly");
+  }
+  ChatFormatOptions options;
+  options.add_generation_prompt = add_generation_prompt;
+  if (std::optional<int32_t> bos = tokenizer.bos_id()) {
+    if (auto text = tokenizer.TokenText(*bos); text.ok()) options.bos_token = std::string(*text);
+  }
+  return FormatChat(*tmpl, messages, options);
+}
+
+}  // namespace r1

@@ -1,0 +1,40 @@
+// tiny_model.h — random-weight llama/qwen2 models of any shape, written as GGUF files, and a
+// plain reference forward pass over them for checking r1's.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "r1/dtype.h"
+
+namespace r1::test {
+
+struct TinyModelSpec {
+  std::string arch = "llama";  // "llama" or "qwen2"
+  int64_t n_vocab = 97;
+  int64_t d_model = 64;
+  int64_t n_layers = 2;
+  int64_t n_heads = 4;
+  int64_t n_kv_heads = 2;
+  int64_t head_dim = 16;
+  int64_t d_ff = 96;
+  int64_t n_rot = 0;            // 0: head_dim
+  float rope_base = 10000.0f;
+  float rope_linear_factor = 0; // 0: no scaling
+  bool rope_freq_factors = false;
+  bool tied = false;
+  bool qkv_bias = false;
+  DType matrix_type = DType::kF32;  // every 2-D weight
+  uint64_t seed = 1;
+};
+
+// Writes the model to a fresh file under the temp directory and returns its path.
+std::string WriteTinyModel(const TinyModelSpec& spec);
+
+// Every position's logits [n_tokens][n_vocab] of the model at `path` for `tokens`, computed
+// with r1/ops/reference.h on weights converted to f32; the input of each matrix product is
+// rounded through the weight type's vec_dot_type first, as the real product sees it.
+std::vector<float> ReferenceForward(const std::string& path, const std::vector<int32_t>& tokens);
+
+}  // namespace r1::test
