@@ -1,5 +1,7 @@
 #include "cli_session.h"
 
+#include <cstdio>
+
 #include "absl/strings/str_format.h"
 
 namespace r1::cli {
@@ -21,6 +23,36 @@ StatusOr<std::unique_ptr<Session>> OpenSession(const Args& args) {
   }
   R1_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, Model::Load(args.positional()[0]));
   return Session::Create(std::move(model), options);
+}
+
+StatusOr<GenerateOptions> ParseGenerateOptions(const Args& args) {
+  GenerateOptions o;
+  auto number = [&](const char* flag, auto& out) -> Status {
+    const auto v = args.Value(flag);
+    if (!v) return absl::OkStatus();
+    char* end = nullptr;
+    const double x = std::strtod(v->c_str(), &end);
+    if (v->empty() || *end != '\0') return absl::InvalidArgumentError(absl::StrFormat("%s needs a number, not '%s'", flag, *v));
+    out = static_cast<std::remove_reference_t<decltype(out)>>(x);
+    return absl::OkStatus();
+  };
+  R1_RETURN_IF_ERROR(number("-n", o.max_new_tokens));
+  R1_RETURN_IF_ERROR(number("--seed", o.sampler.seed));
+  R1_RETURN_IF_ERROR(number("--temp", o.sampler.temperature));
+  R1_RETURN_IF_ERROR(number("--top-k", o.sampler.top_k));
+  R1_RETURN_IF_ERROR(number("--top-p", o.sampler.top_p));
+  R1_RETURN_IF_ERROR(number("--min-p", o.sampler.min_p));
+  R1_RETURN_IF_ERROR(number("--think-budget", o.reasoning_budget));
+  return o;
+}
+
+void PrintSummary(const GenerateResult& r) {
+  std::fprintf(stderr,
+               "%lld prompt tokens (%lld computed), %lld generated (%lld reasoning) | prefill %.1f tok/s | "
+               "decode %.1f tok/s | stop: %s\n",
+               static_cast<long long>(r.n_prompt_tokens), static_cast<long long>(r.n_prefilled_tokens),
+               static_cast<long long>(r.n_generated_tokens), static_cast<long long>(r.n_reasoning_tokens),
+               r.prefill_tokens_per_second(), r.decode_tokens_per_second(), StopReasonName(r.stop_reason));
 }
 
 }  // namespace r1::cli

@@ -185,7 +185,8 @@ std::optional<std::vector<ChatMessage>> ParseMessages(const std::string& json, s
 
 int RunTokenize(int argc, char** argv) {
   const Parsed args = ParseArgs(argc, argv, {"--no-bos", "--special", "--pieces"}, {"--file"});
-  const char* usage = "usage: r1 tokenize MODEL (TEXT | --file PATH) [--no-bos] [--special] [--pieces]";
+  const char* usage =
+      "usage: r1 tokenize MODEL (TEXT | --file PATH) [--no-bos] [--special] [--pieces]";
   if (!args.error.empty()) return Fail("tokenize", args.error + "\n" + usage);
   const std::optional<std::string> file = args.Value("--file");
   if (args.positional.size() != (file ? 1u : 2u)) return Fail("tokenize", usage);
@@ -262,7 +263,8 @@ int RunTemplate(int argc, char** argv) {
 
   auto tok = Tokenizer::Load(args.positional[0]);
   if (!tok.ok()) return Fail("template", tok.status());
-  auto prompt = FormatChat(**tok, *messages, !args.Has("--no-generation-prompt"), override_template);
+  auto prompt =
+      FormatChat(**tok, *messages, !args.Has("--no-generation-prompt"), override_template);
   if (!prompt.ok()) return Fail("template", prompt.status());
   WriteAll(*prompt);
   return 0;

@@ -7,5 +7,6 @@ namespace r1::cli {
 int RunInfo(int argc, char** argv);
 int RunLogits(int argc, char** argv);
 int RunGenerate(int argc, char** argv);
+int RunRun(int argc, char** argv);
 
 }  // namespace r1::cli

@@ -16,7 +16,10 @@ struct Command {
 const Command kCommands[] = {
     {"info", r1::cli::RunInfo, "info MODEL"},
     {"logits", r1::cli::RunLogits, "logits MODEL --tokens 1,2,3 --out FILE [-t THREADS]"},
-    {"generate", r1::cli::RunGenerate, "generate MODEL --tokens 1,2,3 [-n N] [-t THREADS]"},
+    {"generate", r1::cli::RunGenerate, "generate MODEL (--tokens 1,2,3 | -p TEXT) [-n N] [-t THREADS]"},
+    {"run", r1::cli::RunRun,
+     "run MODEL -p PROMPT [-n MAX_NEW] [--seed S] [--temp T] [--top-k K] [--top-p P] [--min-p P] "
+     "[--think-budget N] [--hide-thinking] [--no-chat] [--system TEXT]"},
 };
 
 void PrintUsage(FILE* out) {

@@ -32,9 +32,9 @@ struct ChatMessage {
 };
 
 enum class ChatTemplate {
-  // DeepSeek-R1 (671B): BOS, all system prompts joined by "\n\n", then <｜User｜>…/<｜Assistant｜>…
-  // turns; earlier assistant turns lose everything up to their last </think>; the generation
-  // prompt is "<｜Assistant｜><think>\n".
+  // DeepSeek-R1 (671B): BOS, all system prompts joined by "\n\n", then the turns as
+  // <｜User｜>… and <｜Assistant｜>…<｜end▁of▁sentence｜>; earlier assistant turns lose everything
+  // up to their last </think>; the generation prompt is "<｜Assistant｜><think>\n".
   kDeepSeekR1,
   // DeepSeek-R1-Distill-Qwen/-Llama: as kDeepSeekR1 but only the last system prompt is kept.
   kDeepSeekR1Distill,
@@ -64,15 +64,16 @@ struct ChatFormatOptions {
 };
 
 // Renders `messages` with `tmpl`. InvalidArgument for a role the template does not render.
-R1_API StatusOr<std::string> FormatChat(ChatTemplate tmpl, absl::Span<const ChatMessage> messages,
-                                 const ChatFormatOptions& options = {});
+R1_API StatusOr<std::string> FormatChat(ChatTemplate tmpl,
+                                        absl::Span<const ChatMessage> messages,
+                                        const ChatFormatOptions& options = {});
 
 // Renders with the template detected from the tokenizer's metadata (or `override_template`),
 // using the tokenizer's BOS text. NotFound when the metadata has no recognisable template and
 // none is given.
-R1_API StatusOr<std::string> FormatChat(const Tokenizer& tokenizer,
-                                 absl::Span<const ChatMessage> messages,
-                                 bool add_generation_prompt = true,
-                                 std::optional<ChatTemplate> override_template = std::nullopt);
+R1_API StatusOr<std::string> FormatChat(
+    const Tokenizer& tokenizer, absl::Span<const ChatMessage> messages,
+    bool add_generation_prompt = true,
+    std::optional<ChatTemplate> override_template = std::nullopt);
 
 }  // namespace r1

@@ -55,6 +55,8 @@ struct TensorSummary {
   uint64_t n_bytes;
 };
 
+class Tokenizer;
+
 class R1_API Model {
  public:
   // Opens, validates and binds a GGUF model. Errors name the file and what is wrong with it.
@@ -69,6 +71,8 @@ class R1_API Model {
   uint64_t file_bytes() const;
   uint64_t weight_bytes() const;  // bytes of all tensor data
   std::vector<TensorSummary> Tensors() const;
+  // The model's tokenizer (from the file's tokenizer.* metadata); nullptr when it has none.
+  const Tokenizer* tokenizer() const;
 
   // Internal state, defined in lib/ (sessions and tools of this library reach through it).
   struct Impl;

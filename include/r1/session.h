@@ -5,12 +5,18 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/types/span.h"
 #include "r1/export.h"
+#include "r1/chat.h"
 #include "r1/model.h"
+#include "r1/sampler.h"
 #include "r1/status.h"
 
 namespace r1 {
@@ -19,6 +25,60 @@ struct SessionOptions {
   int64_t n_ctx = 0;      // context length; 0 = the model's training context, at most 4096
   int n_threads = 0;      // 0 = all hardware threads
   int64_t n_batch = 512;  // prompt tokens per forward pass
+};
+
+// Which part of an R1 answer a piece of text belongs to: the chain of thought inside
+// <think>…</think>, or the answer itself.
+enum class Channel { kReasoning = 0, kContent = 1 };
+
+// One streamed piece: complete UTF-8 text (never part of a character) of one channel, and
+// the token that completed it.
+struct StreamPiece {
+  Channel channel;
+  std::string_view text;
+  int32_t token;
+};
+
+// Called for each piece, on the generating thread; return false to stop the generation.
+using StreamCallback = std::function<bool(const StreamPiece&)>;
+
+enum class StopReason {
+  kEndOfGeneration = 0,  // the model ended its turn (EOS, <|im_end|>, …)
+  kMaxTokens = 1,        // max_new_tokens reached
+  kStopString = 2,       // a caller-given stop string appeared (it is not emitted)
+  kCancelled = 3,        // the callback returned false, or Cancel() was called
+  kContextFull = 4,      // no room left in the context
+};
+R1_API const char* StopReasonName(StopReason reason);
+
+struct GenerateOptions {
+  int64_t max_new_tokens = 1024;  // < 0: until the context is full
+  SamplerConfig sampler;          // DeepSeek's defaults for R1 (temperature 0.6, top-p 0.95)
+  std::vector<std::string> stop;  // stop strings, matched across token boundaries
+  // At most this many reasoning tokens; then r1 closes the thought itself ("</think>" and a
+  // blank line, as the model would) and the answer follows. < 0: no limit.
+  int64_t reasoning_budget = -1;
+  bool ignore_eos = false;        // keep going past end-of-generation tokens
+  // Chat: the template to use instead of the one the model's metadata names.
+  std::optional<ChatTemplate> chat_template;
+  // Chat: when the conversation does not fit in the context, drop its oldest turns (after
+  // any system prompt) instead of failing.
+  bool drop_oldest_turns = false;
+};
+
+struct GenerateResult {
+  std::string reasoning;           // text of the reasoning channel
+  std::string content;             // text of the answer
+  std::vector<int32_t> tokens;     // every generated token, markers included
+  int64_t n_prompt_tokens = 0;     // tokens of the prompt
+  int64_t n_prefilled_tokens = 0;  // of those, how many had to be computed (the rest were cached)
+  int64_t n_generated_tokens = 0;
+  int64_t n_reasoning_tokens = 0;
+  StopReason stop_reason = StopReason::kEndOfGeneration;
+  double prefill_seconds = 0;
+  double decode_seconds = 0;
+  double prefill_tokens_per_second() const { return prefill_seconds > 0 ? n_prefilled_tokens / prefill_seconds : 0; }
+  double decode_tokens_per_second() const { return decode_seconds > 0 ? n_generated_tokens / decode_seconds : 0; }
 };
 
 class R1_API Session {
@@ -48,6 +108,33 @@ class R1_API Session {
 
   // Forgets positions from n on (0 clears the context).
   Status Truncate(int64_t n);
+  // Clears the context.
+  void Reset();
+  // The tokens in the context, in order.
+  absl::Span<const int32_t> tokens() const;
+
+  // Generation. Each call continues the session's context: the prompt is compared with the
+  // tokens already cached and only what differs is computed (the longest common prefix is
+  // kept). Needs the model's tokenizer, except GenerateFromTokens.
+  //   Chat: messages formatted with the model's chat template (or options.chat_template).
+  //   Generate: a raw prompt; special tokens written in it are recognised, BOS added per the
+  //   model's metadata.
+  StatusOr<GenerateResult> Chat(absl::Span<const ChatMessage> messages, const GenerateOptions& options = {},
+                                const StreamCallback& on_piece = nullptr);
+  StatusOr<GenerateResult> Generate(std::string_view prompt, const GenerateOptions& options = {},
+                                    const StreamCallback& on_piece = nullptr);
+  StatusOr<GenerateResult> GenerateFromTokens(absl::Span<const int32_t> prompt, const GenerateOptions& options = {},
+                                              const StreamCallback& on_piece = nullptr);
+
+  // Asks a running generation to stop at the next token; callable from any thread. The
+  // request is cleared when the next generation starts.
+  void Cancel();
+
+  // Writes the context (tokens and KV cache) to `path`, with a header naming the model, and
+  // reads it back into a session on the same model: generation then continues exactly as it
+  // would have in the original session.
+  Status SaveState(const std::string& path) const;
+  Status LoadState(const std::string& path);
 
   struct Impl;
 

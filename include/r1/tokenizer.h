@@ -136,6 +136,11 @@ class R1_API StreamDecoder {
   // The complete characters that became available with `id` (often empty, e.g. for the first
   // half of a character). InvalidArgument for an out-of-range id; the state is unchanged then.
   StatusOr<std::string> Push(int32_t id);
+  // Feeds tokens whose text is already shown, typically the prompt before generated tokens:
+  // the state advances (so SentencePiece's prefix space is not stripped from the first
+  // generated token) but nothing is returned, except that bytes of a character left unfinished
+  // at the end of `ids` are kept and come out with the token that completes it.
+  Status Prime(absl::Span<const int32_t> ids);
   // Everything still held back (an unfinished character at the end of the stream), and a
   // reset to the start state.
   std::string Flush();
@@ -145,7 +150,7 @@ class R1_API StreamDecoder {
  private:
   const Tokenizer* tokenizer_;
   DecodeOptions options_;
-  std::string pending_;      // bytes not yet released
+  std::string pending_;        // bytes not yet released
   bool at_text_start_ = true;  // no text since the start or the last added token
 };
 

@@ -2,8 +2,20 @@
 #include "absl/strings/str_format.h"
 #include "model/model_config.h"
 #include "model/model_impl.h"
+#include "tokenize/gguf_vocab.h"
 
 namespace r1 {
+namespace {
+
+// FNV-1a over everything but the tensor data: any change of metadata, tensor names, types,
+// shapes or offsets, or of the file's size, gives another value.
+uint64_t Fingerprint(absl::Span<const uint8_t> header, uint64_t file_size) {
+  uint64_t h = 0xcbf29ce484222325ull ^ file_size;
+  for (uint8_t b : header) h = (h ^ b) * 0x100000001b3ull;
+  return h;
+}
+
+}  // namespace
 
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Model::~Model() = default;
@@ -26,10 +38,23 @@ StatusOr<std::shared_ptr<const Model>> Model::Load(const std::string& path, cons
   auto weights = BindWeights(*impl->gguf, impl->config);
   if (!weights.ok()) return annotate(weights.status());
   impl->weights = *std::move(weights);
+  if (impl->gguf->Has("tokenizer.ggml.model")) {
+    auto tokenizer = TokenizerFromGguf(*impl->gguf);
+    if (!tokenizer.ok()) return annotate(tokenizer.status());
+    if ((*tokenizer)->n_vocab() != impl->config.n_vocab) {
+      return annotate(absl::InvalidArgumentError(absl::StrFormat(
+          "the tokenizer has %d tokens but token_embd.weight has %d rows", (*tokenizer)->n_vocab(),
+          impl->config.n_vocab)));
+    }
+    impl->tokenizer = *std::move(tokenizer);
+  }
+  impl->fingerprint = Fingerprint(impl->gguf->bytes().subspan(0, impl->gguf->data_offset()),
+                                  impl->gguf->bytes().size());
   return std::shared_ptr<const Model>(new Model(std::move(impl)));
 }
 
 const ModelConfig& Model::config() const { return impl_->config; }
+const Tokenizer* Model::tokenizer() const { return impl_->tokenizer.get(); }
 const std::string& Model::path() const { return impl_->path; }
 uint64_t Model::file_bytes() const { return impl_->file->bytes().size(); }
 

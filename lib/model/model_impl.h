@@ -8,6 +8,7 @@
 #include "model/weights.h"
 #include "runtime/mapped_file.h"
 #include "r1/model.h"
+#include "r1/tokenizer.h"
 
 namespace r1 {
 
@@ -17,6 +18,8 @@ struct Model::Impl {
   std::unique_ptr<GgufFile> gguf;    // parsed from `file`
   ModelConfig config;
   std::unique_ptr<ModelWeights> weights;
+  std::unique_ptr<Tokenizer> tokenizer;  // null when the file has no tokenizer metadata
+  uint64_t fingerprint = 0;  // hash of the file's size, metadata and tensor table (state files)
 };
 
 }  // namespace r1

@@ -76,7 +76,11 @@ inline UBatch ToBf16Bits(FBatch v) {
   const UBatch x = xsimd::bitwise_cast<UBatch>(v);
   const UBatch rounded = (x + (UBatch(0x7fffu) + ((x >> 16) & UBatch(1u)))) >> 16;
   const UBatch quiet_nan = (x >> 16) | UBatch(64u);
-  return xsimd::select((x & UBatch(0x7fffffffu)) > UBatch(0x7f800000u), quiet_nan, rounded);
+  // All-ones lanes where |x| > inf (NaN), from the borrow of an unsigned subtraction; xsimd 8.1's
+  // select on 32-bit integer AVX-512 batches does not compile without optimization.
+  const UBatch is_nan = (UBatch(0x7f800000u) - (x & UBatch(0x7fffffffu))) >> 31;
+  const UBatch mask = UBatch(0u) - is_nan;
+  return (quiet_nan & mask) | (rounded & ~mask);
 }
 
 inline void StoreBf16(FBatch v, uint16_t* p) {

@@ -3,7 +3,8 @@
 // Bit-exact with the scalar reference (ggml's quantize_row_q8_*_ref): the block maximum is
 // exact in any order, the scale is computed with the same scalar operations, every value is
 // multiplied by the same f32 factor and rounded the same way (half away from zero for Q8_0 /
-// Q8_1, half to even for Q8_K). Other ISAs use the reference.
+// Q8_1, half to even for Q8_K). That holds for finite inputs; with a NaN in a block both give
+// garbage, not necessarily the same. Other ISAs use the reference.
 #pragma once
 
 #include <cmath>

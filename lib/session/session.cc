@@ -5,25 +5,10 @@
 #include <cstring>
 
 #include "absl/strings/str_format.h"
-#include "model/forward.h"
+#include "session/session_impl.h"
 
 namespace r1 {
 
-struct Session::Impl {
-  std::shared_ptr<const Model> model;
-  int64_t n_ctx = 0;
-  int64_t n_batch = 0;
-  int64_t n_past = 0;
-  ThreadPool pool;
-  OpContext ctx;
-  KvCache kv;
-  Activations acts;
-  std::vector<float> all_logits;  // [n_rows, n_vocab] when more rows than one batch holds
-  const float* logits = nullptr;  // rows of the last Evaluate
-  int64_t n_logit_rows = 0;
-
-  explicit Impl(int n_threads) : pool(n_threads) {}
-};
 
 Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Session::~Session() = default;
@@ -46,6 +31,7 @@ StatusOr<std::unique_ptr<Session>> Session::Create(std::shared_ptr<const Model> 
   impl->ctx.kernels = &GetFloatKernels(impl->ctx.isa);
   impl->ctx.pool = &impl->pool;
   R1_RETURN_IF_ERROR(impl->kv.Init(c.n_layers, n_ctx, c.n_kv_heads * c.head_dim));
+  impl->tokens.reserve(static_cast<size_t>(n_ctx));
   impl->acts.Init(c, impl->n_batch, n_ctx, n_threads);
   return std::unique_ptr<Session>(new Session(std::move(impl)));
 }
@@ -55,9 +41,9 @@ Status Session::Evaluate(absl::Span<const int32_t> tokens, bool all_logits) {
   const int64_t n = static_cast<int64_t>(tokens.size());
   const int64_t n_vocab = s.model->config().n_vocab;
   if (n == 0) return absl::InvalidArgumentError("no tokens to evaluate");
-  if (n > s.n_ctx - s.n_past) {
+  if (n > s.n_ctx - s.n_past()) {
     return absl::OutOfRangeError(absl::StrFormat(
-        "%d tokens do not fit in the context: %d of %d positions are used", n, s.n_past, s.n_ctx));
+        "%d tokens do not fit in the context: %d of %d positions are used", n, s.n_past(), s.n_ctx));
   }
   for (int64_t i = 0; i < n; ++i) {
     if (tokens[i] < 0 || tokens[i] >= n_vocab) {
@@ -70,8 +56,8 @@ Status Session::Evaluate(absl::Span<const int32_t> tokens, bool all_logits) {
   for (int64_t start = 0; start < n; start += s.n_batch) {
     const int64_t len = std::min(s.n_batch, n - start);
     const LogitRows rows = all_logits ? LogitRows::kAll : start + len == n ? LogitRows::kLast : LogitRows::kNone;
-    Forward(model, tokens.data() + start, len, s.n_past, rows, s.kv, s.acts, s.ctx);
-    s.n_past += len;
+    Forward(model, tokens.data() + start, len, s.n_past(), rows, s.kv, s.acts, s.ctx);
+    s.tokens.insert(s.tokens.end(), tokens.begin() + start, tokens.begin() + start + len);
     if (all_logits && n > s.n_batch) {
       std::memcpy(s.all_logits.data() + start * n_vocab, s.acts.logits.data(),
                   static_cast<size_t>(len * n_vocab) * sizeof(float));
@@ -92,21 +78,25 @@ absl::Span<const float> Session::Logits(int64_t row) const {
 }
 
 int64_t Session::n_logit_rows() const { return impl_->n_logit_rows; }
-int64_t Session::n_past() const { return impl_->n_past; }
+int64_t Session::n_past() const { return impl_->n_past(); }
+absl::Span<const int32_t> Session::tokens() const { return impl_->tokens; }
 int64_t Session::n_ctx() const { return impl_->n_ctx; }
 int Session::n_threads() const { return impl_->pool.n_threads(); }
 std::string_view Session::isa() const { return IsaName(impl_->ctx.isa); }
 const Model& Session::model() const { return *impl_->model; }
 
 Status Session::Truncate(int64_t n) {
-  if (n < 0 || n > impl_->n_past) {
-    return absl::OutOfRangeError(absl::StrFormat("cannot truncate to %d: %d positions are filled", n, impl_->n_past));
+  if (n < 0 || n > impl_->n_past()) {
+    return absl::OutOfRangeError(absl::StrFormat("cannot truncate to %d: %d positions are filled", n, impl_->n_past()));
   }
-  impl_->n_past = n;
+  impl_->tokens.resize(static_cast<size_t>(n));
   impl_->logits = nullptr;
   impl_->n_logit_rows = 0;
   return absl::OkStatus();
 }
+
+void Session::Reset() { (void)Truncate(0); }
+void Session::Cancel() { impl_->cancel.store(true, std::memory_order_relaxed); }
 
 int32_t Argmax(absl::Span<const float> values) {
   if (values.empty()) return -1;

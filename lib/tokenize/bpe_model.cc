@@ -27,7 +27,8 @@ StatusOr<std::unique_ptr<BpeModel>> BpeModel::Create(
     }
   }
   for (int b = 0; b < 256; ++b) {
-    auto it = any_ids.find(absl::string_view(reinterpret_cast<const char*>(&b), 1));
+    const char byte = static_cast<char>(b);
+    auto it = any_ids.find(absl::string_view(&byte, 1));
     // Some vocabularies lack bytes that never occur in UTF-8 (0xC0, 0xF5, ...): such a byte
     // becomes the unknown token, or is dropped when there is none, as the reference does with
     // characters it has no token for.

@@ -168,6 +168,16 @@ StatusOr<std::string> StreamDecoder::Push(int32_t id) {
   return out;
 }
 
+Status StreamDecoder::Prime(absl::Span<const int32_t> ids) {
+  const Tokenizer::Impl& im = *tokenizer_->impl_;
+  for (int32_t id : ids) {
+    if (!im.InRange(id)) return OutOfRange(id, im.types.size());
+  }
+  for (int32_t id : ids) im.AppendPiece(id, options_, &at_text_start_, &pending_);
+  pending_.erase(0, internal::CompleteUtf8Prefix(pending_));
+  return absl::OkStatus();
+}
+
 std::string StreamDecoder::Flush() {
   std::string out;
   if (options_.replace_invalid_utf8) {

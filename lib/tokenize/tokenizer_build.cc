@@ -209,7 +209,8 @@ StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::Create(const VocabSpec& spec) {
   }
 
   impl->end_of_generation.resize(n, false);
-  for (std::optional<int32_t> id : {impl->eos, CheckedId(spec.eot_id, n), CheckedId(spec.eom_id, n)}) {
+  for (std::optional<int32_t> id :
+       {impl->eos, CheckedId(spec.eot_id, n), CheckedId(spec.eom_id, n)}) {
     if (id) impl->end_of_generation[*id] = true;
   }
 

@@ -163,6 +163,11 @@ TEST_CASE("SentencePiece: score order, prefix space, byte fallback and its decod
   CHECK(Text(*tok, {h}, {.strip_prefix_space = false}) == "h");
   CHECK(Text(*tok, {two_spaces}, {.strip_prefix_space = false}) == "  ");
   CHECK(Text(*tok, {two_spaces}) == " ");
+  // A continuation keeps its leading space once the decoder has seen the prompt.
+  StreamDecoder stream(*tok);
+  REQUIRE(stream.Prime(Ids(*tok, "hi")).ok());
+  CHECK(*stream.Push(hi_word) == " hi");
+  CHECK_FALSE(stream.Prime(std::vector<int32_t>{-1}).ok());
   // Text after an added token gets the prefix space too, and loses it again on decoding.
   CHECK(Ids(*tok, "hi</s>hi", {.add_bos = false, .parse_special = true}) ==
         std::vector<int32_t>{hi_word, 2, hi_word});
@@ -187,6 +192,11 @@ TEST_CASE("StreamDecoder holds back partial characters and matches Decode") {
   CHECK(pieces == std::vector<std::string>{"a", "", "\xC3\xA9", "", "", "\xE2\x82\xAC", "", "", "",
                                            "\xF0\x9F\xA6\x99", "z"});
   CHECK(Text(*tok, ids) == text);
+
+  // A prompt that ends inside a character: the character comes out when it is complete.
+  REQUIRE(stream.Prime(std::vector<int32_t>{'q', 0xE2, 0x82}).ok());
+  CHECK(*stream.Push(0xAC) == "\xE2\x82\xAC");
+  stream.Reset();
 
   // An unfinished character at the end comes out of Flush (raw, or as U+FFFD on request).
   CHECK(stream.Push(0xE2)->empty());

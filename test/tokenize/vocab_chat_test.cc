@@ -32,7 +32,9 @@ std::string ReadText(const std::string& path) {
 
 TEST_CASE("chat-examples.json: prompt from the GGUF's template, then ids with special parsing") {
   const nlohmann::json examples = ReadJson(test::VocabDir() + "/chat-examples.json");
-  for (const auto& [vocab, info] : examples["vocabs"].items()) {
+  for (const auto& item : examples["vocabs"].items()) {
+    const std::string vocab = item.key();
+    const nlohmann::json& info = item.value();
     const Tokenizer& tok = test::SharedVocab(info["gguf"].get<std::string>());
     for (const auto& c : examples["cases"]) {
       std::vector<ChatMessage> messages;
@@ -103,8 +105,9 @@ TEST_CASE("the real models' recorded tokenizations (BOS per metadata)") {
     CHECK((*tok)->bos_id() == ref["bos_id"].get<int32_t>());
     CHECK((*tok)->add_bos() == ref["add_bos"].get<bool>());
     int checked = 0;
-    for (const auto& [variant, v] : ref["variants"].items()) {
-      for (const auto& p : v["prompts"]) {
+    for (const auto& item : ref["variants"].items()) {
+      const std::string variant = item.key();
+      for (const auto& p : item.value()["prompts"]) {
         if (!p["text"].is_string()) continue;  // a BOS-only prompt
         const std::string text = p["text"].get<std::string>();
         INFO(model, " / ", variant, ": ", text);

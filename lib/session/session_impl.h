@@ -1,0 +1,31 @@
+// session_impl.h — what a Session holds; shared by the files of lib/session.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "model/forward.h"
+#include "r1/session.h"
+
+namespace r1 {
+
+struct Session::Impl {
+  std::shared_ptr<const Model> model;
+  int64_t n_ctx = 0;
+  int64_t n_batch = 0;
+  std::vector<int32_t> tokens;  // the context: tokens[i] is at position i; size() == n_past
+  ThreadPool pool;
+  OpContext ctx;
+  KvCache kv;
+  Activations acts;
+  std::vector<float> all_logits;  // [n_rows, n_vocab] when more rows than one batch holds
+  const float* logits = nullptr;  // rows of the last Evaluate
+  int64_t n_logit_rows = 0;
+  std::atomic<bool> cancel{false};
+
+  explicit Impl(int n_threads) : pool(n_threads) {}
+  int64_t n_past() const { return static_cast<int64_t>(tokens.size()); }
+};
+
+}  // namespace r1
