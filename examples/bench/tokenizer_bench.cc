@@ -4,11 +4,12 @@
 //
 // Without a vocabulary it uses qwen2.vocab.gguf from the shared test data (R1_SHARED_DIR, else
 // ../shared). Without --file it generates the text from a fixed seed: prose from a word list,
-// C++/Python-like code with made-up identifiers, and Chinese/Japanese sentences, in roughly
-// 50/30/20 proportions by bytes. It reports encoding speed with a cold word cache (the first
+// C++/Python-like code with made-up identifiers, and Chinese/Japanese/Korean sentences, as
+// sections picked 5:3:2. It reports encoding speed with a cold word cache (the first
 // pass over a fresh tokenizer) and a warm one, and decoding speed, each the best of --repeat
 // rounds (default 3).
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>

@@ -8,5 +8,9 @@ int RunInfo(int argc, char** argv);
 int RunLogits(int argc, char** argv);
 int RunGenerate(int argc, char** argv);
 int RunRun(int argc, char** argv);
+int RunChat(int argc, char** argv);
+int RunTokenize(int argc, char** argv);
+int RunDetokenize(int argc, char** argv);
+int RunTemplate(int argc, char** argv);
 
 }  // namespace r1::cli

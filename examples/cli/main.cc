@@ -17,6 +17,10 @@ const Command kCommands[] = {
     {"info", r1::cli::RunInfo, "info MODEL"},
     {"logits", r1::cli::RunLogits, "logits MODEL --tokens 1,2,3 --out FILE [-t THREADS]"},
     {"generate", r1::cli::RunGenerate, "generate MODEL (--tokens 1,2,3 | -p TEXT) [-n N] [-t THREADS]"},
+    {"chat", r1::cli::RunChat, "chat MODEL [--system TEXT] [run options]"},
+    {"tokenize", r1::cli::RunTokenize, "tokenize MODEL (TEXT | --file PATH) [--no-bos] [--special] [--pieces]"},
+    {"detokenize", r1::cli::RunDetokenize, "detokenize MODEL 1,2,3"},
+    {"template", r1::cli::RunTemplate, "template MODEL --messages FILE [--no-generation-prompt] [--template NAME]"},
     {"run", r1::cli::RunRun,
      "run MODEL -p PROMPT [-n MAX_NEW] [--seed S] [--temp T] [--top-k K] [--top-p P] [--min-p P] "
      "[--think-budget N] [--hide-thinking] [--no-chat] [--system TEXT]"},

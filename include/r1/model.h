@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -46,6 +47,10 @@ struct ModelConfig {
 
 struct LoadOptions {
   bool use_mmap = true;  // false reads the whole file into memory instead
+  int n_threads = 0;     // default thread count of sessions on this model; 0 = all cores
+  // Called with the fraction done, in [0, 1]; returning false cancels the load (Load then
+  // returns a Cancelled error).
+  std::function<bool(float)> progress;
 };
 
 struct TensorSummary {
@@ -67,6 +72,7 @@ class R1_API Model {
   Model& operator=(const Model&) = delete;
 
   const ModelConfig& config() const;
+  int default_threads() const;  // LoadOptions::n_threads, or the number of cores
   const std::string& path() const;
   uint64_t file_bytes() const;
   uint64_t weight_bytes() const;  // bytes of all tensor data

@@ -23,7 +23,7 @@ namespace r1 {
 
 struct SessionOptions {
   int64_t n_ctx = 0;      // context length; 0 = the model's training context, at most 4096
-  int n_threads = 0;      // 0 = all hardware threads
+  int n_threads = 0;      // 0 = the model's default (LoadOptions::n_threads)
   int64_t n_batch = 512;  // prompt tokens per forward pass
 };
 

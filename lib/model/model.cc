@@ -2,6 +2,7 @@
 #include "absl/strings/str_format.h"
 #include "model/model_config.h"
 #include "model/model_impl.h"
+#include "runtime/thread_pool.h"
 #include "tokenize/gguf_vocab.h"
 
 namespace r1 {
@@ -26,18 +27,29 @@ StatusOr<std::shared_ptr<const Model>> Model::Load(const std::string& path, cons
   auto annotate = [&](const Status& s) {
     return Status(s.code(), absl::StrFormat("%s: %s", path, s.message()));
   };
+  auto report = [&](float fraction) -> Status {
+    if (options.progress && !options.progress(fraction)) {
+      return absl::CancelledError(absl::StrFormat("loading '%s' was cancelled", path));
+    }
+    return absl::OkStatus();
+  };
+  if (options.n_threads < 0) return absl::InvalidArgumentError("LoadOptions::n_threads must not be negative");
+  impl->default_threads = options.n_threads > 0 ? options.n_threads : ThreadPool::DefaultThreadCount();
+  R1_RETURN_IF_ERROR(report(0.0f));
   auto file = MappedFile::Open(path, options.use_mmap);
   if (!file.ok()) return file.status();
   impl->file = *std::move(file);
   auto gguf = GgufFile::FromBuffer(impl->file->bytes(), path);
   if (!gguf.ok()) return gguf.status();  // its messages name the file already
   impl->gguf = *std::move(gguf);
+  R1_RETURN_IF_ERROR(report(0.4f));
   auto config = ReadModelConfig(*impl->gguf);
   if (!config.ok()) return annotate(config.status());
   impl->config = *std::move(config);
   auto weights = BindWeights(*impl->gguf, impl->config);
   if (!weights.ok()) return annotate(weights.status());
   impl->weights = *std::move(weights);
+  R1_RETURN_IF_ERROR(report(0.6f));
   if (impl->gguf->Has("tokenizer.ggml.model")) {
     auto tokenizer = TokenizerFromGguf(*impl->gguf);
     if (!tokenizer.ok()) return annotate(tokenizer.status());
@@ -48,12 +60,14 @@ StatusOr<std::shared_ptr<const Model>> Model::Load(const std::string& path, cons
     }
     impl->tokenizer = *std::move(tokenizer);
   }
+  R1_RETURN_IF_ERROR(report(1.0f));
   impl->fingerprint = Fingerprint(impl->gguf->bytes().subspan(0, impl->gguf->data_offset()),
                                   impl->gguf->bytes().size());
   return std::shared_ptr<const Model>(new Model(std::move(impl)));
 }
 
 const ModelConfig& Model::config() const { return impl_->config; }
+int Model::default_threads() const { return impl_->default_threads; }
 const Tokenizer* Model::tokenizer() const { return impl_->tokenizer.get(); }
 const std::string& Model::path() const { return impl_->path; }
 uint64_t Model::file_bytes() const { return impl_->file->bytes().size(); }

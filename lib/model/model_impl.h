@@ -19,6 +19,7 @@ struct Model::Impl {
   ModelConfig config;
   std::unique_ptr<ModelWeights> weights;
   std::unique_ptr<Tokenizer> tokenizer;  // null when the file has no tokenizer metadata
+  int default_threads = 1;
   uint64_t fingerprint = 0;  // hash of the file's size, metadata and tensor table (state files)
 };
 

@@ -22,7 +22,7 @@ StatusOr<std::unique_ptr<Session>> Session::Create(std::shared_ptr<const Model> 
                                       "(n_batch must be positive)");
   }
   const int64_t n_ctx = options.n_ctx > 0 ? options.n_ctx : std::min<int64_t>(c.n_ctx_train, 4096);
-  const int n_threads = options.n_threads > 0 ? options.n_threads : ThreadPool::DefaultThreadCount();
+  const int n_threads = options.n_threads > 0 ? options.n_threads : model->default_threads();
   auto impl = std::make_unique<Impl>(n_threads);
   impl->model = std::move(model);
   impl->n_ctx = n_ctx;

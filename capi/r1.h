@@ -1,0 +1,233 @@
+/* r1.h — the stable C ABI of r1: run DeepSeek-R1-family models from GGUF files.
+ *
+ * C99; nothing C++ crosses this interface. Conventions:
+ * - Objects are opaque handles (r1_model, r1_session) made by r1_*_create/load and released
+ *   by r1_*_free; freeing NULL is a no-op.
+ * - Every call that can fail returns an r1_status: R1_OK (0) or a negative error code. The
+ *   message of the last error on the calling thread is r1_last_error().
+ * - Option and result structs begin with `struct_size`; fill them with r1_*_default() (which
+ *   sets it) before changing fields. A library reads only the fields the caller's struct_size
+ *   covers, so structs can grow in later versions without breaking old callers.
+ * - Callbacks take a `void *user_data` and return 0 to continue, non-zero to stop. They run on
+ *   the thread that made the call.
+ * - Enumerations only gain values; existing values never change meaning.
+ *
+ * Thread safety: an r1_model is immutable and may be used from any number of threads at once
+ * (r1_session_create, r1_tokenize, r1_detokenize, r1_model_info). An r1_session is used by one
+ * thread at a time, except r1_session_cancel, which may be called from any thread.
+ */
+#ifndef R1_H_
+#define R1_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#if defined(R1_BUILDING)
+#define R1_CAPI __declspec(dllexport)
+#else
+#define R1_CAPI __declspec(dllimport)
+#endif
+#else
+#define R1_CAPI __attribute__((visibility("default")))
+#endif
+
+#define R1_VERSION_MAJOR 0
+#define R1_VERSION_MINOR 1
+#define R1_VERSION_PATCH 0
+/* MAJOR * 10000 + MINOR * 100 + PATCH; compare with r1_version() to check that the header and
+ * the library agree. */
+#define R1_VERSION_NUMBER (R1_VERSION_MAJOR * 10000 + R1_VERSION_MINOR * 100 + R1_VERSION_PATCH)
+
+typedef enum r1_status {
+  R1_OK = 0,
+  R1_ERR_INVALID_ARGUMENT = -1,   /* a null pointer, a bad option, an unknown token id, … */
+  R1_ERR_NOT_FOUND = -2,          /* a file that does not exist */
+  R1_ERR_OUT_OF_RANGE = -3,       /* e.g. a prompt longer than the context */
+  R1_ERR_UNSUPPORTED = -4,        /* a valid file r1 cannot run (architecture, type) */
+  R1_ERR_IO = -5,                 /* reading or writing failed */
+  R1_ERR_CANCELLED = -6,          /* a progress callback asked to stop */
+  R1_ERR_OUT_OF_MEMORY = -7,
+  R1_ERR_BUFFER_TOO_SMALL = -8,   /* the required size was stored; call again with more room */
+  R1_ERR_FAILED_PRECONDITION = -9, /* e.g. a state file saved with another model */
+  R1_ERR_INTERNAL = -10,
+  R1_STATUS_MAX_ENUM = 0x7FFFFFFF
+} r1_status;
+
+typedef enum r1_channel {
+  R1_CHANNEL_REASONING = 0, /* inside <think>…</think> */
+  R1_CHANNEL_CONTENT = 1,   /* the answer */
+  R1_CHANNEL_MAX_ENUM = 0x7FFFFFFF
+} r1_channel;
+
+typedef enum r1_stop_reason {
+  R1_STOP_END_OF_GENERATION = 0,
+  R1_STOP_MAX_TOKENS = 1,
+  R1_STOP_STOP_STRING = 2,
+  R1_STOP_CANCELLED = 3,
+  R1_STOP_CONTEXT_FULL = 4,
+  R1_STOP_MAX_ENUM = 0x7FFFFFFF
+} r1_stop_reason;
+
+typedef struct r1_model r1_model;
+typedef struct r1_session r1_session;
+
+/* ---- version and errors ------------------------------------------------------------- */
+
+/* R1_VERSION_NUMBER of the library that is running. Thread-safe. */
+R1_CAPI int32_t r1_version(void);
+/* "MAJOR.MINOR.PATCH". Thread-safe; a static string. */
+R1_CAPI const char *r1_version_string(void);
+/* The message of the last failed call on this thread ("" if none). Valid until the next r1
+ * call on this thread. */
+R1_CAPI const char *r1_last_error(void);
+/* A short constant name for a status ("R1_ERR_NOT_FOUND"). Thread-safe. */
+R1_CAPI const char *r1_status_name(r1_status status);
+
+/* ---- models ------------------------------------------------------------------------- */
+
+/* Load progress in [0, 1]; return non-zero to cancel the load (r1_model_load then returns
+ * R1_ERR_CANCELLED). */
+typedef int (*r1_progress_fn)(float progress, void *user_data);
+
+typedef struct r1_model_options {
+  uint32_t struct_size;
+  int32_t use_mmap;          /* 1 (default): map the file; 0: read it into memory */
+  int32_t n_threads;         /* default threads of sessions on this model; 0 = all cores */
+  r1_progress_fn progress;   /* may be NULL */
+  void *progress_user_data;
+} r1_model_options;
+
+R1_CAPI void r1_model_options_default(r1_model_options *options);
+
+/* Loads a GGUF model. options may be NULL (defaults). On success *out_model is a new model;
+ * on failure it is set to NULL. A malformed file is an error, never a crash. */
+R1_CAPI r1_status r1_model_load(const char *path, const r1_model_options *options, r1_model **out_model);
+/* Releases the model. Sessions keep the model alive: it is freed when the last of them is. */
+R1_CAPI void r1_model_free(r1_model *model);
+
+typedef struct r1_model_info {
+  uint32_t struct_size;
+  const char *architecture; /* "llama", "qwen2"; valid while the model lives */
+  const char *name;         /* general.name or "" */
+  int64_t n_vocab;
+  int64_t n_ctx_train;
+  int64_t n_embd;
+  int64_t n_layers;
+  int64_t n_heads;
+  int64_t n_kv_heads;
+  int64_t n_params_bytes;   /* bytes of all weights */
+  int32_t has_chat_template;
+  int32_t bos_token;        /* -1 when the vocabulary has none */
+  int32_t eos_token;
+} r1_model_info;
+
+R1_CAPI void r1_model_info_default(r1_model_info *info);
+R1_CAPI r1_status r1_model_get_info(const r1_model *model, r1_model_info *info);
+
+/* Text to token ids. add_bos: -1 as the model's metadata says, 0 no, 1 yes. parse_special:
+ * non-zero recognises control tokens written in the text. Writes at most capacity ids; if
+ * more are needed returns R1_ERR_BUFFER_TOO_SMALL with *n_tokens set to the count needed. */
+R1_CAPI r1_status r1_tokenize(const r1_model *model, const char *text, size_t text_len, int32_t add_bos,
+                              int32_t parse_special, int32_t *tokens, size_t capacity, size_t *n_tokens);
+/* Token ids to UTF-8 text (not NUL-terminated unless room remains, then one NUL is added).
+ * R1_ERR_BUFFER_TOO_SMALL with *text_len = bytes needed when capacity is too small. */
+R1_CAPI r1_status r1_detokenize(const r1_model *model, const int32_t *tokens, size_t n_tokens, char *text,
+                                size_t capacity, size_t *text_len);
+
+/* ---- sessions ----------------------------------------------------------------------- */
+
+typedef struct r1_session_options {
+  uint32_t struct_size;
+  int32_t n_ctx;     /* context length; 0 = the model's, at most 4096 */
+  int32_t n_threads; /* 0 = the model's default */
+  int32_t n_batch;   /* prompt tokens per forward pass; 0 = 512 */
+} r1_session_options;
+
+R1_CAPI void r1_session_options_default(r1_session_options *options);
+R1_CAPI r1_status r1_session_create(r1_model *model, const r1_session_options *options, r1_session **out_session);
+R1_CAPI void r1_session_free(r1_session *session);
+
+typedef struct r1_message {
+  const char *role;    /* "system", "user" or "assistant" */
+  const char *content; /* UTF-8, NUL-terminated */
+} r1_message;
+
+typedef struct r1_generate_options {
+  uint32_t struct_size;
+  int32_t max_new_tokens;   /* default 1024; < 0 until the context is full */
+  float temperature;        /* default 0.6; 0 = greedy */
+  int32_t top_k;            /* default 0 (off) */
+  float top_p;              /* default 0.95 */
+  float min_p;              /* default 0 (off) */
+  float repeat_penalty;     /* default 1 (off) */
+  float presence_penalty;   /* default 0 */
+  float frequency_penalty;  /* default 0 */
+  int32_t penalty_window;   /* default 64 */
+  uint64_t seed;            /* default 0 */
+  const char *const *stop;  /* n_stop stop strings (NUL-terminated), or NULL */
+  size_t n_stop;
+  int32_t reasoning_budget; /* at most this many thinking tokens; < 0 (default) no limit */
+  int32_t ignore_eos;       /* non-zero: continue past end-of-generation tokens */
+  int32_t drop_oldest_turns; /* chat: drop old turns instead of failing when the context is full */
+  /* chat: a built-in template to use instead of the model's: "deepseek-r1",
+   * "deepseek-r1-distill", "llama3", "chatml", "qwen2"; NULL (default) = the model's */
+  const char *chat_template;
+} r1_generate_options;
+
+R1_CAPI void r1_generate_options_default(r1_generate_options *options);
+
+/* One streamed piece of complete UTF-8 text (not NUL-terminated) of one channel. Return
+ * non-zero to stop the generation (its stop reason is then R1_STOP_CANCELLED). */
+typedef int (*r1_stream_fn)(r1_channel channel, const char *text, size_t text_len, int32_t token, void *user_data);
+
+typedef struct r1_result {
+  uint32_t struct_size;
+  r1_stop_reason stop_reason;
+  int64_t n_prompt_tokens;
+  int64_t n_prefilled_tokens;  /* prompt tokens computed (the rest came from the cache) */
+  int64_t n_generated_tokens;
+  int64_t n_reasoning_tokens;
+  double prefill_seconds;
+  double decode_seconds;
+  const char *reasoning;       /* NUL-terminated; valid until the next call on the session */
+  size_t reasoning_len;
+  const char *content;
+  size_t content_len;
+} r1_result;
+
+R1_CAPI void r1_result_default(r1_result *result);
+
+/* Formats the conversation with the model's chat template and generates the assistant's
+ * answer, reusing the cached prefix of earlier turns. on_piece and result may be NULL. */
+R1_CAPI r1_status r1_session_chat(r1_session *session, const r1_message *messages, size_t n_messages,
+                                  const r1_generate_options *options, r1_stream_fn on_piece, void *user_data,
+                                  r1_result *result);
+/* Continues a raw prompt (special tokens in it are recognised; BOS per the metadata). */
+R1_CAPI r1_status r1_session_generate(r1_session *session, const char *prompt, size_t prompt_len,
+                                      const r1_generate_options *options, r1_stream_fn on_piece, void *user_data,
+                                      r1_result *result);
+/* Asks a running generation on this session to stop at the next token. Any thread. */
+R1_CAPI r1_status r1_session_cancel(r1_session *session);
+/* Clears the context. */
+R1_CAPI r1_status r1_session_reset(r1_session *session);
+/* Appends tokens to the context and computes the last one's logits. */
+R1_CAPI r1_status r1_session_eval(r1_session *session, const int32_t *tokens, size_t n_tokens);
+/* The last computed logits ([n_vocab] floats, valid until the next call on the session). */
+R1_CAPI r1_status r1_session_logits(const r1_session *session, const float **logits, size_t *n_vocab);
+/* Tokens in the context. */
+R1_CAPI r1_status r1_session_n_past(const r1_session *session, int64_t *n_past);
+/* Saves the context (tokens and KV cache) to a file, and restores it into a session on the
+ * same model; generation then continues as it would have in the original. */
+R1_CAPI r1_status r1_session_save(const r1_session *session, const char *path);
+R1_CAPI r1_status r1_session_load(r1_session *session, const char *path);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* R1_H_ */

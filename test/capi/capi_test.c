@@ -1,0 +1,259 @@
+/* capi_test.c — drives the whole C ABI, compiled as C99: load with progress, chat, streaming
+ * with channels, cancellation, save and restore, and error paths with null and bad arguments.
+ * Usage: capi_test MODEL_GGUF STATE_FILE_PATH. Prints "N passed, M failed". */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "r1.h"
+
+static int g_passed, g_failed;
+
+#define CHECK(cond)                                                              \
+  do {                                                                           \
+    if (cond) {                                                                  \
+      ++g_passed;                                                                \
+    } else {                                                                     \
+      ++g_failed;                                                                \
+      fprintf(stderr, "%s:%d: CHECK(%s) failed; last error: %s\n", __FILE__, __LINE__, #cond, r1_last_error()); \
+    }                                                                            \
+  } while (0)
+
+struct progress_log {
+  int calls;
+  float last;
+  int monotonic;
+  int cancel_at_call; /* 0 = never */
+};
+
+static int on_progress(float progress, void *user_data) {
+  struct progress_log *log = (struct progress_log *)user_data;
+  if (progress < log->last) log->monotonic = 0;
+  log->last = progress;
+  ++log->calls;
+  return log->cancel_at_call != 0 && log->calls >= log->cancel_at_call;
+}
+
+struct stream_log {
+  int pieces;
+  int reasoning_pieces;
+  int content_after_reasoning;
+  int saw_content;
+  int order_ok;
+  size_t content_bytes;
+  int stop_after; /* 0 = never */
+};
+
+static int on_piece(r1_channel channel, const char *text, size_t len, int32_t token, void *user_data) {
+  struct stream_log *log = (struct stream_log *)user_data;
+  (void)text;
+  (void)token;
+  ++log->pieces;
+  if (channel == R1_CHANNEL_REASONING) {
+    ++log->reasoning_pieces;
+    if (log->saw_content) log->order_ok = 0;
+  } else {
+    log->saw_content = 1;
+    log->content_bytes += len;
+  }
+  return log->stop_after != 0 && log->pieces >= log->stop_after;
+}
+
+static void test_errors(const char *model_path) {
+  r1_model *model = (r1_model *)1;
+  r1_session *session = (r1_session *)1;
+  r1_model_options mo;
+  r1_generate_options go;
+  size_t n = 0;
+  int32_t ids[4];
+
+  CHECK(r1_version() == R1_VERSION_NUMBER);
+  CHECK(strlen(r1_version_string()) >= 5);
+  CHECK(r1_model_load(NULL, NULL, &model) == R1_ERR_INVALID_ARGUMENT);
+  CHECK(model == NULL);
+  CHECK(strlen(r1_last_error()) > 0);
+  CHECK(r1_model_load(model_path, NULL, NULL) == R1_ERR_INVALID_ARGUMENT);
+  CHECK(r1_model_load("/nonexistent/model.gguf", NULL, &model) == R1_ERR_NOT_FOUND);
+  CHECK(r1_model_load("/etc/hostname", NULL, &model) != R1_OK);
+  CHECK(model == NULL);
+  memset(&mo, 0, sizeof mo); /* struct_size not set */
+  CHECK(r1_model_load(model_path, &mo, &model) == R1_ERR_INVALID_ARGUMENT);
+  CHECK(r1_session_create(NULL, NULL, &session) == R1_ERR_INVALID_ARGUMENT);
+  CHECK(session == NULL);
+  CHECK(r1_tokenize(NULL, "x", 1, -1, 0, ids, 4, &n) == R1_ERR_INVALID_ARGUMENT);
+  CHECK(r1_detokenize(NULL, ids, 1, NULL, 0, &n) == R1_ERR_INVALID_ARGUMENT);
+  r1_generate_options_default(&go);
+  CHECK(r1_session_chat(NULL, NULL, 0, &go, NULL, NULL, NULL) == R1_ERR_INVALID_ARGUMENT);
+  CHECK(r1_session_generate(NULL, "x", 1, NULL, NULL, NULL, NULL) == R1_ERR_INVALID_ARGUMENT);
+  CHECK(r1_session_cancel(NULL) == R1_ERR_INVALID_ARGUMENT);
+  CHECK(r1_session_reset(NULL) == R1_ERR_INVALID_ARGUMENT);
+  CHECK(r1_session_save(NULL, "x") == R1_ERR_INVALID_ARGUMENT);
+  CHECK(r1_session_load(NULL, "x") == R1_ERR_INVALID_ARGUMENT);
+  CHECK(r1_session_eval(NULL, ids, 1) == R1_ERR_INVALID_ARGUMENT);
+  CHECK(r1_model_get_info(NULL, NULL) == R1_ERR_INVALID_ARGUMENT);
+  CHECK(strcmp(r1_status_name(R1_ERR_NOT_FOUND), "R1_ERR_NOT_FOUND") == 0);
+  r1_model_free(NULL);   /* no-ops */
+  r1_session_free(NULL);
+}
+
+int main(int argc, char **argv) {
+  const char *model_path, *state_path;
+  r1_model_options mo;
+  r1_model_info info;
+  r1_model *model = NULL;
+  r1_session *session = NULL, *restored = NULL;
+  r1_session_options so;
+  r1_generate_options go;
+  r1_result result, again;
+  struct progress_log progress = {0, 0.0f, 1, 0};
+  struct stream_log log;
+  r1_message chat[3];
+  int32_t ids[64];
+  size_t n_ids = 0, text_len = 0;
+  char text[256];
+  const char *stops[1];
+  int64_t n_past = 0;
+  const float *logits = NULL;
+  size_t n_vocab = 0;
+
+  if (argc != 3) {
+    fprintf(stderr, "usage: capi_test MODEL_GGUF STATE_FILE_PATH\n");
+    return 2;
+  }
+  model_path = argv[1];
+  state_path = argv[2];
+  test_errors(model_path);
+
+  /* Load with progress; a progress callback can cancel. */
+  r1_model_options_default(&mo);
+  mo.progress = on_progress;
+  mo.progress_user_data = &progress;
+  mo.n_threads = 2;
+  CHECK(r1_model_load(model_path, &mo, &model) == R1_OK);
+  CHECK(progress.calls >= 2 && progress.monotonic && progress.last == 1.0f);
+  {
+    struct progress_log cancel = {0, 0.0f, 1, 2};
+    r1_model *cancelled = NULL;
+    mo.progress_user_data = &cancel;
+    CHECK(r1_model_load(model_path, &mo, &cancelled) == R1_ERR_CANCELLED);
+    CHECK(cancelled == NULL);
+  }
+  if (model == NULL) goto done;
+
+  r1_model_info_default(&info);
+  CHECK(r1_model_get_info(model, &info) == R1_OK);
+  CHECK(strcmp(info.architecture, "qwen2") == 0);
+  CHECK(info.n_vocab > 0 && info.n_layers > 0);
+
+  /* Tokenize: the two-call pattern for the buffer size, then a round trip. */
+  CHECK(r1_tokenize(model, "hello world", 11, 0, 0, ids, 1, &n_ids) == R1_ERR_BUFFER_TOO_SMALL);
+  CHECK(n_ids > 1);
+  CHECK(r1_tokenize(model, "hello world", 11, 0, 0, ids, 64, &n_ids) == R1_OK);
+  CHECK(r1_detokenize(model, ids, n_ids, text, 2, &text_len) == R1_ERR_BUFFER_TOO_SMALL);
+  CHECK(r1_detokenize(model, ids, n_ids, text, sizeof text, &text_len) == R1_OK);
+  CHECK(text_len == 11 && strcmp(text, "hello world") == 0);
+  ids[0] = (int32_t)info.n_vocab; /* out of range */
+  CHECK(r1_detokenize(model, ids, 1, text, sizeof text, &text_len) == R1_ERR_INVALID_ARGUMENT);
+
+  r1_session_options_default(&so);
+  so.n_ctx = 256;
+  CHECK(r1_session_create(model, &so, &session) == R1_OK);
+  if (session == NULL) goto done;
+  r1_model_free(model); /* the session keeps the model alive */
+  model = NULL;
+
+  /* Chat with the R1 template: its generation prompt opens <think>, so the stream starts in
+   * the reasoning channel; the budget closes the thought and the answer follows. */
+  chat[0].role = "user";
+  chat[0].content = "What is two plus two?";
+  r1_generate_options_default(&go);
+  go.chat_template = "deepseek-r1-distill";
+  go.max_new_tokens = 12;
+  go.reasoning_budget = 4;
+  go.seed = 7;
+  memset(&log, 0, sizeof log);
+  log.order_ok = 1;
+  r1_result_default(&result);
+  CHECK(r1_session_chat(session, chat, 1, &go, on_piece, &log, &result) == R1_OK);
+  CHECK(result.n_reasoning_tokens == 4);
+  CHECK(result.n_generated_tokens == 12);
+  CHECK(log.reasoning_pieces > 0 && log.saw_content && log.order_ok);
+  CHECK(result.content_len == log.content_bytes && strlen(result.content) == result.content_len);
+  CHECK(result.n_prefilled_tokens == result.n_prompt_tokens);
+  CHECK(result.stop_reason == R1_STOP_MAX_TOKENS);
+
+  /* Second turn: only what is new is computed. */
+  chat[1].role = "assistant";
+  chat[1].content = result.content;
+  chat[2].role = "user";
+  chat[2].content = "And three plus three?";
+  r1_result_default(&again);
+  CHECK(r1_session_chat(session, chat, 3, &go, NULL, NULL, &again) == R1_OK);
+  CHECK(again.n_prefilled_tokens < again.n_prompt_tokens);
+
+  /* Cancel mid-stream from the callback. */
+  memset(&log, 0, sizeof log);
+  log.stop_after = 3;
+  go.reasoning_budget = -1;
+  go.max_new_tokens = 50;
+  go.ignore_eos = 1;
+  CHECK(r1_session_generate(session, "hello", 5, &go, on_piece, &log, &result) == R1_OK);
+  CHECK(result.stop_reason == R1_STOP_CANCELLED);
+  CHECK(log.pieces == 3);
+
+  /* A stop string, and bad options. */
+  stops[0] = "";
+  go.stop = stops;
+  go.n_stop = 1;
+  go.max_new_tokens = 5;
+  CHECK(r1_session_generate(session, "hello", 5, &go, NULL, NULL, &result) == R1_OK);
+  go.stop = NULL; /* n_stop without strings */
+  CHECK(r1_session_generate(session, "hello", 5, &go, NULL, NULL, &result) == R1_ERR_INVALID_ARGUMENT);
+  go.n_stop = 0;
+  go.chat_template = "no-such-template";
+  CHECK(r1_session_chat(session, chat, 1, &go, NULL, NULL, &result) == R1_ERR_INVALID_ARGUMENT);
+  go.chat_template = NULL;
+  go.temperature = -1.0f;
+  CHECK(r1_session_generate(session, "hello", 5, &go, NULL, NULL, &result) == R1_ERR_INVALID_ARGUMENT);
+  go.temperature = 0.6f;
+  chat[0].content = NULL;
+  CHECK(r1_session_chat(session, chat, 1, &go, NULL, NULL, &result) == R1_ERR_INVALID_ARGUMENT);
+  chat[0].content = "What is two plus two?";
+  ids[0] = -5;
+  CHECK(r1_session_eval(session, ids, 1) == R1_ERR_INVALID_ARGUMENT);
+
+  /* Save, restore into a new session, and continue identically. */
+  go.max_new_tokens = 10;
+  go.ignore_eos = 1;
+  CHECK(r1_session_generate(session, "The cat", 7, &go, NULL, NULL, &result) == R1_OK);
+  CHECK(r1_session_save(session, state_path) == R1_OK);
+  CHECK(r1_session_generate(session, "The cat sat", 11, &go, NULL, NULL, &result) == R1_OK);
+  {
+    r1_model *again_model = NULL;
+    CHECK(r1_model_load(model_path, NULL, &again_model) == R1_OK);
+    CHECK(r1_session_create(again_model, &so, &restored) == R1_OK);
+    r1_model_free(again_model);
+  }
+  if (restored != NULL) {
+    char first[512];
+    snprintf(first, sizeof first, "%s", result.content);
+    CHECK(r1_session_load(restored, state_path) == R1_OK);
+    CHECK(r1_session_n_past(restored, &n_past) == R1_OK && n_past > 0);
+    CHECK(r1_session_logits(restored, &logits, &n_vocab) == R1_OK && n_vocab == (size_t)info.n_vocab);
+    r1_result_default(&again);
+    CHECK(r1_session_generate(restored, "The cat sat", 11, &go, NULL, NULL, &again) == R1_OK);
+    CHECK(strcmp(first, again.content) == 0);
+    CHECK(r1_session_load(restored, "/nonexistent/state") == R1_ERR_NOT_FOUND);
+  }
+  CHECK(r1_session_reset(session) == R1_OK);
+  CHECK(r1_session_n_past(session, &n_past) == R1_OK && n_past == 0);
+  CHECK(r1_session_logits(session, &logits, &n_vocab) == R1_ERR_FAILED_PRECONDITION);
+
+done:
+  r1_session_free(restored);
+  r1_session_free(session);
+  r1_model_free(model);
+  remove(state_path);
+  printf("%d passed, %d failed\n", g_passed, g_failed);
+  return g_failed == 0 ? 0 : 1;
+}
