@@ -1,5 +1,7 @@
 #include "cli_session.h"
 
+#include <unistd.h>
+
 #include <cstdio>
 
 #include "absl/strings/str_format.h"
@@ -44,6 +46,25 @@ StatusOr<GenerateOptions> ParseGenerateOptions(const Args& args) {
   R1_RETURN_IF_ERROR(number("--min-p", o.sampler.min_p));
   R1_RETURN_IF_ERROR(number("--think-budget", o.reasoning_budget));
   return o;
+}
+
+PiecePrinter::PiecePrinter(bool hide_thinking) : hide_thinking_(hide_thinking), tty_(isatty(STDOUT_FILENO)) {}
+
+StreamCallback PiecePrinter::callback() {
+  return [this](const StreamPiece& piece) {
+    if (piece.channel == Channel::kReasoning && hide_thinking_) return true;
+    if (tty_ && piece.channel != shown_) std::fputs(piece.channel == Channel::kReasoning ? "\x1b[2m" : "\x1b[0m", stdout);
+    shown_ = piece.channel;
+    std::fwrite(piece.text.data(), 1, piece.text.size(), stdout);
+    std::fflush(stdout);
+    return true;
+  };
+}
+
+void PiecePrinter::Finish() {
+  if (tty_ && shown_ != Channel::kContent) std::fputs("\x1b[0m", stdout);
+  shown_ = Channel::kContent;
+  std::fputs("\n", stdout);
 }
 
 void PrintSummary(const GenerateResult& r) {

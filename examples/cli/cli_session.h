@@ -18,6 +18,20 @@ StatusOr<std::unique_ptr<Session>> OpenSession(const Args& args);
 // -n, --seed, --temp, --top-k, --top-p, --min-p, --think-budget as GenerateOptions.
 StatusOr<GenerateOptions> ParseGenerateOptions(const Args& args);
 
+// Prints pieces to stdout: reasoning dimmed when stdout is a terminal, or dropped when
+// hide_thinking. Finish() restores the terminal's normal style and ends the line.
+class PiecePrinter {
+ public:
+  explicit PiecePrinter(bool hide_thinking);
+  StreamCallback callback();
+  void Finish();
+
+ private:
+  bool hide_thinking_;
+  bool tty_;
+  Channel shown_ = Channel::kContent;
+};
+
 // "N prompt tokens (M computed), K generated (R reasoning) | prefill X tok/s | decode Y tok/s | stop"
 // on stderr.
 void PrintSummary(const GenerateResult& result);

@@ -45,7 +45,8 @@ int RunChat(int argc, char** argv) {
   sigaction(SIGINT, &action, nullptr);
 
   const bool tty = isatty(STDOUT_FILENO);
-  const bool hide_thinking = args.Has("--hide-thinking");
+  PiecePrinter printer(args.Has("--hide-thinking"));
+  const StreamCallback print = printer.callback();
   // Models without a chat template continue one growing text instead of a conversation.
   const bool templated = s.model().tokenizer() != nullptr && !s.model().tokenizer()->chat_template().empty();
   std::string transcript;
@@ -77,20 +78,10 @@ int RunChat(int argc, char** argv) {
     }
     if (line.empty()) continue;
     history.push_back({"user", line});
-    Channel shown = Channel::kContent;
-    const StreamCallback print = [&](const StreamPiece& piece) {
-      if (piece.channel == Channel::kReasoning && hide_thinking) return true;
-      if (tty && piece.channel != shown) std::fputs(piece.channel == Channel::kReasoning ? "\x1b[2m" : "\x1b[0m", stdout);
-      shown = piece.channel;
-      std::fwrite(piece.text.data(), 1, piece.text.size(), stdout);
-      std::fflush(stdout);
-      return true;
-    };
     const std::string before = transcript;
     transcript += line;
     auto result = templated ? s.Chat(history, *options, print) : s.Generate(transcript, *options, print);
-    if (tty && shown != Channel::kContent) std::fputs("\x1b[0m", stdout);
-    std::fputs("\n", stdout);
+    printer.Finish();
     if (!result.ok()) {
       std::fprintf(stderr, "error: %s\n", std::string(result.status().message()).c_str());
       history.pop_back();

@@ -1,7 +1,5 @@
 // r1 run MODEL -p "…" — streams an answer: reasoning dimmed on a terminal (or hidden), the
 // answer on stdout, then a one-line summary on stderr.
-#include <unistd.h>
-
 #include <cstdio>
 #include <string>
 
@@ -32,17 +30,8 @@ int RunRun(int argc, char** argv) {
   if (!session.ok()) return Fail("run", session.status());
   Session& s = **session;
 
-  const bool hide_thinking = args.Has("--hide-thinking");
-  const bool tty = isatty(STDOUT_FILENO);
-  Channel shown = Channel::kContent;
-  const StreamCallback print = [&](const StreamPiece& piece) {
-    if (piece.channel == Channel::kReasoning && hide_thinking) return true;
-    if (tty && piece.channel != shown) std::fputs(piece.channel == Channel::kReasoning ? "\x1b[2m" : "\x1b[0m", stdout);
-    shown = piece.channel;
-    std::fwrite(piece.text.data(), 1, piece.text.size(), stdout);
-    std::fflush(stdout);
-    return true;
-  };
+  PiecePrinter printer(args.Has("--hide-thinking"));
+  const StreamCallback print = printer.callback();
 
   const bool chat = !args.Has("--no-chat") && s.model().tokenizer() != nullptr &&
                     !s.model().tokenizer()->chat_template().empty();
@@ -53,8 +42,7 @@ int RunRun(int argc, char** argv) {
     messages.push_back({"user", *prompt});
     return s.Chat(messages, *options, print);
   }();
-  if (tty && shown != Channel::kContent) std::fputs("\x1b[0m", stdout);
-  std::fputs("\n", stdout);
+  printer.Finish();
   if (!result.ok()) return Fail("run", result.status());
   PrintSummary(*result);
   return 0;
