@@ -17,14 +17,6 @@ R1_TEST_NEEDS_SHARED_DIR();
 namespace r1 {
 namespace {
 
-const char* const kVocabs[] = {
-    "r1-distill-qwen.vocab.gguf",     "qwen2.vocab.gguf",
-    "r1-distill-llama.vocab.gguf",    "llama3.vocab.gguf",
-    "deepseek-r1.vocab.gguf",         "ggml-vocab-deepseek-llm.gguf",
-    "ggml-vocab-deepseek-coder.gguf", "ggml-vocab-gpt-2.gguf",
-    "ggml-vocab-llama-spm.gguf",
-};
-
 // What decoding can give back: Qwen2 NFC-normalizes its input (as the original does), so the
 // round trip holds up to NFC there.
 std::string Expected(const Tokenizer& tok, const std::string& text) {
@@ -76,7 +68,7 @@ std::string RandomUtf8(std::mt19937& rng, int n_chars) {
 }
 
 TEST_CASE("decode(encode(text)) == text for the test texts, whole and streamed") {
-  for (const char* file : kVocabs) {
+  for (const std::string& file : test::SharedVocabFiles()) {
     const std::string name = file;
     const Tokenizer& tok = test::SharedVocab(name);
     for (const auto& c : test::ReadVocabCases(test::VocabDir() + "/" + name)) {
@@ -88,7 +80,7 @@ TEST_CASE("decode(encode(text)) == text for the test texts, whole and streamed")
 
 TEST_CASE("decode(encode(text)) == text for random well-formed UTF-8") {
   std::mt19937 rng(2024);
-  for (const char* file : kVocabs) {
+  for (const std::string& file : test::SharedVocabFiles()) {
     const std::string name = file;
     const Tokenizer& tok = test::SharedVocab(name);
     for (int i = 0; i < 150; ++i) {
@@ -113,7 +105,7 @@ TEST_CASE("arbitrary bytes neither crash nor hang, and byte-level vocabularies k
   inputs.push_back(std::string(200000, 'a'));
   inputs.push_back(std::string(100000, '9') + "\xF0\x9F");
   for (int i = 0; i < 20000; ++i) inputs.back() += "\xF0\x9F\xA6\x99\xCC\x81 ";
-  for (const char* file : kVocabs) {
+  for (const std::string& file : test::SharedVocabFiles()) {
     const std::string name = file;
     const Tokenizer& tok = test::SharedVocab(name);
     const auto start = std::chrono::steady_clock::now();

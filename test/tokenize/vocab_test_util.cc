@@ -1,5 +1,8 @@
 #include "vocab_test_util.h"
 
+#include <algorithm>
+#include <filesystem>
+
 #include <doctest/doctest.h>
 
 #include <map>
@@ -14,6 +17,19 @@ namespace r1::test {
 std::string VocabDir() {
   const auto dir = SharedDir();
   return dir ? *dir + "/vocab" : std::string();
+}
+
+std::vector<std::string> SharedVocabFiles() {
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(VocabDir(), ec)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.path().extension() == ".gguf" && std::filesystem::exists(entry.path().string() + ".inp")) {
+      files.push_back(name);
+    }
+  }
+  std::sort(files.begin(), files.end());
+  return files;
 }
 
 const Tokenizer& SharedVocab(const std::string& file) {

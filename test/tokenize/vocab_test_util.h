@@ -11,6 +11,9 @@ namespace r1::test {
 // The vocab folder of the shared test data ("" when absent).
 std::string VocabDir();
 
+// Every vocabulary in the vocab folder that comes with test vectors (<file>.inp), sorted.
+std::vector<std::string> SharedVocabFiles();
+
 // A tokenizer for ../shared/vocab/<file>, loaded once per test binary; fails the test when it
 // does not load.
 const Tokenizer& SharedVocab(const std::string& file);

@@ -11,14 +11,6 @@ R1_TEST_NEEDS_SHARED_DIR();
 namespace r1 {
 namespace {
 
-const char* const kVocabs[] = {
-    "r1-distill-qwen.vocab.gguf", "qwen2.vocab.gguf",
-    "r1-distill-llama.vocab.gguf", "llama3.vocab.gguf",
-    "deepseek-r1.vocab.gguf",     "ggml-vocab-deepseek-llm.gguf",
-    "ggml-vocab-deepseek-coder.gguf", "ggml-vocab-gpt-2.gguf",
-    "ggml-vocab-llama-spm.gguf",
-};
-
 std::string Escape(const std::string& s) {
   std::string out;
   for (unsigned char c : s) {
@@ -29,7 +21,9 @@ std::string Escape(const std::string& s) {
 }
 
 TEST_CASE("every vocabulary's .inp texts encode to the .out ids") {
-  for (const char* file : kVocabs) {
+  const auto files = test::SharedVocabFiles();
+  CHECK(files.size() >= 9);  // the five R1-family vocabularies and llama.cpp's four
+  for (const std::string& file : files) {
     const std::string name = file;
     const Tokenizer& tok = test::SharedVocab(name);
     const auto cases = test::ReadVocabCases(test::VocabDir() + "/" + file);
