@@ -1,6 +1,7 @@
 // r1 info MODEL — architecture, hyper-parameters, tensors by type, sizes.
 #include <cstdio>
 #include <map>
+#include <string>
 
 #include "cli_args.h"
 #include "commands.h"
@@ -31,6 +32,35 @@ int RunInfo(int argc, char** argv) {
   std::printf("rope: %s, %lld dims, base %g, scale %g%s\n", c.rope_ordering == RopeOrdering::kNeox ? "neox" : "normal",
               static_cast<long long>(c.n_rot), c.rope_freq_base, c.rope_freq_scale,
               c.has_rope_freq_factors ? ", per-frequency factors" : "");
+  if (c.rope_yarn) {
+    std::printf("rope scaling: yarn, factor %g, original context %lld, beta fast %g / slow %g, mscale_all_dim %g\n",
+                1.0 / c.rope_freq_scale, static_cast<long long>(c.yarn_n_ctx_orig), c.yarn_beta_fast,
+                c.yarn_beta_slow, c.yarn_log_mul);
+  }
+  if (c.kv_lora_rank > 0) {
+    std::printf("attention: multi-head latent (MLA), q rank %s, kv rank %lld\n",
+                c.q_lora_rank > 0 ? std::to_string(c.q_lora_rank).c_str() : "none (plain attn_q)",
+                static_cast<long long>(c.kv_lora_rank));
+    std::printf("  per head: key %lld (no-rope %lld + rope %lld), value %lld; q.k scale %g\n",
+                static_cast<long long>(c.head_dim), static_cast<long long>(c.qk_nope_dim),
+                static_cast<long long>(c.n_rot), static_cast<long long>(c.v_head_dim), c.attn_scale);
+    std::printf("  KV cache per token and layer: %lld values (latent %lld + rope %lld)\n",
+                static_cast<long long>(c.kv_lora_rank + c.n_rot), static_cast<long long>(c.kv_lora_rank),
+                static_cast<long long>(c.n_rot));
+  }
+  if (c.n_experts > 0) {
+    static const char* const kGating[] = {"softmax", "softmax", "sigmoid", "softmax over the selected"};
+    std::printf("mixture of experts: %lld experts, %lld used per token, %lld shared, expert length %lld\n",
+                static_cast<long long>(c.n_experts), static_cast<long long>(c.n_experts_used),
+                static_cast<long long>(c.n_experts_shared), static_cast<long long>(c.d_ff_expert));
+    std::printf("  leading dense layers: %lld; gating: %s; weights %s, scale %g\n",
+                static_cast<long long>(c.n_dense_lead), kGating[static_cast<int>(c.expert_gating) & 3],
+                c.expert_weights_norm ? "normalized" : "not normalized", c.expert_weights_scale);
+    if (c.n_expert_groups > 1) {
+      std::printf("  expert groups: %lld, %lld used per token\n", static_cast<long long>(c.n_expert_groups),
+                  static_cast<long long>(c.n_expert_groups_used));
+    }
+  }
   std::printf("output: %s\n", c.tied_embeddings ? "tied to token embeddings" : "separate");
   std::printf("q/k/v biases: %s\n", c.has_qkv_bias ? "yes" : "no");
 

@@ -12,5 +12,8 @@ int RunChat(int argc, char** argv);
 int RunTokenize(int argc, char** argv);
 int RunDetokenize(int argc, char** argv);
 int RunTemplate(int argc, char** argv);
+int RunBench(int argc, char** argv);
+int RunQuantize(int argc, char** argv);
+int RunMkModel(int argc, char** argv);
 
 }  // namespace r1::cli

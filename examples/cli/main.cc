@@ -24,6 +24,10 @@ const Command kCommands[] = {
     {"run", r1::cli::RunRun,
      "run MODEL -p PROMPT [-n MAX_NEW] [--seed S] [--temp T] [--top-k K] [--top-p P] [--min-p P] "
      "[--think-budget N] [--hide-thinking] [--no-chat] [--system TEXT]"},
+    {"bench", r1::cli::RunBench, "bench MODEL [-p 512] [-n 128] [-t THREADS] [-r REPS] [--json] [--membw]"},
+    {"quantize", r1::cli::RunQuantize, "quantize IN.gguf OUT.gguf TYPE [-t THREADS] [-v]"},
+    {"mkmodel", r1::cli::RunMkModel,
+     "mkmodel --preset NAME [--type TYPE] OUT.gguf [--tied] [--layers N] [--seed S] [-t THREADS]"},
 };
 
 void PrintUsage(FILE* out) {

@@ -71,11 +71,14 @@ constexpr std::optional<DTypeTraits> GetDTypeTraits(uint32_t id) {
 constexpr DTypeTraits Traits(DType t) { return *GetDTypeTraits(static_cast<uint32_t>(t)); }
 constexpr std::string_view DTypeName(DType t) { return Traits(t).name; }
 
-// Bytes of one row of `n` elements, or nullopt when n is not a whole number of blocks.
+// Bytes of one row of `n` elements, or nullopt when n is not a whole number of blocks or the
+// byte count does not fit in 64 bits.
 constexpr std::optional<uint64_t> RowBytes(DType t, uint64_t n) {
   const DTypeTraits tr = Traits(t);
   if (n % tr.block_size != 0) return std::nullopt;
-  return n / tr.block_size * tr.type_size;
+  const uint64_t blocks = n / tr.block_size;
+  if (blocks > UINT64_MAX / tr.type_size) return std::nullopt;
+  return blocks * tr.type_size;
 }
 
 }  // namespace r1

@@ -43,6 +43,34 @@ struct ModelConfig {
   bool has_rope_freq_factors = false;  // Llama 3 per-frequency factors (rope_freqs.weight)
   bool tied_embeddings = false;   // output projection shares token_embd
   bool has_qkv_bias = false;
+
+  // DeepSeek-V2/V3/R1 (architecture "deepseek2"): multi-head latent attention (MLA) and a
+  // mixture of experts. For these, head_dim = qk_nope_dim + n_rot (the query/key length per
+  // head) and n_kv_heads = n_heads.
+  int64_t q_lora_rank = 0;     // 0: the query is one plain projection (attn_q)
+  int64_t kv_lora_rank = 0;    // width of the cached latent
+  int64_t qk_nope_dim = 0;     // per-head query/key part without rotary
+  int64_t v_head_dim = 0;      // per-head value length
+  int64_t n_dense_lead = 0;    // leading layers with a dense feed-forward; MoE after them
+  int64_t n_experts = 0;
+  int64_t n_experts_used = 0;
+  int64_t n_experts_shared = 0;
+  int64_t d_ff_expert = 0;     // feed-forward length of one routed expert
+  int64_t n_expert_groups = 0;       // > 1: experts are picked from the best groups only
+  int64_t n_expert_groups_used = 0;
+  enum class ExpertGating { kSoftmax = 1, kSigmoid = 2, kSoftmaxWeight = 3 };
+  ExpertGating expert_gating = ExpertGating::kSoftmax;
+  bool expert_weights_norm = false;
+  float expert_weights_scale = 1.0f;
+  // YaRN rotary scaling (rope_freq_scale holds 1 / factor).
+  bool rope_yarn = false;
+  float yarn_ext_factor = 0.0f;
+  float yarn_attn_factor = 1.0f;   // multiplies the rotary cos/sin
+  float yarn_beta_fast = 32.0f;
+  float yarn_beta_slow = 1.0f;
+  float yarn_log_mul = 0.0f;       // mscale_all_dim
+  int64_t yarn_n_ctx_orig = 0;
+  float attn_scale = 0.0f;         // q·k scale; 0: 1/sqrt(head_dim)
 };
 
 struct LoadOptions {

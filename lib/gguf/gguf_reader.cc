@@ -490,9 +490,11 @@ class GgufParser {
       return Error("tensor '%s': ne[0]=%d is not a multiple of the %s block size %d", Shown(t.name),
                    t.ne[0], traits.name, traits.block_size);
     }
-    const uint64_t row_bytes = t.ne[0] / traits.block_size * traits.type_size;
+    // Both products can wrap: ne[0] = 2^62 f32 values would otherwise be a 0-byte row.
+    uint64_t row_bytes;
     const uint64_t rows = n / t.ne[0];
-    if (__builtin_mul_overflow(row_bytes, rows, &t.n_bytes)) {
+    if (__builtin_mul_overflow(t.ne[0] / traits.block_size, uint64_t{traits.type_size}, &row_bytes) ||
+        __builtin_mul_overflow(row_bytes, rows, &t.n_bytes)) {
       return Error("byte size of tensor '%s' overflows", Shown(t.name));
     }
     return absl::OkStatus();

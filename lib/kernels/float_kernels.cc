@@ -11,6 +11,9 @@ namespace avx2 { const FloatKernels& GetFloatKernels(); }
 #ifdef R1_HAVE_AVX512
 namespace avx512 { const FloatKernels& GetFloatKernels(); }
 #endif
+#ifdef R1_HAVE_AVX512VNNI
+namespace avx512vnni { const FloatKernels& GetFloatKernels(); }
+#endif
 #ifdef R1_HAVE_NEON
 namespace neon { const FloatKernels& GetFloatKernels(); }
 #endif
@@ -31,6 +34,9 @@ const FloatKernels& GetFloatKernels(Isa isa) {
 #endif
 #ifdef R1_HAVE_AVX512
     case Isa::kAvx512: return avx512::GetFloatKernels();
+#endif
+#ifdef R1_HAVE_AVX512VNNI
+    case Isa::kAvx512Vnni: return avx512vnni::GetFloatKernels();
 #endif
 #ifdef R1_HAVE_NEON
     case Isa::kNeon: return neon::GetFloatKernels();

@@ -10,13 +10,14 @@ std::string_view IsaName(Isa isa) {
     case Isa::kScalar: return "scalar";
     case Isa::kAvx2: return "avx2";
     case Isa::kAvx512: return "avx512";
+    case Isa::kAvx512Vnni: return "avx512vnni";
     case Isa::kNeon: return "neon";
   }
   return "unknown";
 }
 
 std::optional<Isa> ParseIsa(std::string_view name) {
-  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512, Isa::kNeon}) {
+  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512, Isa::kAvx512Vnni, Isa::kNeon}) {
     if (IsaName(isa) == name) return isa;
   }
   return std::nullopt;
@@ -33,6 +34,12 @@ bool IsaCompiled(Isa isa) {
 #endif
     case Isa::kAvx512:
 #ifdef R1_HAVE_AVX512
+      return true;
+#else
+      return false;
+#endif
+    case Isa::kAvx512Vnni:
+#ifdef R1_HAVE_AVX512VNNI
       return true;
 #else
       return false;
@@ -60,6 +67,8 @@ bool CpuHas(Isa isa) {
       return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
              __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
              __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+    case Isa::kAvx512Vnni:
+      return CpuHas(Isa::kAvx512) && __builtin_cpu_supports("avx512vnni");
     default:
       return isa == Isa::kScalar;
   }
@@ -76,7 +85,7 @@ bool IsaSupported(Isa isa) { return IsaCompiled(isa) && CpuHas(isa); }
 
 std::vector<Isa> SupportedIsas() {
   std::vector<Isa> out;
-  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512, Isa::kNeon}) {
+  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512, Isa::kAvx512Vnni, Isa::kNeon}) {
     if (IsaSupported(isa)) out.push_back(isa);
   }
   return out;

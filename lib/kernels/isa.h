@@ -11,15 +11,16 @@
 
 namespace r1 {
 
-enum class Isa { kScalar = 0, kAvx2 = 1, kAvx512 = 2, kNeon = 3 };
+// kAvx512Vnni is kAvx512 plus VNNI's 8-bit dot products (vpdpbusd) in the integer kernels.
+enum class Isa { kScalar = 0, kAvx2 = 1, kAvx512 = 2, kNeon = 3, kAvx512Vnni = 4 };
 
-std::string_view IsaName(Isa isa);                     // "scalar", "avx2", "avx512", "neon"
+std::string_view IsaName(Isa isa);  // "scalar", "avx2", "avx512", "avx512vnni", "neon"
 std::optional<Isa> ParseIsa(std::string_view name);
 
 bool IsaCompiled(Isa isa);   // kernels for it are in this build
 bool IsaSupported(Isa isa);  // compiled and the CPU (and OS) can run it
 
-// Every supported ISA, scalar first.
+// Every supported ISA, scalar first, each better than the one before.
 std::vector<Isa> SupportedIsas();
 
 // The ISA kernels use by default: the best supported one, or the one named by the

@@ -1,7 +1,7 @@
 // simd_arch.h — the xsimd architecture of the translation unit being compiled.
 //
 // Sources listed as SIMD sources in lib/meson.build are compiled once per enabled ISA with
-// exactly one of R1_SIMD_AVX2 / R1_SIMD_AVX512 / R1_SIMD_NEON defined and that ISA's compiler
+// exactly one of R1_SIMD_AVX2 / R1_SIMD_AVX512 (+ R1_SIMD_AVX512VNNI) / R1_SIMD_NEON defined and that ISA's compiler
 // flags. Their functions live in namespace r1::R1_SIMD_NS so the copies do not collide.
 #pragma once
 
@@ -9,7 +9,14 @@
 
 #include "kernels/isa.h"
 
-#if defined(R1_SIMD_AVX512)
+#if defined(R1_SIMD_AVX512VNNI)
+// Built with R1_SIMD_AVX512 defined too: every AVX-512 path applies, VNNI adds to it.
+#define R1_SIMD_NS avx512vnni
+namespace r1::avx512vnni {
+using Arch = xsimd::avx512bw;
+inline constexpr Isa kIsa = Isa::kAvx512Vnni;
+}  // namespace r1::avx512vnni
+#elif defined(R1_SIMD_AVX512)
 #define R1_SIMD_NS avx512
 namespace r1::avx512 {
 using Arch = xsimd::avx512bw;

@@ -1,24 +1,51 @@
 // forward.cc — embed → (attention block, feed-forward block) × n_layers → norm → logits.
 #include "model/forward.h"
 
+#include <algorithm>
 #include <cmath>
 
+#include "ops/mla_attention.h"
 #include "ops/rope.h"
 
 namespace r1 {
 
+Status InitKvCache(const ModelConfig& c, int64_t n_ctx, KvCache& kv) {
+  if (c.kv_lora_rank > 0) return kv.Init(c.n_layers, n_ctx, c.kv_lora_rank + c.n_rot, 0);
+  return kv.Init(c.n_layers, n_ctx, c.n_kv_heads * c.head_dim);
+}
+
 void Activations::Init(const ModelConfig& c, int64_t n, int64_t n_ctx, int n_threads) {
   max_tokens = n;
   const auto sized = [n](int64_t width) { return static_cast<size_t>(n * width); };
+  const bool mla = c.kv_lora_rank > 0;
+  const int64_t d_ff = std::max(c.d_ff, c.n_experts_shared * c.d_ff_expert);
   x.assign(sized(c.d_model), 0.0f);
   h.assign(sized(c.d_model), 0.0f);
   q.assign(sized(c.n_heads * c.head_dim), 0.0f);
-  attn.assign(sized(c.n_heads * c.head_dim), 0.0f);
-  gate.assign(sized(c.d_ff), 0.0f);
-  up.assign(sized(c.d_ff), 0.0f);
+  attn.assign(sized(c.n_heads * (mla ? c.v_head_dim : c.head_dim)), 0.0f);
+  gate.assign(sized(d_ff), 0.0f);
+  up.assign(sized(d_ff), 0.0f);
+  if (mla) {
+    q_a.assign(sized(c.q_lora_rank), 0.0f);
+    q_lat.assign(sized(c.n_heads * (c.kv_lora_rank + c.n_rot)), 0.0f);
+    o_lat.assign(sized(c.n_heads * c.kv_lora_rank), 0.0f);
+    ffn_out.assign(sized(c.d_model), 0.0f);
+    head_conv.assign(HeadMatMulScratchBytes(c.n_heads, std::max(c.qk_nope_dim, c.kv_lora_rank)), 0);
+    if (c.n_experts > 0) moe.Init(c, n);
+  }
   cos_sin.assign(sized(c.n_rot), 0.0f);
   logits.assign(sized(c.n_vocab), 0.0f);
   attention.Reserve(n_threads, n_ctx);
+}
+
+void Activations::EnablePlainMla(const ModelConfig& c, int64_t n_ctx) {
+  const auto sized = [n_ctx](int64_t width) { return static_cast<size_t>(n_ctx * width); };
+  mla_plain = true;
+  plain_k.assign(sized(c.n_heads * c.head_dim), 0.0f);
+  plain_v.assign(sized(c.n_heads * c.v_head_dim), 0.0f);
+  plain_lat.assign(sized(c.kv_lora_rank), 0.0f);
+  plain_tmp.assign(sized(std::max(c.v_head_dim, c.qk_nope_dim)), 0.0f);
+  plain_row.assign(static_cast<size_t>(c.qk_nope_dim), 0.0f);
 }
 
 namespace {
@@ -47,9 +74,13 @@ void AddInPlace(float* x, const float* delta, int64_t n, OpContext& ctx) { ctx.k
 
 void Forward(const Model::Impl& model, const int32_t* tokens, int64_t n_tokens, int64_t pos0, LogitRows rows,
              KvCache& kv, Activations& a, OpContext& ctx) {
+  if (model.config.kv_lora_rank > 0) {
+    ForwardDeepseek2(model, tokens, n_tokens, pos0, rows, kv, a, ctx);
+    return;
+  }
   const ModelConfig& c = model.config;
   const ModelWeights& w = *model.weights;
-  const int64_t d = c.d_model, q_dim = c.n_heads * c.head_dim, kv_dim = c.n_kv_heads * c.head_dim;
+  const int64_t d = c.d_model, kv_dim = c.n_kv_heads * c.head_dim;
   const AttentionShape shape{c.n_heads, c.n_kv_heads, c.head_dim, 1.0f / std::sqrt(static_cast<float>(c.head_dim))};
 
   GetRows(w.token_embd, tokens, n_tokens, a.x.data(), ctx);  // x: [n_tokens, d_model]

@@ -12,6 +12,7 @@
 #include "model/model_impl.h"
 #include "ops/attention.h"
 #include "ops/matmul.h"
+#include "ops/moe.h"
 #include "ops/op_context.h"
 
 namespace r1 {
@@ -30,8 +31,30 @@ struct Activations {
   MatMulScratch matmul;
   AttentionScratch attention;
 
+  // deepseek2 (MLA, mixture of experts).
+  std::vector<float> q_a;       // [max_tokens, q_lora_rank]
+  std::vector<float> q_lat;     // [max_tokens, n_heads, kv_lora_rank + n_rot] absorbed queries
+  std::vector<float> o_lat;     // [max_tokens, n_heads, kv_lora_rank] attention-weighted latents
+  std::vector<float> ffn_out;   // [max_tokens, d_model]
+  std::vector<uint8_t> head_conv;  // per-head activations in vec_dot_type (HeadMatMul)
+  MoeScratch moe;
+  ExpertReadStats expert_stats;  // what the routed experts read, summed over Forward calls
+  // The reference MLA path: decompress every cached position into per-head keys and values
+  // and run ordinary attention. For tests; EnablePlainMla sizes its buffers.
+  bool mla_plain = false;
+  std::vector<float> plain_k;    // [n_ctx, n_heads * head_dim]
+  std::vector<float> plain_v;    // [n_ctx, n_heads * v_head_dim]
+  std::vector<float> plain_lat;  // [n_ctx, kv_lora_rank]
+  std::vector<float> plain_tmp;  // [n_ctx, max(v_head_dim, qk_nope_dim)]
+  std::vector<float> plain_row;  // [qk_nope_dim] one dequantized row of attn_k_b
+
   void Init(const ModelConfig& c, int64_t max_tokens, int64_t n_ctx, int n_threads);
+  void EnablePlainMla(const ModelConfig& c, int64_t n_ctx);
 };
+
+// Sizes the cache for the model: per-head keys and values for dense models, one
+// (kv_lora_rank + n_rot) row per position for MLA models.
+Status InitKvCache(const ModelConfig& c, int64_t n_ctx, KvCache& kv);
 
 enum class LogitRows { kNone, kLast, kAll };
 
@@ -39,5 +62,9 @@ enum class LogitRows { kNone, kLast, kAll };
 // acts.logits: none for kNone (the cache is filled only), one row for kLast, n_tokens rows for kAll. pos0 + n_tokens <= kv.n_ctx().
 void Forward(const Model::Impl& model, const int32_t* tokens, int64_t n_tokens, int64_t pos0, LogitRows rows,
              KvCache& kv, Activations& acts, OpContext& ctx);
+
+// The deepseek2 block (deepseek2_forward.cc); Forward dispatches to it.
+void ForwardDeepseek2(const Model::Impl& model, const int32_t* tokens, int64_t n_tokens, int64_t pos0,
+                      LogitRows rows, KvCache& kv, Activations& acts, OpContext& ctx);
 
 }  // namespace r1

@@ -24,6 +24,19 @@ struct WeightMatrix {
   const uint8_t* Row(int64_t r) const { return data + static_cast<uint64_t>(r) * row_bytes; }
 };
 
+// n_expert matrices stored back to back in one 3-D tensor [n_in, n_out, n_expert].
+struct ExpertMatrices {
+  WeightMatrix first;         // expert 0
+  uint64_t expert_bytes = 0;  // n_out * row_bytes
+  int64_t n_experts = 0;
+
+  WeightMatrix Expert(int64_t e) const {
+    WeightMatrix m = first;
+    m.data = first.data + static_cast<uint64_t>(e) * expert_bytes;
+    return m;
+  }
+};
+
 struct LayerWeights {
   const float* attn_norm = nullptr;  // [d_model]
   WeightMatrix wq;                   // [d_model -> n_heads * head_dim]
@@ -38,6 +51,23 @@ struct LayerWeights {
   WeightMatrix w_gate;               // [d_model -> d_ff]
   WeightMatrix w_up;                 // [d_model -> d_ff]
   WeightMatrix w_down;               // [d_ff -> d_model]
+
+  // deepseek2: multi-head latent attention.
+  WeightMatrix wq_a;                 // [d_model -> q_lora_rank], when q_lora_rank > 0
+  const float* q_a_norm = nullptr;   // [q_lora_rank]
+  WeightMatrix wq_b;                 // [q_lora_rank -> n_heads * head_dim]; wq when q_lora_rank = 0
+  WeightMatrix wkv_a;                // [d_model -> kv_lora_rank + n_rot]
+  const float* kv_a_norm = nullptr;  // [kv_lora_rank]
+  std::vector<WeightMatrix> wk_b;    // per head [qk_nope_dim -> kv_lora_rank]: latent-space query
+  std::vector<WeightMatrix> wv_b;    // per head [kv_lora_rank -> v_head_dim]
+  // deepseek2: mixture of experts (layers >= n_dense_lead).
+  WeightMatrix gate_inp;             // [d_model -> n_experts] router
+  const float* exp_probs_b = nullptr;  // [n_experts] selection bias, optional
+  ExpertMatrices gate_exps, up_exps;   // [d_model -> d_ff_expert] each
+  ExpertMatrices down_exps;            // [d_ff_expert -> d_model] each
+  WeightMatrix gate_shexp, up_shexp;   // [d_model -> n_shared * d_ff_expert]
+  WeightMatrix down_shexp;             // [n_shared * d_ff_expert -> d_model]
+  bool has_shexp = false;
 };
 
 struct ModelWeights {

@@ -1,15 +1,126 @@
-// matmul.cc — row-parallel matrix products over the per-type quant kernels.
+// matmul.cc — row-parallel matrix products over the per-type quant kernels, and a tiled
+// f32 GEMM (oneDNN) for prompt batches.
 #include "ops/matmul.h"
 
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
 #include <cstring>
+#include <string_view>
 
 #include "quant/quant_kernels.h"
 
+#ifdef R1_HAVE_ONEDNN
+#include <oneapi/dnnl/dnnl.h>
+extern "C" void omp_set_num_threads(int);  // libgomp, which oneDNN's CPU runtime uses
+#endif
+
 namespace r1 {
+namespace {
+
+#ifdef R1_HAVE_ONEDNN
+// Below this many tokens the per-row dots win: a GEMM pays to decode each weight once and only
+// amortizes that over many tokens.
+// R1_MATMUL_GEMM=0 turns the GEMM path off, for measuring.
+constexpr int64_t kGemmMinTokens = 32;
+bool GemmEnabled() {
+  static const bool on = [] {
+    const char* env = std::getenv("R1_MATMUL_GEMM");
+    return env == nullptr || std::string_view(env) != "0";
+  }();
+  return on;
+}
+#endif
+// Dequantized rows per tile: the tile (rows x n_in f32) should stay in L2 while every token
+// row streams past it.
+constexpr int64_t kTileFloats = int64_t{1} << 19;  // 2 MiB
+
+void DotRows(const QuantKernels* k, const WeightMatrix& w, const uint8_t* xq, uint64_t x_row_bytes,
+             int64_t n_tokens, const float* bias, float* y, size_t b, size_t e) {
+  const int64_t n_out = w.n_out;
+  if (k->vec_dot_rows != nullptr) {
+    // Rows in groups small enough to stay in L1 while every token row passes over them.
+    constexpr size_t kGroup = 16;
+    for (size_t g = b; g < e; g += kGroup) {
+      const size_t ge = std::min(e, g + kGroup);
+      for (int64_t t = 0; t < n_tokens; ++t) {
+        float* yt = y + t * n_out;
+        k->vec_dot_rows(w.n_in, w.Row(static_cast<int64_t>(g)), w.row_bytes, static_cast<int64_t>(ge - g),
+                        xq + t * x_row_bytes, yt + g);
+        if (bias) {
+          for (size_t o = g; o < ge; ++o) yt[o] += bias[o];
+        }
+      }
+    }
+    return;
+  }
+  for (size_t o = b; o < e; ++o) {
+    const uint8_t* row = w.Row(static_cast<int64_t>(o));
+    const float bo = bias ? bias[o] : 0.0f;
+    for (int64_t t = 0; t < n_tokens; ++t) {
+      y[t * n_out + static_cast<int64_t>(o)] = k->vec_dot(w.n_in, row, xq + t * x_row_bytes) + bo;
+    }
+  }
+}
+
+#ifdef R1_HAVE_ONEDNN
+bool GemmRows(const QuantKernels* k, const WeightMatrix& w, const float* x, int64_t n_tokens,
+              const float* bias, float* y, std::vector<float>& tile, size_t b, size_t e) {
+  // Each pool thread runs its own single-threaded GEMM: the pool already owns the cores.
+  thread_local bool omp_single = false;
+  if (!omp_single) {
+    omp_set_num_threads(1);
+    omp_single = true;
+  }
+  const int64_t n_in = w.n_in, n_out = w.n_out;
+  const int64_t tile_rows = std::max<int64_t>(16, kTileFloats / n_in);
+  if (tile.size() < static_cast<size_t>(tile_rows * n_in)) tile.resize(static_cast<size_t>(tile_rows * n_in));
+  for (int64_t r0 = static_cast<int64_t>(b); r0 < static_cast<int64_t>(e); r0 += tile_rows) {
+    const int64_t nr = std::min<int64_t>(tile_rows, static_cast<int64_t>(e) - r0);
+    for (int64_t r = 0; r < nr; ++r) k->to_float(w.Row(r0 + r), tile.data() + r * n_in, n_in);
+    // y[:, r0:r0+nr] = x [n_tokens, n_in] * tile^T [n_in, nr]
+    if (dnnl_sgemm('N', 'T', n_tokens, nr, n_in, 1.0f, x, n_in, tile.data(), n_in, 0.0f, y + r0, n_out) !=
+        dnnl_success) {
+      return false;
+    }
+    if (bias) {
+      for (int64_t t = 0; t < n_tokens; ++t) {
+        float* yt = y + t * n_out + r0;
+        for (int64_t r = 0; r < nr; ++r) yt[r] += bias[r0 + r];
+      }
+    }
+  }
+  return true;
+}
+#endif
+
+}  // namespace
+
+int64_t MatMulGemmMinTokens() {
+#ifdef R1_HAVE_ONEDNN
+  return GemmEnabled() ? kGemmMinTokens : 0;
+#else
+  return 0;
+#endif
+}
 
 void MatMul(const WeightMatrix& w, const float* x, int64_t n_tokens, const float* bias, float* y,
             MatMulScratch& scratch, OpContext& ctx) {
   const QuantKernels* k = GetQuantKernels(ctx.isa, w.type);
+#ifdef R1_HAVE_ONEDNN
+  if (n_tokens >= kGemmMinTokens && GemmEnabled()) {
+    const size_t n_threads = static_cast<size_t>(ctx.pool->n_threads());
+    if (scratch.tiles.size() < n_threads) scratch.tiles.resize(n_threads);
+    std::atomic<bool> ok{true};
+    ctx.pool->ParallelFor(static_cast<size_t>(w.n_out), 16, [&](size_t b, size_t e, int t) {
+      if (!GemmRows(k, w, x, n_tokens, bias, y, scratch.tiles[static_cast<size_t>(t)], b, e)) {
+        ok.store(false);
+      }
+    });
+    if (ok.load()) return;
+    // oneDNN refused (it never should for these shapes): fall through to the dots.
+  }
+#endif
   const uint64_t x_row_bytes = *RowBytes(k->vec_dot_type, static_cast<uint64_t>(w.n_in));
   const uint8_t* xq = reinterpret_cast<const uint8_t*>(x);
   if (k->vec_dot_type != DType::kF32) {
@@ -21,16 +132,9 @@ void MatMul(const WeightMatrix& w, const float* x, int64_t n_tokens, const float
     });
     xq = dst;
   }
-  const int64_t n_out = w.n_out;
   // Rows are handed out in groups so each thread's output columns are contiguous in memory.
-  ctx.pool->ParallelFor(static_cast<size_t>(n_out), 16, [&](size_t b, size_t e) {
-    for (size_t o = b; o < e; ++o) {
-      const uint8_t* row = w.Row(static_cast<int64_t>(o));
-      const float bo = bias ? bias[o] : 0.0f;
-      for (int64_t t = 0; t < n_tokens; ++t) {
-        y[t * n_out + static_cast<int64_t>(o)] = k->vec_dot(w.n_in, row, xq + t * x_row_bytes) + bo;
-      }
-    }
+  ctx.pool->ParallelFor(static_cast<size_t>(w.n_out), 16, [&](size_t b, size_t e) {
+    DotRows(k, w, xq, x_row_bytes, n_tokens, bias, y, b, e);
   });
 }
 

@@ -96,6 +96,12 @@ const QuantKernels* GetQuantKernels(Isa isa, DType type) {
 #else
       return nullptr;
 #endif
+    case Isa::kAvx512Vnni:
+#ifdef R1_HAVE_AVX512VNNI
+      return avx512vnni::QuantKernelTable(type);
+#else
+      return nullptr;
+#endif
     case Isa::kNeon:
 #ifdef R1_HAVE_NEON
       return neon::QuantKernelTable(type);

@@ -22,6 +22,11 @@ struct QuantKernels {
   void (*to_float)(const void* x, float* y, int64_t n);
   // Dot product of a row of `type` with a row of vec_dot_type, n elements.
   float (*vec_dot)(int64_t n, const void* w, const void* x);
+  // Optional (nullptr: call vec_dot per row): out[r] = vec_dot(n, w + r * row_bytes, x) for
+  // r < nr, sharing the work on the activation row between weight rows. Same results as
+  // vec_dot up to the order of f32 additions.
+  void (*vec_dot_rows)(int64_t n, const void* w, uint64_t row_bytes, int64_t nr, const void* x,
+                       float* out) = nullptr;
 };
 
 // Kernels for `type` on `isa`; nullptr when the type cannot be used as a matrix weight

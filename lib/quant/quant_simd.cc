@@ -9,6 +9,7 @@
 #include "kernels/simd_arch.h"
 #include "quant/dot_kquants_impl.h"
 #include "quant/dot_legacy_impl.h"
+#include "quant/dot_vnni_impl.h"
 #include "quant/float16_impl.h"
 #include "quant/from_float_impl.h"
 #include "quant/to_float_impl.h"
@@ -22,11 +23,19 @@ constexpr QuantKernels kTable[] = {
     {DType::kF32, DType::kF32, CopyF32, CopyF32Out, VecDotF32},
     {DType::kF16, DType::kF16, FromFloatF16, ToFloatF16, VecDotF16},
     {DType::kBF16, DType::kBF16, FromFloatBf16, ToFloatBf16, VecDotBf16},
+#if defined(R1_SIMD_AVX512VNNI)
+    {DType::kQ4_0, DType::kQ8_0, FromFloatQ8_0, ToFloatQ4_0, VecDotQ4_0Vnni, VecDotRowsQ4_0Vnni},
+#else
     {DType::kQ4_0, DType::kQ8_0, FromFloatQ8_0, ToFloatQ4_0, VecDotQ4_0},
+#endif
     {DType::kQ4_1, DType::kQ8_1, FromFloatQ8_1, ToFloatQ4_1, VecDotQ4_1},
     {DType::kQ5_0, DType::kQ8_0, FromFloatQ8_0, ToFloatQ5_0, VecDotQ5_0},
     {DType::kQ5_1, DType::kQ8_1, FromFloatQ8_1, ToFloatQ5_1, VecDotQ5_1},
+#if defined(R1_SIMD_AVX512VNNI)
+    {DType::kQ8_0, DType::kQ8_0, FromFloatQ8_0, ToFloatQ8_0, VecDotQ8_0Vnni, VecDotRowsQ8_0Vnni},
+#else
     {DType::kQ8_0, DType::kQ8_0, FromFloatQ8_0, ToFloatQ8_0, VecDotQ8_0},
+#endif
     {DType::kQ2_K, DType::kQ8_K, FromFloatQ8_K, ToFloatQ2_K, VecDotQ2_K},
     {DType::kQ3_K, DType::kQ8_K, FromFloatQ8_K, ToFloatQ3_K, VecDotQ3_K},
     {DType::kQ4_K, DType::kQ8_K, FromFloatQ8_K, ToFloatQ4_K, VecDotQ4_K},

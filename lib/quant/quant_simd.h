@@ -14,6 +14,9 @@ const QuantKernels* QuantKernelTable(DType type);
 namespace avx512 {
 const QuantKernels* QuantKernelTable(DType type);
 }
+namespace avx512vnni {
+const QuantKernels* QuantKernelTable(DType type);
+}
 namespace neon {
 const QuantKernels* QuantKernelTable(DType type);
 }

@@ -2,12 +2,15 @@
 //
 // The pool is created once (per Session) and reused for every op: ParallelFor hands each of the
 // n_threads participants (the caller included) one contiguous share of [0, n). It allocates
-// nothing and takes no lock on the hot path beyond one wake-up and one completion wait.
+// nothing and takes no lock when workers are awake: a job is published by bumping a generation
+// counter and finished when a completion counter reaches zero. Workers may poll the counter
+// for a while before sleeping on a condition variable (R1_POOL_SPIN, see thread_pool.cc).
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -51,13 +54,15 @@ class ThreadPool {
   std::vector<std::thread> workers_;
   std::mutex mu_;
   std::condition_variable wake_;
-  std::condition_variable done_;
+  // Job description, written by the caller before it bumps generation_ (release) and read by
+  // workers after they see the new generation (acquire).
   const Task* task_ = nullptr;
   size_t n_ = 0;
   size_t chunk_ = 0;
-  uint64_t generation_ = 0;
-  int pending_ = 0;
-  bool stop_ = false;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> pending_{0};   // workers still running the current job
+  std::atomic<int> sleepers_{0};  // workers blocked (or about to block) on wake_
+  std::atomic<bool> stop_{false};
 };
 
 }  // namespace r1

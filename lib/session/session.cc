@@ -30,7 +30,7 @@ StatusOr<std::unique_ptr<Session>> Session::Create(std::shared_ptr<const Model> 
   impl->ctx.isa = DefaultIsa();
   impl->ctx.kernels = &GetFloatKernels(impl->ctx.isa);
   impl->ctx.pool = &impl->pool;
-  R1_RETURN_IF_ERROR(impl->kv.Init(c.n_layers, n_ctx, c.n_kv_heads * c.head_dim));
+  R1_RETURN_IF_ERROR(InitKvCache(c, n_ctx, impl->kv));
   impl->tokens.reserve(static_cast<size_t>(n_ctx));
   impl->acts.Init(c, impl->n_batch, n_ctx, n_threads);
   return std::unique_ptr<Session>(new Session(std::move(impl)));

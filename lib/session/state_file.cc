@@ -5,7 +5,9 @@
 //   u64 model fingerprint  u64 n_layers  u64 n_kv_dim  u64 n_vocab  u64 n_tokens
 //   i32 tokens[n_tokens]
 //   u64 n_logit_values (0 or n_vocab)  f32 logits[n_logit_values]   (the last token's)
-//   per layer: f32 keys[n_tokens][n_kv_dim], f32 values[n_tokens][n_kv_dim]
+//   per layer: f32 keys[n_tokens][n_kv_dim], f32 values[n_tokens][n_v_dim]
+// n_v_dim is the cache's value width: n_kv_dim for dense models, 0 for MLA (deepseek2), whose
+// key rows hold the latent and the rotary key part. Both follow from the model (fingerprint).
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -53,11 +55,12 @@ Status Session::SaveState(const std::string& path) const {
             std::fwrite(s.tokens.data(), sizeof(int32_t), s.tokens.size(), f.get()) == s.tokens.size() &&
             std::fwrite(&n_logit_values, sizeof(n_logit_values), 1, f.get()) == 1 &&
             std::fwrite(last_logits.data(), sizeof(float), n_logit_values, f.get()) == n_logit_values;
-  const size_t n_values = s.tokens.size() * h.n_kv_dim;
+  const size_t n_keys = s.tokens.size() * h.n_kv_dim;
+  const size_t n_values = s.tokens.size() * static_cast<size_t>(s.kv.n_v_dim());
   for (int64_t l = 0; ok && l < c.n_layers; ++l) {
     KvCache& kv = const_cast<KvCache&>(s.kv);  // read only; the accessors are shared with writers
-    ok = std::fwrite(kv.Keys(l), sizeof(float), n_values, f.get()) == n_values &&
-         std::fwrite(kv.Values(l), sizeof(float), n_values, f.get()) == n_values;
+    ok = std::fwrite(kv.Keys(l), sizeof(float), n_keys, f.get()) == n_keys &&
+         (n_values == 0 || std::fwrite(kv.Values(l), sizeof(float), n_values, f.get()) == n_values);
   }
   ok = std::fclose(f.release()) == 0 && ok;
   if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
@@ -95,7 +98,8 @@ Status Session::LoadState(const std::string& path) {
   }
   // Every size below is bounded by n_ctx and the model, so the expected length cannot overflow.
   uint64_t n_logit_values = 0;
-  const uint64_t kv_bytes = 2 * h.n_layers * h.n_tokens * h.n_kv_dim * sizeof(float);
+  const uint64_t n_v_dim = static_cast<uint64_t>(s.kv.n_v_dim());
+  const uint64_t kv_bytes = h.n_layers * h.n_tokens * (h.n_kv_dim + n_v_dim) * sizeof(float);
   const uint64_t before_logits = sizeof(h) + h.n_tokens * sizeof(int32_t);
   if (static_cast<uint64_t>(file_size) < before_logits + sizeof(uint64_t)) return invalid("truncated");
 
@@ -113,10 +117,11 @@ Status Session::LoadState(const std::string& path) {
   }
   std::vector<float> logits(n_logit_values);
   if (std::fread(logits.data(), sizeof(float), logits.size(), f.get()) != logits.size()) return invalid("truncated");
-  const size_t n_values = h.n_tokens * h.n_kv_dim;
+  const size_t n_keys = h.n_tokens * h.n_kv_dim;
+  const size_t n_values = h.n_tokens * n_v_dim;
   for (int64_t l = 0; l < c.n_layers; ++l) {
-    if (std::fread(s.kv.Keys(l), sizeof(float), n_values, f.get()) != n_values ||
-        std::fread(s.kv.Values(l), sizeof(float), n_values, f.get()) != n_values) {
+    if (std::fread(s.kv.Keys(l), sizeof(float), n_keys, f.get()) != n_keys ||
+        (n_values != 0 && std::fread(s.kv.Values(l), sizeof(float), n_values, f.get()) != n_values)) {
       s.tokens.clear();  // the cache is partly overwritten: start from an empty context
       s.logits = nullptr;
       s.n_logit_rows = 0;

@@ -2,6 +2,7 @@
 // held to the bounds of shared/reference/README.md, in batched prefill and token by token.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -23,17 +24,49 @@ struct Checker {
   std::string label;
   double bound;
   size_t n_vocab;
+  // Fraction of positions that may exceed the bound (or disagree on argmax): deepseek2's expert
+  // routing is discontinuous, so a near-tie in the router moves a whole position.
+  double outlier_fraction = 0.0;
   int checked_positions = 0;
+  int outliers = 0;
+  int ambiguous_outliers = 0;  // at positions where llama.cpp's own two runs disagree as much
+  double max_diff = 0.0;         // over all positions
+  double max_inlier_diff = 0.0;  // over the positions within the bound
 
-  // One row of r1's logits against llama.cpp's row.
-  void Row(const float* got, const float* want, const std::string& where) {
+  // One row of r1's logits against llama.cpp's row; `want_id` >= 0 is the id llama.cpp picked.
+  void Row(const float* got, const float* want, const std::string& where, int32_t want_id = -1,
+           double margin = -1.0, bool ambiguous = false) {
     INFO(label, " ", where);
     const double diff = MaxAbsDiff(got, want, n_vocab);
-    CHECK_MESSAGE(diff <= bound, "max |diff| ", diff, " > bound ", bound);
-    if (Top2Margin(want, n_vocab) > 2 * bound) {
-      CHECK(Argmax({got, n_vocab}) == Argmax({want, n_vocab}));
-    }
+    if (margin < 0) margin = Top2Margin(want, n_vocab);
+    if (want_id < 0) want_id = Argmax({want, n_vocab});
+    const bool argmax_ok = !(margin > 2 * bound) || Argmax({got, n_vocab}) == want_id;
     ++checked_positions;
+    max_diff = std::max(max_diff, diff);
+    if (diff <= bound && argmax_ok) {
+      max_inlier_diff = std::max(max_inlier_diff, diff);
+      return;
+    }
+    if (outlier_fraction > 0) {
+      ++(ambiguous ? ambiguous_outliers : outliers);
+      MESSAGE(label, " ", where, ": outlier", std::string(ambiguous ? " (llama.cpp's batched and token-by-token runs differ here too)" : ""),
+              ", max |diff| ", diff);
+      return;
+    }
+    CHECK_MESSAGE(diff <= bound, "max |diff| ", diff, " > bound ", bound);
+    CHECK(argmax_ok);
+  }
+
+  void Finish() {
+    INFO(label);
+    CHECK(checked_positions > 0);
+    CHECK_MESSAGE(outliers <= int(outlier_fraction * checked_positions), outliers, " of ", checked_positions,
+                  " positions exceed the bound");
+    if (outlier_fraction > 0) {
+      MESSAGE(label, ": ", checked_positions, " positions, ", outliers, " outliers (+", ambiguous_outliers,
+              " where llama.cpp disagrees with itself), max |diff| ", max_diff,
+              ", max within bound ", max_inlier_diff, " (bound ", bound, ")");
+    }
   }
 };
 
@@ -47,20 +80,29 @@ std::unique_ptr<Session> NewSession(const std::shared_ptr<const Model>& model) {
 }
 
 void CheckPrompt(const std::shared_ptr<const Model>& model, const json& prompt, const std::vector<float>& want,
-                 Checker& check) {
+                 Checker& check, const std::string& name) {
   const std::vector<int32_t> ids = prompt["token_ids"].get<std::vector<int32_t>>();
   const size_t n = ids.size();
+  // Positions where llama.cpp's own batched and token-by-token logits differ by more than the
+  // bound: a router near-tie there goes either way.
+  std::vector<bool> ambiguous(n, false);
+  if (prompt.contains("one_token_at_a_time_vs_batch_max_abs_per_position")) {
+    const auto self = prompt["one_token_at_a_time_vs_batch_max_abs_per_position"].get<std::vector<double>>();
+    for (size_t i = 0; i < n && i < self.size(); ++i) ambiguous[i] = self[i] > check.bound;
+  }
   // Batched: the whole prompt in one pass, every position's logits.
   auto batched = NewSession(model);
   REQUIRE(batched->Evaluate(ids, /*all_logits=*/true).ok());
   for (size_t i = 0; i < n; ++i) {
-    check.Row(batched->Logits(int64_t(i)).data(), want.data() + i * check.n_vocab, "batched, position " + std::to_string(i));
+    check.Row(batched->Logits(int64_t(i)).data(), want.data() + i * check.n_vocab,
+              name + " batched, position " + std::to_string(i), -1, -1.0, ambiguous[i]);
   }
   // Token by token, through the decode path.
   auto stepwise = NewSession(model);
   for (size_t i = 0; i < n; ++i) {
     REQUIRE(stepwise->Evaluate({&ids[i], 1}).ok());
-    check.Row(stepwise->Logits().data(), want.data() + i * check.n_vocab, "token by token, position " + std::to_string(i));
+    check.Row(stepwise->Logits().data(), want.data() + i * check.n_vocab,
+              name + " token by token, position " + std::to_string(i), -1, -1.0, ambiguous[i]);
   }
 }
 
@@ -76,15 +118,11 @@ void CheckGreedy(const std::shared_ptr<const Model>& model, const json& greedy, 
   for (size_t i = 0; i < generated.size(); ++i) {
     if (i > 0) REQUIRE(session->Evaluate({&generated[i - 1], 1}).ok());
     const float* got = session->Logits().data();
-    check.Row(got, want.data() + i * check.n_vocab, "greedy step " + std::to_string(i));
-    if (margins[i] > 2 * check.bound) {
-      INFO(check.label, " greedy step ", i);
-      CHECK(Argmax({got, check.n_vocab}) == generated[i]);
-    }
+    check.Row(got, want.data() + i * check.n_vocab, "greedy step " + std::to_string(i), generated[i], margins[i]);
   }
 }
 
-TEST_CASE("every dense reference model matches llama.cpp within its bound") {
+TEST_CASE("every reference model matches llama.cpp within its bound") {
   const std::string dir = *test::SharedDir() + "/reference";
   const auto refs = test::FilesEndingWith(dir, ".ref.json");
   REQUIRE_FALSE(refs.empty());
@@ -93,7 +131,7 @@ TEST_CASE("every dense reference model matches llama.cpp within its bound") {
     const json ref = test::ReadJson(ref_path);
     REQUIRE_MESSAGE(ref.is_object(), "cannot parse ", ref_path);
     const std::string arch = ref["architecture"];
-    if (arch != "llama" && arch != "qwen2") {
+    if (arch != "llama" && arch != "qwen2" && arch != "deepseek2") {
       MESSAGE("not checked here (architecture ", arch, "): ", ref_path);
       continue;
     }
@@ -106,20 +144,22 @@ TEST_CASE("every dense reference model matches llama.cpp within its bound") {
 
     for (const auto& [variant_name, variant] : ref["variants"].items()) {
       const bool exact = variant_name == "f32kv";
-      Checker check{ref["model_file"].get<std::string>() + " [" + variant_name + "]", LogitBound(quant, exact), n_vocab};
+      Checker check{ref["model_file"].get<std::string>() + " [" + variant_name + "]", LogitBound(quant, exact), n_vocab,
+                    arch == "deepseek2" ? 0.02 : 0.0};
       REQUIRE_MESSAGE(check.bound > 0, "no bound for type ", quant);
+      int prompt_index = 0;
       for (const json& prompt : variant["prompts"]) {
         const auto want = test::ReadLogits(dir + "/" + prompt["logits_file"].get<std::string>(),
                                            prompt["token_ids"].size(), n_vocab);
         REQUIRE_FALSE(want.empty());
-        CheckPrompt(*model, prompt, want, check);
+        CheckPrompt(*model, prompt, want, check, "prompt " + std::to_string(prompt_index++));
       }
       const json& greedy = variant["greedy"];
       const auto want = test::ReadLogits(dir + "/" + greedy["logits_file"].get<std::string>(),
                                          greedy["generated_ids"].size(), n_vocab);
       REQUIRE_FALSE(want.empty());
       CheckGreedy(*model, greedy, want, check);
-      CHECK(check.checked_positions > 0);
+      check.Finish();
     }
   }
   CHECK(n_models >= 10);

@@ -63,7 +63,7 @@ TEST_SUITE("quant") {
         CHECK(GetQuantKernels(isa, t) == nullptr);
       }
     }
-    for (Isa isa : {Isa::kAvx2, Isa::kAvx512, Isa::kNeon}) {
+    for (Isa isa : {Isa::kAvx2, Isa::kAvx512, Isa::kAvx512Vnni, Isa::kNeon}) {
       if (!IsaCompiled(isa)) CHECK(GetQuantKernels(isa, DType::kQ4_K) == nullptr);
     }
   }
@@ -156,6 +156,40 @@ TEST_SUITE("quant") {
         }
       }
     }
+  }
+
+  TEST_CASE("vec_dot_rows matches vec_dot row by row") {
+    int n_tables_with_rows = 0;
+    for (Isa isa : SupportedIsas()) {
+      for (DType t : test::kWeightTypes) {
+        const QuantKernels& k = Kernels(isa, t);
+        if (k.vec_dot_rows == nullptr) continue;
+        ++n_tables_with_rows;
+        for (int64_t n : test::TestSizes(t)) {
+          for (int64_t nr : {1, 3, 4, 5, 9}) {
+            INFO("isa = ", IsaName(isa), ", type = ", DTypeName(t), ", n = ", n, ", rows = ", nr);
+            const uint64_t row_bytes = *RowBytes(t, static_cast<uint64_t>(n));
+            std::vector<uint8_t> w;
+            for (int64_t r = 0; r < nr; ++r) {
+              const auto row = test::RandomWeightRow(t, n, static_cast<uint64_t>(n * 7 + r));
+              w.insert(w.end(), row.begin(), row.end());
+            }
+            const auto xf = r1::test::RandomFloats(static_cast<size_t>(n), static_cast<uint64_t>(n) + 3, -2.0f, 2.0f);
+            std::vector<uint8_t> x = RowStorage(k.vec_dot_type, n);
+            ref::QuantizeRow(k.vec_dot_type, xf.data(), x.data(), n);
+            std::vector<float> got(static_cast<size_t>(nr));
+            k.vec_dot_rows(n, w.data(), row_bytes, nr, x.data(), got.data());
+            for (int64_t r = 0; r < nr; ++r) {
+              const uint8_t* wr = w.data() + static_cast<uint64_t>(r) * row_bytes;
+              const double want = ref::VecDot(t, n, wr, x.data());
+              const double scale = test::AbsDot(t, wr, k.vec_dot_type, x.data(), n);
+              CHECK(std::fabs(got[static_cast<size_t>(r)] - want) <= kDotTolerance * scale);
+            }
+          }
+        }
+      }
+    }
+    if (IsaSupported(Isa::kAvx512Vnni)) CHECK(n_tables_with_rows >= 2);
   }
 
 }  // TEST_SUITE("quant")

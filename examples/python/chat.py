@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Streaming chat with r1: the reasoning (inside <think>...</think>) dimmed, the answer plain.
+
+    python3 chat.py MODEL.gguf                  # interactive; an empty line quits
+    python3 chat.py MODEL.gguf -p "Why is the sky blue?"
+
+Ctrl-C during an answer stops it and returns to the prompt; Ctrl-C at the prompt quits.
+"""
+import argparse
+import sys
+
+import r1
+
+
+def styles(enabled):
+    if not enabled:
+        return {"reasoning": ("[thinking] ", ""), "content": ("", "")}
+    # ANSI: dim italic for the chain of thought, normal text for the answer.
+    return {"reasoning": ("\x1b[2;3m", "\x1b[0m"), "content": ("", "")}
+
+
+def answer(session, messages, args, style):
+    current = None
+    with session.chat(messages, chat_template=args.template, max_new_tokens=args.max_tokens,
+                      temperature=args.temperature, seed=args.seed) as stream:
+        try:
+            for event in stream:
+                kind = "reasoning" if event.channel == r1.Channel.REASONING else "content"
+                if kind != current:
+                    if current is not None:
+                        sys.stdout.write(style[current][1] + "\n")
+                    sys.stdout.write(style[kind][0])
+                    current = kind
+                sys.stdout.write(event.text)
+                sys.stdout.flush()
+        except KeyboardInterrupt:
+            sys.stdout.write(" [stopped]")
+        if current is not None:
+            sys.stdout.write(style[current][1])
+        sys.stdout.write("\n")
+    result = stream.result
+    print(f"({result.n_generated_tokens} tokens, {result.decode_tokens_per_second:.1f} tok/s, "
+          f"{result.stop_reason.name.lower()})", file=sys.stderr)
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("model")
+    parser.add_argument("-p", "--prompt", action="append", help="a user message (repeatable); else read stdin")
+    parser.add_argument("--template", help="built-in chat template instead of the model's (chatml, ...)")
+    parser.add_argument("--max-tokens", type=int, default=512)
+    parser.add_argument("--temperature", type=float, default=0.6)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--system", help="system prompt")
+    parser.add_argument("--color", choices=["auto", "always", "never"], default="auto")
+    args = parser.parse_args()
+
+    color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
+    style = styles(color)
+    try:
+        model = r1.Model(args.model)
+    except r1.Error as e:
+        sys.exit(f"chat.py: {e}")
+    session = r1.Session(model)
+    messages = [{"role": "system", "content": args.system}] if args.system else []
+
+    def lines():
+        if args.prompt:
+            yield from args.prompt
+            return
+        while True:
+            try:
+                line = input("> ")
+            except (EOFError, KeyboardInterrupt):
+                return
+            if not line:
+                return
+            yield line
+
+    for line in lines():
+        messages.append({"role": "user", "content": line})
+        result = answer(session, messages, args, style)
+        # Earlier answers go back without their reasoning, as the R1 templates expect.
+        messages.append({"role": "assistant", "content": result.content})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,489 @@
+// model_tools.cc — quantizing GGUF models, synthetic models, and a read-bandwidth probe.
+#include "tools/model_tools.h"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "gguf/gguf_reader.h"
+#include "gguf/gguf_writer.h"
+#include "r1/quant/reference.h"
+#include "runtime/thread_pool.h"
+
+namespace r1::tools {
+namespace {
+
+// llama.cpp's llama_ftype numbers, stored as general.file_type.
+constexpr uint32_t kFtypeF32 = 0, kFtypeF16 = 1, kFtypeQ4_0 = 2, kFtypeQ4_1 = 3, kFtypeQ8_0 = 7,
+                   kFtypeQ5_0 = 8, kFtypeQ5_1 = 9, kFtypeQ2_K = 10, kFtypeQ3_K_S = 11,
+                   kFtypeQ4_K_S = 14, kFtypeQ4_K_M = 15, kFtypeQ5_K_S = 16, kFtypeQ5_K_M = 17,
+                   kFtypeQ6_K = 18, kFtypeBF16 = 32;
+
+struct SchemeEntry {
+  const char* name;
+  DType base;
+  bool mixture_m;
+  uint32_t file_type;
+};
+constexpr SchemeEntry kSchemes[] = {
+    {"F32", DType::kF32, false, kFtypeF32},       {"F16", DType::kF16, false, kFtypeF16},
+    {"BF16", DType::kBF16, false, kFtypeBF16},    {"Q4_0", DType::kQ4_0, false, kFtypeQ4_0},
+    {"Q4_1", DType::kQ4_1, false, kFtypeQ4_1},    {"Q5_0", DType::kQ5_0, false, kFtypeQ5_0},
+    {"Q5_1", DType::kQ5_1, false, kFtypeQ5_1},    {"Q8_0", DType::kQ8_0, false, kFtypeQ8_0},
+    {"Q2_K", DType::kQ2_K, false, kFtypeQ2_K},    {"Q3_K", DType::kQ3_K, false, kFtypeQ3_K_S},
+    {"Q3_K_S", DType::kQ3_K, false, kFtypeQ3_K_S}, {"Q4_K", DType::kQ4_K, false, kFtypeQ4_K_S},
+    {"Q4_K_S", DType::kQ4_K, false, kFtypeQ4_K_S}, {"Q4_K_M", DType::kQ4_K, true, kFtypeQ4_K_M},
+    {"Q5_K", DType::kQ5_K, false, kFtypeQ5_K_S},  {"Q5_K_S", DType::kQ5_K, false, kFtypeQ5_K_S},
+    {"Q5_K_M", DType::kQ5_K, true, kFtypeQ5_K_M}, {"Q6_K", DType::kQ6_K, false, kFtypeQ6_K},
+};
+
+bool IsFloat(DType t) { return t == DType::kF32 || t == DType::kF16 || t == DType::kBF16; }
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// Layer index of "blk.N.…", or -1.
+int64_t LayerOf(std::string_view name) {
+  if (name.substr(0, 4) != "blk.") return -1;
+  int64_t v = 0;
+  size_t i = 4;
+  if (i >= name.size() || name[i] < '0' || name[i] > '9') return -1;
+  for (; i < name.size() && name[i] >= '0' && name[i] <= '9'; ++i) v = v * 10 + (name[i] - '0');
+  return v;
+}
+
+// llama.cpp's use_more_bits: the first and last eighth of the layers, and every third between.
+bool UseMoreBits(int64_t i, int64_t n) { return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2; }
+
+// A type whose blocks fit a row of n_in elements: llama.cpp's fallbacks for K types, then F16.
+DType FitRow(DType t, uint64_t n_in) {
+  if (n_in % Traits(t).block_size == 0) return t;
+  switch (t) {
+    case DType::kQ2_K:
+    case DType::kQ3_K: t = DType::kQ4_0; break;  // llama.cpp picks IQ4_NL, which r1 lacks
+    case DType::kQ4_K: t = DType::kQ5_0; break;
+    case DType::kQ5_K: t = DType::kQ5_1; break;
+    case DType::kQ6_K: t = DType::kQ8_0; break;
+    default: break;
+  }
+  return n_in % Traits(t).block_size == 0 ? t : DType::kF16;
+}
+
+uint64_t SplitMix64(uint64_t& s) {
+  uint64_t z = (s += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+// Quantizes rows [b, e) of a tensor into `out` from f32 rows produced by `row_f32`.
+template <typename RowFn>
+void QuantizeRows(ThreadPool& pool, int64_t n_rows, uint64_t n_in, DType type, uint64_t out_row_bytes,
+                  uint8_t* out, const RowFn& row_f32) {
+  const int n_threads = pool.n_threads();
+  std::vector<std::vector<float>> bufs(static_cast<size_t>(n_threads), std::vector<float>(n_in));
+  pool.ParallelFor(static_cast<size_t>(n_rows), 16, [&](size_t b, size_t e, int t) {
+    float* buf = bufs[static_cast<size_t>(t)].data();
+    for (size_t r = b; r < e; ++r) {
+      row_f32(static_cast<int64_t>(r), buf);
+      quant::ref::QuantizeRow(type, buf, out + r * out_row_bytes, static_cast<int64_t>(n_in));
+    }
+  });
+}
+
+template <typename T>
+Status CopyNumbers(GgufWriter& w, std::string_view key, const GgufArray& a) {
+  std::vector<T> v(a.size());
+  if (!v.empty()) std::memcpy(v.data(), a.data(), v.size() * sizeof(T));
+  return w.SetArray(key, absl::Span<const T>(v));
+}
+
+// Re-sets one key/value pair of `f` on `w`, keeping its type.
+Status CopyKv(const GgufFile& f, const GgufKeyValue& kv, GgufWriter& w) {
+  auto load = [&](auto v) {
+    std::memcpy(&v, kv.value, sizeof(v));
+    return v;
+  };
+  switch (kv.type) {
+    case GgufType::kUint8: return w.SetUint8(kv.key, load(uint8_t{}));
+    case GgufType::kInt8: return w.SetInt8(kv.key, load(int8_t{}));
+    case GgufType::kUint16: return w.SetUint16(kv.key, load(uint16_t{}));
+    case GgufType::kInt16: return w.SetInt16(kv.key, load(int16_t{}));
+    case GgufType::kUint32: return w.SetUint32(kv.key, load(uint32_t{}));
+    case GgufType::kInt32: return w.SetInt32(kv.key, load(int32_t{}));
+    case GgufType::kUint64: return w.SetUint64(kv.key, load(uint64_t{}));
+    case GgufType::kInt64: return w.SetInt64(kv.key, load(int64_t{}));
+    case GgufType::kFloat32: return w.SetFloat32(kv.key, load(float{}));
+    case GgufType::kFloat64: return w.SetFloat64(kv.key, load(double{}));
+    case GgufType::kBool: return w.SetBool(kv.key, kv.value[0] != 0);
+    case GgufType::kString: {
+      R1_ASSIGN_OR_RETURN(std::string_view s, f.GetString(kv.key));
+      return w.SetString(kv.key, s);
+    }
+    case GgufType::kArray: break;
+  }
+  const GgufArray& a = *kv.array;
+  switch (a.type()) {
+    case GgufType::kUint8: return CopyNumbers<uint8_t>(w, kv.key, a);
+    case GgufType::kInt8: return CopyNumbers<int8_t>(w, kv.key, a);
+    case GgufType::kUint16: return CopyNumbers<uint16_t>(w, kv.key, a);
+    case GgufType::kInt16: return CopyNumbers<int16_t>(w, kv.key, a);
+    case GgufType::kUint32: return CopyNumbers<uint32_t>(w, kv.key, a);
+    case GgufType::kInt32: return CopyNumbers<int32_t>(w, kv.key, a);
+    case GgufType::kUint64: return CopyNumbers<uint64_t>(w, kv.key, a);
+    case GgufType::kInt64: return CopyNumbers<int64_t>(w, kv.key, a);
+    case GgufType::kFloat32: return CopyNumbers<float>(w, kv.key, a);
+    case GgufType::kFloat64: return CopyNumbers<double>(w, kv.key, a);
+    case GgufType::kBool: {
+      std::vector<bool> v(a.size());
+      for (uint64_t i = 0; i < a.size(); ++i) v[i] = a.data()[i] != 0;
+      return w.SetBoolArray(kv.key, v);
+    }
+    case GgufType::kString: {
+      std::vector<std::string_view> v(a.size());
+      for (uint64_t i = 0; i < a.size(); ++i) {
+        R1_ASSIGN_OR_RETURN(v[i], a.StringAt(i));
+      }
+      return w.SetStringArray(kv.key, v);
+    }
+    default:
+      return absl::UnimplementedError(absl::StrFormat("metadata '%s': nested arrays are not copied", kv.key));
+  }
+}
+
+}  // namespace
+
+std::optional<QuantScheme> ParseQuantScheme(std::string_view name) {
+  std::string upper(name);
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (const SchemeEntry& e : kSchemes) {
+    if (upper == e.name) return QuantScheme{upper, e.base, e.mixture_m, e.file_type};
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> QuantSchemeNames() {
+  std::vector<std::string> out;
+  for (const SchemeEntry& e : kSchemes) out.emplace_back(e.name);
+  return out;
+}
+
+DType TypeForTensor(const QuantScheme& scheme, const TensorRole& role) {
+  if (role.n_dims < 2) return DType::kF32;
+  DType t = scheme.base;
+  if (!Traits(scheme.base).is_quantized) return FitRow(t, role.n_in);
+  const std::string_view name = role.name;
+  const int64_t layer = LayerOf(name);
+  const int64_t n = role.n_layers;
+  if (name == "output.weight" || (!role.has_output && name == "token_embd.weight")) {
+    if (t != DType::kQ8_0) t = DType::kQ6_K;
+    if (role.n_in % 256 != 0) t = DType::kQ8_0;
+  } else if (EndsWith(name, "attn_v.weight") && layer >= 0) {
+    if (scheme.mixture_m && UseMoreBits(layer, n)) {
+      t = DType::kQ6_K;
+    } else if (scheme.file_type == kFtypeQ4_K_S && layer < 4) {
+      t = DType::kQ5_K;
+    }
+  } else if (EndsWith(name, "ffn_down.weight") && layer >= 0) {
+    if (scheme.mixture_m && UseMoreBits(layer, n)) {
+      t = DType::kQ6_K;
+    } else if (scheme.file_type == kFtypeQ4_K_S && layer < n / 8) {
+      t = DType::kQ5_K;
+    }
+  }
+  return FitRow(t, role.n_in);
+}
+
+Status QuantizeModel(const std::string& in, const std::string& out, const QuantScheme& scheme,
+                     const QuantizeOptions& options) {
+  R1_ASSIGN_OR_RETURN(std::unique_ptr<GgufFile> src, GgufFile::Open(in));
+  R1_ASSIGN_OR_RETURN(std::string_view arch, src->GetString("general.architecture"));
+  int64_t n_layers = 0;
+  const std::string block_key = absl::StrFormat("%s.block_count", arch);
+  if (src->Has(block_key)) {
+    R1_ASSIGN_OR_RETURN(n_layers, src->GetInt(block_key));
+  }
+  const bool has_output = src->FindTensor("output.weight") != nullptr;
+
+  GgufWriter w;
+  R1_RETURN_IF_ERROR(w.SetAlignment(static_cast<uint32_t>(src->alignment())));
+  for (const GgufKeyValue& kv : src->metadata()) {
+    if (kv.key == "general.alignment") continue;
+    R1_RETURN_IF_ERROR(CopyKv(*src, kv, w));
+  }
+  R1_RETURN_IF_ERROR(w.SetUint32("general.file_type", scheme.file_type));
+  if (Traits(scheme.base).is_quantized) {
+    R1_RETURN_IF_ERROR(w.SetUint32("general.quantization_version", 2));
+  }
+
+  auto pool = std::make_shared<ThreadPool>(options.n_threads > 0 ? options.n_threads
+                                                                  : ThreadPool::DefaultThreadCount());
+  for (const GgufTensorInfo& t : src->tensors()) {
+    const std::vector<uint64_t> ne(t.ne, t.ne + t.n_dims);
+    const absl::Span<const uint8_t> bytes(t.data, t.n_bytes);
+    DType want = t.type;
+    if (t.n_dims >= 2 && IsFloat(t.type)) {
+      want = TypeForTensor(scheme, {t.name, t.n_dims, t.ne[0], n_layers, has_output});
+    }
+    if (options.verbose) {
+      std::fprintf(stderr, "%-32s %-6s -> %s\n", std::string(t.name).c_str(),
+                   std::string(DTypeName(t.type)).c_str(), std::string(DTypeName(want)).c_str());
+    }
+    if (want == t.type) {
+      R1_RETURN_IF_ERROR(w.AddTensorView(t.name, t.type, ne, bytes));
+      continue;
+    }
+    const uint64_t n_in = t.ne[0];
+    const int64_t n_rows = static_cast<int64_t>(t.n_elements / n_in);
+    const uint64_t in_row = *RowBytes(t.type, n_in);
+    const std::optional<uint64_t> out_row = RowBytes(want, n_in);
+    if (!out_row) {
+      return absl::InvalidArgumentError(absl::StrFormat("tensor '%s': rows of %d elements do not fit %s",
+                                                        t.name, n_in, DTypeName(want)));
+    }
+    const DType from = t.type;
+    const uint8_t* data = t.data;
+    R1_RETURN_IF_ERROR(w.AddTensorFiller(
+        t.name, want, ne, [pool, from, want, data, n_in, n_rows, in_row, out_row](absl::Span<uint8_t> o) {
+          QuantizeRows(*pool, n_rows, n_in, want, *out_row, o.data(), [&](int64_t r, float* buf) {
+            quant::ref::DequantizeRow(from, data + static_cast<uint64_t>(r) * in_row, buf,
+                                      static_cast<int64_t>(n_in));
+          });
+          return absl::OkStatus();
+        }));
+  }
+  return w.WriteToFile(out);
+}
+
+namespace {
+
+// The Llama 3 per-frequency rope factors (factor 8, low 1, high 4, original context 8192), as
+// the converter writes them into rope_freqs.weight.
+std::vector<float> Llama3RopeFactors(int64_t head_dim, float theta) {
+  const double factor = 8.0, low_freq_factor = 1.0, high_freq_factor = 4.0, old_ctx = 8192.0;
+  const double low_wavelen = old_ctx / low_freq_factor, high_wavelen = old_ctx / high_freq_factor;
+  std::vector<float> out;
+  for (int64_t i = 0; i < head_dim; i += 2) {
+    const double freq = 1.0 / std::pow(static_cast<double>(theta), static_cast<double>(i) / head_dim);
+    const double wavelen = 2.0 * M_PI / freq;
+    double f;
+    if (wavelen < high_wavelen) {
+      f = 1.0;
+    } else if (wavelen > low_wavelen) {
+      f = factor;
+    } else {
+      const double smooth = (old_ctx / wavelen - low_freq_factor) / (high_freq_factor - low_freq_factor);
+      f = 1.0 / ((1.0 - smooth) / factor + smooth);
+    }
+    out.push_back(static_cast<float>(f));
+  }
+  return out;
+}
+
+// GPT-2's byte-to-character map, UTF-8 encoded: the text of byte b's token.
+std::string ByteLevelChar(int b) {
+  int cp = b;
+  const bool printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
+  if (!printable) {
+    int n = 0;
+    for (int c = 0; c < b; ++c) {
+      if (!((c >= 33 && c <= 126) || (c >= 161 && c <= 172) || (c >= 174 && c <= 255))) ++n;
+    }
+    cp = 256 + n;
+  }
+  std::string s;
+  if (cp < 0x80) {
+    s += static_cast<char>(cp);
+  } else {
+    s += static_cast<char>(0xc0 | (cp >> 6));
+    s += static_cast<char>(0x80 | (cp & 0x3f));
+  }
+  return s;
+}
+
+}  // namespace
+
+std::optional<ModelPreset> FindPreset(std::string_view name) {
+  static const ModelPreset kPresets[] = {
+      {"r1-distill-qwen-1.5b", "qwen2", 151936, 1536, 28, 12, 2, 8960, 10000.0f, 1e-6f, true, false, "qwen2"},
+      {"r1-distill-qwen-7b", "qwen2", 152064, 3584, 28, 28, 4, 18944, 10000.0f, 1e-6f, true, false, "qwen2"},
+      {"r1-distill-llama-8b", "llama", 128256, 4096, 32, 32, 8, 14336, 500000.0f, 1e-5f, false, true,
+       "llama-bpe"},
+  };
+  for (const ModelPreset& p : kPresets) {
+    if (p.name == name) return p;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> PresetNames() {
+  return {"r1-distill-qwen-1.5b", "r1-distill-qwen-7b", "r1-distill-llama-8b"};
+}
+
+Status MakeSyntheticModel(const ModelPreset& p, const QuantScheme& scheme, const std::string& out,
+                          const MkModelOptions& options) {
+  const int64_t n_layers = options.n_layers > 0 ? options.n_layers : p.n_layers;
+  const int64_t head_dim = p.d_model / p.n_heads;
+  const int64_t q_dim = p.n_heads * head_dim, kv_dim = p.n_kv_heads * head_dim;
+  const std::string& a = p.arch;
+  auto key = [&](std::string_view s) { return absl::StrFormat("%s.%s", a, s); };
+
+  GgufWriter w;
+  R1_RETURN_IF_ERROR(w.SetString("general.architecture", a));
+  R1_RETURN_IF_ERROR(w.SetString("general.name", absl::StrFormat("%s synthetic", p.name)));
+  R1_RETURN_IF_ERROR(w.SetUint32("general.file_type", scheme.file_type));
+  if (Traits(scheme.base).is_quantized) R1_RETURN_IF_ERROR(w.SetUint32("general.quantization_version", 2));
+  R1_RETURN_IF_ERROR(w.SetUint32(key("context_length"), 131072));
+  R1_RETURN_IF_ERROR(w.SetUint32(key("embedding_length"), static_cast<uint32_t>(p.d_model)));
+  R1_RETURN_IF_ERROR(w.SetUint32(key("block_count"), static_cast<uint32_t>(n_layers)));
+  R1_RETURN_IF_ERROR(w.SetUint32(key("feed_forward_length"), static_cast<uint32_t>(p.d_ff)));
+  R1_RETURN_IF_ERROR(w.SetUint32(key("attention.head_count"), static_cast<uint32_t>(p.n_heads)));
+  R1_RETURN_IF_ERROR(w.SetUint32(key("attention.head_count_kv"), static_cast<uint32_t>(p.n_kv_heads)));
+  R1_RETURN_IF_ERROR(w.SetUint32(key("rope.dimension_count"), static_cast<uint32_t>(head_dim)));
+  R1_RETURN_IF_ERROR(w.SetFloat32(key("rope.freq_base"), p.rope_theta));
+  R1_RETURN_IF_ERROR(w.SetFloat32(key("attention.layer_norm_rms_epsilon"), p.norm_eps));
+  R1_RETURN_IF_ERROR(w.SetUint32(key("vocab_size"), static_cast<uint32_t>(p.n_vocab)));
+
+  // Vocabulary: the 256 byte tokens, filler tokens, then the R1 control tokens at the end.
+  const std::vector<std::string> specials = {"<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>",
+                                             "<｜User｜>", "<｜Assistant｜>", "<think>", "</think>"};
+  std::vector<std::string> tokens;
+  std::vector<int32_t> types;
+  tokens.reserve(static_cast<size_t>(p.n_vocab));
+  for (int b = 0; b < 256; ++b) tokens.push_back(ByteLevelChar(b));
+  const int64_t n_normal = p.n_vocab - static_cast<int64_t>(specials.size());
+  for (int64_t i = 256; i < n_normal; ++i) tokens.push_back(absl::StrFormat("<f%d>", i));
+  types.assign(tokens.size(), 1);
+  for (const std::string& s : specials) {
+    tokens.push_back(s);
+    types.push_back(3);
+  }
+  R1_RETURN_IF_ERROR(w.SetString("tokenizer.ggml.model", "gpt2"));
+  R1_RETURN_IF_ERROR(w.SetString("tokenizer.ggml.pre", p.pre));
+  R1_RETURN_IF_ERROR(w.SetStringArray("tokenizer.ggml.tokens", tokens));
+  R1_RETURN_IF_ERROR(w.SetArray("tokenizer.ggml.token_type", absl::Span<const int32_t>(types)));
+  R1_RETURN_IF_ERROR(w.SetUint32("tokenizer.ggml.bos_token_id", static_cast<uint32_t>(n_normal)));
+  R1_RETURN_IF_ERROR(w.SetUint32("tokenizer.ggml.eos_token_id", static_cast<uint32_t>(n_normal + 1)));
+  R1_RETURN_IF_ERROR(w.SetBool("tokenizer.ggml.add_bos_token", true));
+
+  auto pool = std::make_shared<ThreadPool>(options.n_threads > 0 ? options.n_threads
+                                                                  : ThreadPool::DefaultThreadCount());
+  struct Spec {
+    std::string name;
+    uint64_t n_in, n_out;  // n_out = 0: a vector
+    enum Fill { kOnes, kSmall, kRandom } fill;
+  };
+  std::vector<Spec> specs;
+  specs.push_back({"token_embd.weight", static_cast<uint64_t>(p.d_model), static_cast<uint64_t>(p.n_vocab), Spec::kRandom});
+  for (int64_t l = 0; l < n_layers; ++l) {
+    auto blk = [&](std::string_view s) { return absl::StrFormat("blk.%d.%s", l, s); };
+    const uint64_t d = static_cast<uint64_t>(p.d_model), f = static_cast<uint64_t>(p.d_ff);
+    const uint64_t qd = static_cast<uint64_t>(q_dim), kvd = static_cast<uint64_t>(kv_dim);
+    specs.push_back({blk("attn_norm.weight"), d, 0, Spec::kOnes});
+    specs.push_back({blk("attn_q.weight"), d, qd, Spec::kRandom});
+    specs.push_back({blk("attn_k.weight"), d, kvd, Spec::kRandom});
+    specs.push_back({blk("attn_v.weight"), d, kvd, Spec::kRandom});
+    if (p.qkv_bias) {
+      specs.push_back({blk("attn_q.bias"), qd, 0, Spec::kSmall});
+      specs.push_back({blk("attn_k.bias"), kvd, 0, Spec::kSmall});
+      specs.push_back({blk("attn_v.bias"), kvd, 0, Spec::kSmall});
+    }
+    specs.push_back({blk("attn_output.weight"), qd, d, Spec::kRandom});
+    specs.push_back({blk("ffn_norm.weight"), d, 0, Spec::kOnes});
+    specs.push_back({blk("ffn_gate.weight"), d, f, Spec::kRandom});
+    specs.push_back({blk("ffn_up.weight"), d, f, Spec::kRandom});
+    specs.push_back({blk("ffn_down.weight"), f, d, Spec::kRandom});
+  }
+  specs.push_back({"output_norm.weight", static_cast<uint64_t>(p.d_model), 0, Spec::kOnes});
+  if (!options.tied) {
+    specs.push_back({"output.weight", static_cast<uint64_t>(p.d_model), static_cast<uint64_t>(p.n_vocab), Spec::kRandom});
+  }
+
+  if (p.llama3_rope) {
+    const std::vector<float> factors = Llama3RopeFactors(head_dim, p.rope_theta);
+    std::vector<uint8_t> bytes(factors.size() * sizeof(float));
+    std::memcpy(bytes.data(), factors.data(), bytes.size());
+    const uint64_t ne[1] = {factors.size()};
+    R1_RETURN_IF_ERROR(w.AddTensor("rope_freqs.weight", DType::kF32, ne, bytes));
+  }
+
+  uint64_t index = 0;
+  for (const Spec& s : specs) {
+    ++index;
+    const uint64_t seed = options.seed * 0x100000001b3ull + index * 0x9e3779b97f4a7c15ull;
+    if (s.n_out == 0) {
+      std::vector<uint8_t> bytes(s.n_in * sizeof(float));
+      uint64_t st = seed;
+      for (uint64_t i = 0; i < s.n_in; ++i) {
+        const float v = s.fill == Spec::kOnes
+                            ? 1.0f
+                            : 0.1f * (static_cast<float>(SplitMix64(st) >> 40) / 16777216.0f * 2.0f - 1.0f);
+        std::memcpy(bytes.data() + i * sizeof(float), &v, sizeof(float));
+      }
+      const uint64_t ne[1] = {s.n_in};
+      R1_RETURN_IF_ERROR(w.AddTensor(s.name, DType::kF32, ne, bytes));
+      continue;
+    }
+    const DType type = TypeForTensor(scheme, {s.name, 2, s.n_in, n_layers, !options.tied});
+    const uint64_t row_bytes = *RowBytes(type, s.n_in);
+    const uint64_t ne[2] = {s.n_in, s.n_out};
+    // Uniform in ±sqrt(3 / n_in): unit-variance outputs for unit-variance inputs.
+    const float amp = s.name == "token_embd.weight" ? 1.0f : std::sqrt(3.0f / static_cast<float>(s.n_in));
+    const uint64_t n_in = s.n_in;
+    const int64_t n_rows = static_cast<int64_t>(s.n_out);
+    R1_RETURN_IF_ERROR(w.AddTensorFiller(s.name, type, ne, [pool, type, row_bytes, amp, n_in, n_rows, seed](absl::Span<uint8_t> o) {
+      QuantizeRows(*pool, n_rows, n_in, type, row_bytes, o.data(), [&](int64_t r, float* buf) {
+        uint64_t st = seed ^ (static_cast<uint64_t>(r) * 0xd1b54a32d192ed03ull);
+        for (uint64_t i = 0; i < n_in; ++i) {
+          buf[i] = amp * (static_cast<float>(SplitMix64(st) >> 40) / 8388608.0f - 1.0f);
+        }
+      });
+      return absl::OkStatus();
+    }));
+  }
+  return w.WriteToFile(out);
+}
+
+double MeasureReadBandwidth(int n_threads, uint64_t bytes, int reps) {
+  const size_t n = static_cast<size_t>(bytes / sizeof(uint64_t));
+  std::unique_ptr<uint64_t[]> buf(new (std::nothrow) uint64_t[n]);
+  if (!buf) return 0.0;
+  ThreadPool pool(std::max(1, n_threads));
+  pool.ParallelFor(n, 4096, [&](size_t b, size_t e) {
+    for (size_t i = b; i < e; ++i) buf[i] = i * 0x9e3779b97f4a7c15ull;
+  });
+  std::vector<uint64_t> sinks(static_cast<size_t>(pool.n_threads()), 0);
+  double best = 0.0;
+  for (int rep = 0; rep < reps; ++rep) {
+    const auto t0 = std::chrono::steady_clock::now();
+    pool.ParallelFor(n, 4096, [&](size_t b, size_t e, int t) {
+      // Four independent sums so the loads, not the adds, set the pace.
+      uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      size_t i = b;
+      for (; i + 8 <= e; i += 8) {
+        s0 += buf[i] ^ buf[i + 4];
+        s1 += buf[i + 1] ^ buf[i + 5];
+        s2 += buf[i + 2] ^ buf[i + 6];
+        s3 += buf[i + 3] ^ buf[i + 7];
+      }
+      for (; i < e; ++i) s0 += buf[i];
+      sinks[static_cast<size_t>(t)] += s0 + s1 + s2 + s3;
+    });
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (s > 0) best = std::max(best, static_cast<double>(n * sizeof(uint64_t)) / s);
+  }
+  uint64_t sink = 0;
+  for (uint64_t v : sinks) sink += v;
+  // Keeps the reads from being optimized away.
+  if (sink == 42) std::fprintf(stderr, " ");
+  return best;
+}
+
+}  // namespace r1::tools

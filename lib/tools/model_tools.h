@@ -1,0 +1,85 @@
+// model_tools.h — making model files: synthetic models in real shapes, and quantization.
+//
+// Both write a GGUF file one tensor at a time (GgufWriter::AddTensorFiller), so memory stays at
+// about one tensor's rows per thread whatever the model's size; rows are spread over threads.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "r1/dtype.h"
+#include "r1/status.h"
+
+namespace r1::tools {
+
+// What `r1 quantize` and `r1 mkmodel --type` accept: a plain weight type (F32, F16, BF16, Q4_0,
+// Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K) or one of llama.cpp's mixtures
+// (Q4_K_M, Q5_K_M, Q4_K_S, Q5_K_S, Q3_K_S).
+struct QuantScheme {
+  std::string name;     // as given, upper case
+  DType base;           // the type most matrices get
+  bool mixture_m;       // _M: attn_v / ffn_down of some layers get Q6_K (llama.cpp's use_more_bits)
+  uint32_t file_type;   // general.file_type (llama.cpp's llama_ftype)
+};
+std::optional<QuantScheme> ParseQuantScheme(std::string_view name);
+std::vector<std::string> QuantSchemeNames();
+
+// Facts about a tensor that llama.cpp's type rules depend on.
+struct TensorRole {
+  std::string_view name;   // GGUF tensor name
+  uint32_t n_dims;
+  uint64_t n_in;           // ne[0]
+  int64_t n_layers;        // block_count of the model
+  bool has_output;         // the model has its own output.weight (not tied)
+};
+
+// The type `scheme` gives a tensor, following llama.cpp's llama_tensor_get_type for the schemes
+// above: 1-D tensors stay F32; output.weight (or a tied token_embd) gets Q6_K unless the scheme
+// is Q8_0 or a float type; attn_v.weight / ffn_down.weight of the layers use_more_bits picks
+// get Q6_K in the _M mixtures (Q5_K in Q4_K_S for the first eighth of ffn_down); K types fall
+// back to a legacy type when a row is not a whole number of 256-element super-blocks.
+DType TypeForTensor(const QuantScheme& scheme, const TensorRole& role);
+
+struct QuantizeOptions {
+  int n_threads = 0;  // 0 = all cores
+  bool verbose = false;  // one line per tensor on stderr
+};
+
+// Reads `in` (tensors of F32/F16/BF16, or any type for tensors kept as they are) and writes
+// `out` with the scheme's types; metadata is copied and general.file_type set.
+Status QuantizeModel(const std::string& in, const std::string& out, const QuantScheme& scheme,
+                     const QuantizeOptions& options);
+
+// Shapes of the real models (ANCHORS.md).
+struct ModelPreset {
+  std::string name;
+  std::string arch;      // "qwen2" or "llama"
+  int64_t n_vocab, d_model, n_layers, n_heads, n_kv_heads, d_ff;
+  float rope_theta, norm_eps;
+  bool qkv_bias;
+  bool llama3_rope;      // rope_freqs.weight with Llama-3 scaling (factor 8)
+  std::string pre;       // tokenizer.ggml.pre
+};
+std::optional<ModelPreset> FindPreset(std::string_view name);
+std::vector<std::string> PresetNames();
+
+struct MkModelOptions {
+  int n_threads = 0;
+  uint64_t seed = 1;
+  bool tied = false;       // no output.weight (shares token_embd)
+  int64_t n_layers = 0;    // > 0 overrides the preset's layer count (smaller test files)
+};
+
+// Writes a model of the preset's exact shapes with random weights (scaled by 1/sqrt(n_in) so
+// activations stay finite) and a synthetic byte-level BPE vocabulary of the preset's size.
+Status MakeSyntheticModel(const ModelPreset& preset, const QuantScheme& scheme,
+                          const std::string& out, const MkModelOptions& options);
+
+// Read bandwidth of this machine in bytes/s: the best of `reps` passes over a `bytes` buffer,
+// read by `n_threads` threads.
+double MeasureReadBandwidth(int n_threads, uint64_t bytes = uint64_t{1} << 30, int reps = 10);
+
+}  // namespace r1::tools

@@ -1,0 +1,133 @@
+// Quantization tools: the type each tensor gets, and files that load and compute like the
+// original within each type's error.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <unistd.h>
+
+#include "absl/strings/str_format.h"
+#include "gguf/gguf_reader.h"
+#include "r1/model.h"
+#include "r1/session.h"
+#include "support/test_util.h"
+#include "tools/model_tools.h"
+
+namespace r1::tools {
+namespace {
+
+R1_TEST_NEEDS_SHARED_DIR();
+
+std::string TempPath(const std::string& name) {
+  return absl::StrFormat("/tmp/r1_tools_test_%d_%s", static_cast<int>(getpid()), name);
+}
+
+TEST_SUITE("tools") {
+  TEST_CASE("schemes parse, case-insensitively, with llama.cpp's file types") {
+    REQUIRE(ParseQuantScheme("q4_k_m").has_value());
+    CHECK(ParseQuantScheme("Q4_K_M")->file_type == 15);
+    CHECK(ParseQuantScheme("Q4_K_M")->base == DType::kQ4_K);
+    CHECK(ParseQuantScheme("Q6_K")->file_type == 18);
+    CHECK(ParseQuantScheme("Q8_0")->file_type == 7);
+    CHECK(ParseQuantScheme("F16")->file_type == 1);
+    CHECK_FALSE(ParseQuantScheme("Q7_0").has_value());
+    for (const std::string& name : QuantSchemeNames()) CHECK(ParseQuantScheme(name).has_value());
+  }
+
+  TEST_CASE("llama.cpp's rules: output Q6_K, use_more_bits layers Q6_K in _M, fallbacks") {
+    const QuantScheme m = *ParseQuantScheme("Q4_K_M");
+    const int64_t n = 28;
+    CHECK(TypeForTensor(m, {"output.weight", 2, 1536, n, true}) == DType::kQ6_K);
+    CHECK(TypeForTensor(m, {"token_embd.weight", 2, 1536, n, true}) == DType::kQ4_K);
+    CHECK(TypeForTensor(m, {"token_embd.weight", 2, 1536, n, false}) == DType::kQ6_K);  // tied
+    CHECK(TypeForTensor(m, {"blk.0.attn_norm.weight", 1, 1536, n, true}) == DType::kF32);
+    // use_more_bits(i, 28): i < 3, i >= 24, or (i - 3) % 3 == 2.
+    int n_q6 = 0;
+    for (int64_t l = 0; l < n; ++l) {
+      const std::string v = absl::StrFormat("blk.%d.attn_v.weight", l);
+      const std::string d = absl::StrFormat("blk.%d.ffn_down.weight", l);
+      const bool more = l < 3 || l >= 24 || (l - 3) % 3 == 2;
+      CHECK(TypeForTensor(m, {v, 2, 1536, n, true}) == (more ? DType::kQ6_K : DType::kQ4_K));
+      CHECK(TypeForTensor(m, {d, 2, 8960, n, true}) == (more ? DType::kQ6_K : DType::kQ4_K));
+      CHECK(TypeForTensor(m, {absl::StrFormat("blk.%d.attn_q.weight", l), 2, 1536, n, true}) == DType::kQ4_K);
+      n_q6 += more;
+    }
+    CHECK(n_q6 == 14);
+    const QuantScheme q40 = *ParseQuantScheme("Q4_0");
+    CHECK(TypeForTensor(q40, {"output.weight", 2, 1536, n, true}) == DType::kQ6_K);
+    CHECK(TypeForTensor(q40, {"blk.3.ffn_down.weight", 2, 8960, n, true}) == DType::kQ4_0);
+    const QuantScheme q80 = *ParseQuantScheme("Q8_0");
+    CHECK(TypeForTensor(q80, {"output.weight", 2, 1536, n, true}) == DType::kQ8_0);
+    // Rows that are not whole K super-blocks fall back as llama.cpp does.
+    CHECK(TypeForTensor(m, {"blk.1.attn_q.weight", 2, 96, n, true}) == DType::kQ5_0);
+    CHECK(TypeForTensor(*ParseQuantScheme("Q6_K"), {"blk.1.attn_q.weight", 2, 96, n, true}) == DType::kQ8_0);
+    CHECK(TypeForTensor(*ParseQuantScheme("F16"), {"blk.1.attn_q.weight", 2, 96, n, true}) == DType::kF16);
+  }
+
+  TEST_CASE("Q4_K_M of the qwen2 reference model has llama-quantize's tensor types") {
+    const std::string dir = *test::SharedDir() + "/reference/";
+    std::ifstream in(dir + "qwen2-dev.Q4_K_M.ref.json");
+    REQUIRE(in.good());
+    const nlohmann::json ref = nlohmann::json::parse(in);
+    const std::string out = TempPath("q4km.gguf");
+    QuantizeOptions o;
+    o.n_threads = 2;
+    const Status s = QuantizeModel(dir + "qwen2-dev.F32.gguf", out, *ParseQuantScheme("Q4_K_M"), o);
+    REQUIRE_MESSAGE(s.ok(), s.ToString());
+    auto f = GgufFile::Open(out);
+    REQUIRE(f.ok());
+    int checked = 0;
+    for (const auto& [type, names] : ref["tensor_types"].items()) {
+      for (const auto& name : names) {
+        const GgufTensorInfo* t = (*f)->FindTensor(name.get<std::string>());
+        REQUIRE(t != nullptr);
+        INFO(name.get<std::string>());
+        CHECK(std::string(DTypeName(t->type)) == type);
+        ++checked;
+      }
+    }
+    CHECK(checked == static_cast<int>((*f)->tensors().size()));
+    CHECK(*(*f)->GetInt("general.file_type") == 15);
+    std::remove(out.c_str());
+  }
+
+  TEST_CASE("quantized models load and their logits stay close to F32's") {
+    const std::string dir = *test::SharedDir() + "/reference/";
+    const std::vector<int32_t> prompt = {1, 5, 9, 17, 33, 65, 129, 200};
+    auto logits_of = [&](const std::string& path) {
+      auto model = Model::Load(path);
+      REQUIRE_MESSAGE(model.ok(), model.status().ToString());
+      auto session = Session::Create(*model);
+      REQUIRE(session.ok());
+      REQUIRE((*session)->Evaluate(prompt).ok());
+      const auto l = (*session)->Logits();
+      return std::vector<float>(l.begin(), l.end());
+    };
+    const std::vector<float> base = logits_of(dir + "qwen2-dev.F32.gguf");
+    const std::map<std::string, double> bound = {{"F16", 0.01}, {"Q8_0", 0.05}, {"Q6_K", 0.1},
+                                                 {"Q5_K_M", 0.15}, {"Q4_K_M", 0.25}, {"Q4_0", 0.3}};
+    for (const auto& [name, max_rel] : bound) {
+      INFO(name);
+      const std::string out = TempPath(name + ".gguf");
+      QuantizeOptions o;
+      o.n_threads = 2;
+      REQUIRE(QuantizeModel(dir + "qwen2-dev.F32.gguf", out, *ParseQuantScheme(name), o).ok());
+      const std::vector<float> got = logits_of(out);
+      REQUIRE(got.size() == base.size());
+      double err = 0, norm = 0;
+      for (size_t i = 0; i < got.size(); ++i) {
+        err += (got[i] - base[i]) * (got[i] - base[i]);
+        norm += base[i] * base[i];
+      }
+      CHECK(std::sqrt(err / norm) < max_rel);
+      std::remove(out.c_str());
+    }
+  }
+}
+
+}  // namespace
+}  // namespace r1::tools
