@@ -13,6 +13,7 @@
 #ifdef R1_HAVE_ONEDNN
 #include <oneapi/dnnl/dnnl.h>
 extern "C" void omp_set_num_threads(int);  // libgomp, which oneDNN's CPU runtime uses
+extern "C" int omp_get_max_threads(void);
 #endif
 
 namespace r1 {
@@ -66,12 +67,13 @@ void DotRows(const QuantKernels* k, const WeightMatrix& w, const uint8_t* xq, ui
 #ifdef R1_HAVE_ONEDNN
 bool GemmRows(const QuantKernels* k, const WeightMatrix& w, const float* x, int64_t n_tokens,
               const float* bias, float* y, std::vector<float>& tile, size_t b, size_t e) {
-  // Each pool thread runs its own single-threaded GEMM: the pool already owns the cores.
-  thread_local bool omp_single = false;
-  if (!omp_single) {
-    omp_set_num_threads(1);
-    omp_single = true;
-  }
+  // Each pool thread runs its own single-threaded GEMM: the pool already owns the cores. The
+  // share on the caller's thread must leave that thread's OpenMP setting as the app had it.
+  struct OmpSingleThread {
+    int saved = omp_get_max_threads();
+    OmpSingleThread() { omp_set_num_threads(1); }
+    ~OmpSingleThread() { omp_set_num_threads(saved); }
+  } single_thread;
   const int64_t n_in = w.n_in, n_out = w.n_out;
   const int64_t tile_rows = std::max<int64_t>(16, kTileFloats / n_in);
   if (tile.size() < static_cast<size_t>(tile_rows * n_in)) tile.resize(static_cast<size_t>(tile_rows * n_in));
