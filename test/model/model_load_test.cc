@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <string>
 
+#include "gguf/gguf_copy.h"
 #include "gguf/gguf_reader.h"
 #include "gguf/gguf_writer.h"
 #include "r1/model.h"
@@ -19,15 +20,7 @@ std::string Variant(const std::function<void(GgufWriter&, const GgufFile&)>& edi
   auto file = GgufFile::Open(base);
   REQUIRE(file.ok());
   GgufWriter w;
-  for (const GgufKeyValue& kv : (*file)->metadata()) {
-    if (kv.type == GgufType::kString) {
-      REQUIRE(w.SetString(kv.key, *(*file)->GetString(kv.key)).ok());
-    } else if (kv.type == GgufType::kFloat32) {
-      REQUIRE(w.SetFloat32(kv.key, float(*(*file)->GetFloat(kv.key))).ok());
-    } else {
-      REQUIRE(w.SetUint32(kv.key, uint32_t(*(*file)->GetUint(kv.key))).ok());
-    }
-  }
+  for (const GgufKeyValue& kv : (*file)->metadata()) REQUIRE(CopyKeyValue(**file, kv, w).ok());
   for (const GgufTensorInfo& t : (*file)->tensors()) {
     if (!keep_tensor(t.name)) continue;
     std::vector<uint64_t> ne(t.ne, t.ne + t.n_dims);
