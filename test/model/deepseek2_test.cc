@@ -26,13 +26,6 @@ namespace {
 
 using test::TinyMoeSpec;
 
-std::vector<int32_t> Prompt(int64_t n_vocab, size_t n, uint64_t seed) {
-  const auto r = test::RandomFloats(n, seed, 0.0f, float(n_vocab) - 0.01f);
-  std::vector<int32_t> ids;
-  for (float v : r) ids.push_back(int32_t(v));
-  return ids;
-}
-
 std::shared_ptr<const Model> Load(const std::string& path) {
   auto model = Model::Load(path);
   REQUIRE_MESSAGE(model.ok(), model.status().ToString());
@@ -85,7 +78,7 @@ double MaxDiff(const std::vector<float>& a, const std::vector<float>& b) {
 void CheckShape(const TinyMoeSpec& spec, double bound) {
   const std::string path = test::WriteTinyMoeModel(spec);
   const auto model = Load(path);
-  const auto prompt = Prompt(spec.n_vocab, 19, spec.seed);
+  const auto prompt = test::RandomTokenIds(spec.n_vocab, 19, spec.seed);
 
   Runner plain(model, true);
   const auto want = plain.Batch(prompt);
@@ -186,7 +179,7 @@ TEST_CASE("deepseek2: a token reads only its selected experts' weights") {
   const uint64_t all_experts = expert_bytes * uint64_t(spec.n_experts) * uint64_t(spec.n_layers - spec.n_dense_lead);
 
   Runner r(model, false, 2);
-  const auto prompt = Prompt(spec.n_vocab, 8, 9);
+  const auto prompt = test::RandomTokenIds(spec.n_vocab, 8, 9);
   r.Batch({prompt[0]});  // warm up; then count one decode step
   r.acts.expert_stats = {};
   r.Batch({prompt[1]});
@@ -285,7 +278,7 @@ TEST_CASE("deepseek2: expert bytes and pages read per decoded token of the refer
       all_experts += (L.gate_exps.expert_bytes + L.up_exps.expert_bytes + L.down_exps.expert_bytes) * uint64_t(c.n_experts);
     }
     Runner r(model, false, 2, 128);
-    const auto prompt = Prompt(c.n_vocab - 6, 33, 11);
+    const auto prompt = test::RandomTokenIds(c.n_vocab - 6, 33, 11);
     r.Batch({prompt[0]});
     r.acts.expert_stats = {};
     for (size_t i = 1; i < prompt.size(); ++i) r.Batch({prompt[i]});
@@ -312,7 +305,7 @@ TEST_CASE("deepseek2: saved session states restore the compressed cache") {
   auto b = Session::Create(model, o);
   REQUIRE(a.ok());
   REQUIRE(b.ok());
-  const auto prompt = Prompt(61, 12, 7);
+  const auto prompt = test::RandomTokenIds(61, 12, 7);
   REQUIRE((*a)->Evaluate(prompt).ok());
   const std::string state = path + ".state";
   REQUIRE((*a)->SaveState(state).ok());

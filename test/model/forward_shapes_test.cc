@@ -14,13 +14,6 @@ namespace {
 
 using test::TinyModelSpec;
 
-std::vector<int32_t> Prompt(int64_t n_vocab, size_t n, uint64_t seed) {
-  const auto r = test::RandomFloats(n, seed, 0.0f, float(n_vocab) - 0.01f);
-  std::vector<int32_t> ids;
-  for (float v : r) ids.push_back(int32_t(v));
-  return ids;
-}
-
 std::unique_ptr<Session> Open(const std::string& path, int64_t n_batch = 512, int n_threads = 2) {
   auto model = Model::Load(path);
   REQUIRE_MESSAGE(model.ok(), model.status().ToString());
@@ -45,7 +38,7 @@ double MaxDiffRows(const Session& s, const std::vector<float>& want, size_t n_vo
 void CheckShape(const TinyModelSpec& spec, double bound) {
   const std::string path = test::WriteTinyModel(spec);
   const size_t n_vocab = size_t(spec.n_vocab);
-  const auto prompt = Prompt(spec.n_vocab, 23, spec.seed);
+  const auto prompt = test::RandomTokenIds(spec.n_vocab, 23, spec.seed);
   const auto want = test::ReferenceForward(path, prompt);
 
   auto batched = Open(path);

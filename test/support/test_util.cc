@@ -48,4 +48,10 @@ std::vector<float> RandomFloats(size_t n, uint64_t seed, float lo, float hi) {
   return out;
 }
 
+std::vector<int32_t> RandomTokenIds(int64_t n_vocab, size_t n, uint64_t seed) {
+  std::vector<int32_t> ids;
+  for (float v : RandomFloats(n, seed, 0.0f, float(n_vocab) - 0.01f)) ids.push_back(int32_t(v));
+  return ids;
+}
+
 }  // namespace r1::test

@@ -24,5 +24,7 @@ std::optional<std::vector<float>> ReadF32File(const std::string& path);
 
 // Deterministic pseudo-random values for kernel tests.
 std::vector<float> RandomFloats(size_t n, uint64_t seed, float lo = -1.0f, float hi = 1.0f);
+// n token ids drawn uniformly from [0, n_vocab).
+std::vector<int32_t> RandomTokenIds(int64_t n_vocab, size_t n, uint64_t seed);
 
 }  // namespace r1::test
