@@ -1,5 +1,5 @@
-// matmul.cc — row-parallel matrix products over the per-type quant kernels, and a tiled
-// f32 GEMM (oneDNN) for prompt batches.
+// matmul.cc — row-parallel matrix products over the per-type quant kernels, and for prompt
+// batches an INT8 panel GEMM (AVX-512 VNNI) or a tiled f32 GEMM (oneDNN).
 #include "ops/matmul.h"
 
 #include <algorithm>
@@ -19,10 +19,9 @@ extern "C" int omp_get_max_threads(void);
 namespace r1 {
 namespace {
 
-#ifdef R1_HAVE_ONEDNN
 // Below this many tokens the per-row dots win: a GEMM pays to decode each weight once and only
 // amortizes that over many tokens.
-// R1_MATMUL_GEMM=0 turns the GEMM path off, for measuring.
+// R1_MATMUL_GEMM=0 turns the GEMM paths off, for measuring.
 constexpr int64_t kGemmMinTokens = 32;
 bool GemmEnabled() {
   static const bool on = [] {
@@ -31,7 +30,6 @@ bool GemmEnabled() {
   }();
   return on;
 }
-#endif
 // Dequantized rows per tile: the tile (rows x n_in f32) should stay in L2 while every token
 // row streams past it.
 constexpr int64_t kTileFloats = int64_t{1} << 19;  // 2 MiB
@@ -62,6 +60,49 @@ void DotRows(const QuantKernels* k, const WeightMatrix& w, const uint8_t* xq, ui
       y[t * n_out + static_cast<int64_t>(o)] = k->vec_dot(w.n_in, row, xq + t * x_row_bytes) + bo;
     }
   }
+}
+
+// Rows [b, e) of y for all tokens with the INT8 kernel, 32 rows (two panels) at a time: each
+// group is repacked once into `panels` and then meets every token row.
+void Int8GemmRows(const Int8GemmKernels* g, const WeightMatrix& w, const Int8Activations& x, int64_t n_tokens,
+                  const float* bias, float* y, std::vector<uint8_t>& panels, size_t b, size_t e) {
+  const size_t panel_bytes = Int8PanelBytes(w.n_in, x.sub);
+  if (panels.size() < 2 * panel_bytes) panels.resize(2 * panel_bytes);
+  for (int64_t r0 = static_cast<int64_t>(b); r0 < static_cast<int64_t>(e); r0 += kInt8GemmMaxRows) {
+    const int nr = static_cast<int>(std::min<int64_t>(kInt8GemmMaxRows, static_cast<int64_t>(e) - r0));
+    RepackInt8Panel(w.type, w.Row(r0), w.row_bytes, std::min(nr, kPanelRows), w.n_in, panels.data());
+    if (nr > kPanelRows) {
+      RepackInt8Panel(w.type, w.Row(r0 + kPanelRows), w.row_bytes, nr - kPanelRows, w.n_in,
+                      panels.data() + panel_bytes);
+    }
+    g->gemm(panels.data(), nr, x, n_tokens, y + r0, w.n_out);
+    if (bias) {
+      for (int64_t t = 0; t < n_tokens; ++t) {
+        float* yt = y + t * w.n_out + r0;
+        for (int r = 0; r < nr; ++r) yt[r] += bias[r0 + r];
+      }
+    }
+  }
+}
+
+void MatMulInt8(const Int8GemmKernels* g, int sub, const WeightMatrix& w, const float* x, int64_t n_tokens,
+                const float* bias, float* y, MatMulScratch& scratch, OpContext& ctx) {
+  const int64_t k = w.n_in;
+  scratch.act_q.resize(static_cast<size_t>(n_tokens * k));
+  scratch.act_d.resize(static_cast<size_t>(n_tokens * (k / kInt8ActBlock)));
+  scratch.act_s.resize(static_cast<size_t>(n_tokens * (k / sub)));
+  Int8Activations xa{scratch.act_q.data(), scratch.act_d.data(), scratch.act_s.data(), k, sub};
+  ctx.pool->ParallelFor(static_cast<size_t>(n_tokens), 1, [&](size_t b, size_t e) {
+    for (size_t t = b; t < e; ++t) {
+      g->quantize(x + t * k, k, sub, scratch.act_q.data() + t * k, scratch.act_d.data() + t * (k / kInt8ActBlock),
+                  scratch.act_s.data() + t * (k / sub));
+    }
+  });
+  const size_t n_threads = static_cast<size_t>(ctx.pool->n_threads());
+  if (scratch.panels.size() < n_threads) scratch.panels.resize(n_threads);
+  ctx.pool->ParallelFor(static_cast<size_t>(w.n_out), kInt8GemmMaxRows, [&](size_t b, size_t e, int t) {
+    Int8GemmRows(g, w, xa, n_tokens, bias, y, scratch.panels[static_cast<size_t>(t)], b, e);
+  });
 }
 
 #ifdef R1_HAVE_ONEDNN
@@ -98,17 +139,17 @@ bool GemmRows(const QuantKernels* k, const WeightMatrix& w, const float* x, int6
 
 }  // namespace
 
-int64_t MatMulGemmMinTokens() {
-#ifdef R1_HAVE_ONEDNN
-  return GemmEnabled() ? kGemmMinTokens : 0;
-#else
-  return 0;
-#endif
-}
-
 void MatMul(const WeightMatrix& w, const float* x, int64_t n_tokens, const float* bias, float* y,
             MatMulScratch& scratch, OpContext& ctx) {
   const QuantKernels* k = GetQuantKernels(ctx.isa, w.type);
+  if (n_tokens >= kGemmMinTokens && GemmEnabled()) {
+    const Int8GemmKernels* int8 = GetInt8GemmKernels(ctx.isa);
+    const int sub = Int8PanelSubBlock(w.type);
+    if (int8 != nullptr && sub != 0) {
+      MatMulInt8(int8, sub, w, x, n_tokens, bias, y, scratch, ctx);
+      return;
+    }
+  }
 #ifdef R1_HAVE_ONEDNN
   if (n_tokens >= kGemmMinTokens && GemmEnabled()) {
     const size_t n_threads = static_cast<size_t>(ctx.pool->n_threads());

@@ -12,23 +12,23 @@ namespace r1 {
 // Reusable buffers; they grow on first use and are then reused, so decode steps allocate
 // nothing.
 struct MatMulScratch {
-  std::vector<uint8_t> converted;        // activations in the weight's vec_dot_type
-  std::vector<std::vector<float>> tiles;  // per thread: dequantized weight rows (prompt batches)
+  std::vector<uint8_t> converted;          // activations in the weight's vec_dot_type
+  std::vector<std::vector<float>> tiles;    // per thread: dequantized weight rows (f32 GEMM)
+  std::vector<std::vector<uint8_t>> panels;  // per thread: INT8 panels of weight rows
+  std::vector<int8_t> act_q;                // prompt activations for the INT8 GEMM
+  std::vector<float> act_d, act_s;
 };
 
 // y[t][o] = sum_i w[o][i] * x[t][i] (+ bias[o])
 //   x: [n_tokens, w.n_in] f32, y: [n_tokens, w.n_out] f32, bias: [w.n_out] or null.
 // Few tokens (decode): activations are converted once to the weight's vec_dot_type (as
 // llama.cpp does), then every thread takes a share of the weight rows and takes each row's dot
-// with every token row. Many tokens (prompt batches, with oneDNN): every thread dequantizes
-// tiles of its rows to f32 and multiplies them with all tokens in one f32 GEMM, so each weight
-// is decoded once per batch instead of once per token.
+// with every token row. Many tokens (prompt batches) decode each weight once per batch instead
+// of once per token: on CPUs with AVX-512 VNNI quantized weights are repacked into INT8 panels
+// (int8_panel.h) multiplied with 8-bit activations; otherwise, with oneDNN, every thread
+// dequantizes tiles of its rows to f32 and multiplies them with all tokens in one f32 GEMM.
 void MatMul(const WeightMatrix& w, const float* x, int64_t n_tokens, const float* bias, float* y,
             MatMulScratch& scratch, OpContext& ctx);
-
-// The smallest batch MatMul multiplies with dequantized tiles (a GEMM); 0 when this build has
-// no GEMM path.
-int64_t MatMulGemmMinTokens();
 
 // out[t] = row tokens[t] of `table` as f32; out: [n_tokens, table.n_in]. Ids must be < n_out.
 void GetRows(const WeightMatrix& table, const int32_t* tokens, int64_t n_tokens, float* out, OpContext& ctx);

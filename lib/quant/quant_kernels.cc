@@ -112,4 +112,12 @@ const QuantKernels* GetQuantKernels(Isa isa, DType type) {
   return nullptr;
 }
 
+const Int8GemmKernels* GetInt8GemmKernels(Isa isa) {
+#ifdef R1_HAVE_AVX512VNNI
+  if (isa == Isa::kAvx512Vnni) return avx512vnni::Int8GemmTable();
+#endif
+  (void)isa;
+  return nullptr;
+}
+
 }  // namespace r1

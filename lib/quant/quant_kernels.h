@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "kernels/isa.h"
+#include "quant/int8_panel.h"
 #include "r1/dtype.h"
 
 namespace r1 {
@@ -28,6 +29,17 @@ struct QuantKernels {
   void (*vec_dot_rows)(int64_t n, const void* w, uint64_t row_bytes, int64_t nr, const void* x,
                        float* out) = nullptr;
 };
+
+// The INT8 prompt GEMM (int8_panel.h) of an ISA with fast 8-bit multiply-adds.
+struct Int8GemmKernels {
+  // As QuantizeInt8ActivationsRef.
+  void (*quantize)(const float* x, int64_t k, int sub, int8_t* q, float* d, float* s);
+  // As Int8PanelGemmRef.
+  void (*gemm)(const uint8_t* panels, int nr, const Int8Activations& x, int64_t n_tokens, float* y, int64_t ldy);
+};
+
+// nullptr when `isa` has no INT8 GEMM (prompt batches then take another path).
+const Int8GemmKernels* GetInt8GemmKernels(Isa isa);
 
 // Kernels for `type` on `isa`; nullptr when the type cannot be used as a matrix weight
 // (integer types, Q8_K) or the ISA is not compiled. Tables are built once and immutable.

@@ -12,6 +12,7 @@
 #include "quant/dot_vnni_impl.h"
 #include "quant/float16_impl.h"
 #include "quant/from_float_impl.h"
+#include "quant/int8_gemm_vnni_impl.h"
 #include "quant/to_float_impl.h"
 
 namespace r1::R1_SIMD_NS {
@@ -50,6 +51,15 @@ const QuantKernels* QuantKernelTable(DType type) {
     if (k.type == type) return &k;
   }
   return nullptr;
+}
+
+const Int8GemmKernels* Int8GemmTable() {
+#if defined(R1_SIMD_AVX512VNNI)
+  static constexpr Int8GemmKernels kInt8Gemm = {QuantizeInt8ActivationsAvx512, Int8PanelGemmVnni};
+  return &kInt8Gemm;
+#else
+  return nullptr;
+#endif
 }
 
 }  // namespace r1::R1_SIMD_NS

@@ -1,5 +1,5 @@
-// MatMul on every ISA: the per-row dots (few tokens) and the dequantized-tile GEMM (prompt
-// batches) against an f64 product of the dequantized weights with the activations.
+// MatMul on every ISA: the per-row dots (few tokens) and the GEMM paths of prompt batches
+// (INT8 panels, dequantized f32 tiles) against an f64 product of the dequantized weights.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -35,7 +35,8 @@ TEST_SUITE("kernels") {
       ctx.isa = isa;
       ctx.kernels = &GetFloatKernels(isa);
       ctx.pool = &pool;
-      for (DType type : {DType::kF32, DType::kF16, DType::kQ4_0, DType::kQ8_0, DType::kQ4_K, DType::kQ6_K}) {
+      for (DType type : {DType::kF32, DType::kF16, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ5_1,
+                         DType::kQ8_0, DType::kQ2_K, DType::kQ3_K, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K}) {
         const std::vector<uint8_t> data = MakeWeights(type, n_in, n_out);
         WeightMatrix w;
         w.type = type;

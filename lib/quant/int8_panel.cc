@@ -1,0 +1,222 @@
+// int8_panel.cc — repacking block formats into INT8 panels, and the plain reference kernel.
+#include "quant/int8_panel.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "r1/quant/reference.h"
+
+namespace r1 {
+namespace {
+
+using namespace quant;
+using quant::F16ToF32;
+
+// One block of a format in panel form: `n` unsigned quants and, per sub-block, the scale a and
+// offset c with weight = a * u + c.
+struct DecodedBlock {
+  uint8_t u[kQK_K];
+  float a[kQK_K / 16];
+  float c[kQK_K / 16];
+};
+
+// Low nibbles are elements 0..15, high nibbles 16..31 (Q4_0 … Q5_1).
+void SplitNibbles(const uint8_t* qs, uint8_t* u) {
+  for (int j = 0; j < kQK / 2; ++j) {
+    u[j] = qs[j] & 0xf;
+    u[j + kQK / 2] = qs[j] >> 4;
+  }
+}
+void AddHighBits(const uint8_t* qh, uint8_t* u) {
+  uint32_t bits;
+  std::memcpy(&bits, qh, sizeof(bits));
+  for (int j = 0; j < kQK; ++j) u[j] = static_cast<uint8_t>(u[j] | (((bits >> j) & 1) << 4));
+}
+// Signed quants q in [-o, 255 - o] become u = q + o.
+void Offset(const int8_t* q, int n, int o, uint8_t* u) {
+  for (int j = 0; j < n; ++j) u[j] = static_cast<uint8_t>(q[j] + o);
+}
+
+// Returns the block's element count.
+int DecodeBlock(DType type, const uint8_t* p, DecodedBlock& b) {
+  switch (type) {
+    case DType::kQ4_0: {
+      const auto& x = *reinterpret_cast<const BlockQ4_0*>(p);
+      SplitNibbles(x.qs, b.u);
+      b.a[0] = F16ToF32(x.d), b.c[0] = -8.0f * b.a[0];
+      return kQK;
+    }
+    case DType::kQ4_1: {
+      const auto& x = *reinterpret_cast<const BlockQ4_1*>(p);
+      SplitNibbles(x.qs, b.u);
+      b.a[0] = F16ToF32(x.d), b.c[0] = F16ToF32(x.m);
+      return kQK;
+    }
+    case DType::kQ5_0: {
+      const auto& x = *reinterpret_cast<const BlockQ5_0*>(p);
+      SplitNibbles(x.qs, b.u);
+      AddHighBits(x.qh, b.u);
+      b.a[0] = F16ToF32(x.d), b.c[0] = -16.0f * b.a[0];
+      return kQK;
+    }
+    case DType::kQ5_1: {
+      const auto& x = *reinterpret_cast<const BlockQ5_1*>(p);
+      SplitNibbles(x.qs, b.u);
+      AddHighBits(x.qh, b.u);
+      b.a[0] = F16ToF32(x.d), b.c[0] = F16ToF32(x.m);
+      return kQK;
+    }
+    case DType::kQ8_0: {
+      const auto& x = *reinterpret_cast<const BlockQ8_0*>(p);
+      Offset(x.qs, kQK, 128, b.u);
+      b.a[0] = F16ToF32(x.d), b.c[0] = -128.0f * b.a[0];
+      return kQK;
+    }
+    case DType::kQ2_K: {
+      const auto& x = *reinterpret_cast<const BlockQ2_K*>(p);
+      int8_t q[kQK_K];
+      ref::DecodeQ2_K(x, q);
+      Offset(q, kQK_K, 0, b.u);
+      const float d = F16ToF32(x.d), dmin = F16ToF32(x.dmin);
+      for (int g = 0; g < 16; ++g) {
+        b.a[g] = d * static_cast<float>(x.scales[g] & 0xf);
+        b.c[g] = -dmin * static_cast<float>(x.scales[g] >> 4);
+      }
+      return kQK_K;
+    }
+    case DType::kQ3_K: {
+      const auto& x = *reinterpret_cast<const BlockQ3_K*>(p);
+      int8_t q[kQK_K], scales[16];
+      ref::DecodeQ3_K(x, q);
+      ref::UnpackQ3KScales(x.scales, scales);
+      Offset(q, kQK_K, 4, b.u);
+      const float d = F16ToF32(x.d);
+      for (int g = 0; g < 16; ++g) b.a[g] = d * static_cast<float>(scales[g]), b.c[g] = -4.0f * b.a[g];
+      return kQK_K;
+    }
+    case DType::kQ4_K:
+    case DType::kQ5_K: {
+      int8_t q[kQK_K];
+      const uint8_t* packed;
+      float d, dmin;
+      if (type == DType::kQ4_K) {
+        const auto& x = *reinterpret_cast<const BlockQ4_K*>(p);
+        ref::DecodeQ4_K(x, q);
+        packed = x.scales, d = F16ToF32(x.d), dmin = F16ToF32(x.dmin);
+      } else {
+        const auto& x = *reinterpret_cast<const BlockQ5_K*>(p);
+        ref::DecodeQ5_K(x, q);
+        packed = x.scales, d = F16ToF32(x.d), dmin = F16ToF32(x.dmin);
+      }
+      Offset(q, kQK_K, 0, b.u);
+      for (int g = 0; g < 8; ++g) {
+        uint8_t sc, m;
+        ref::ScaleMinK4(g, packed, &sc, &m);
+        b.a[g] = d * static_cast<float>(sc), b.c[g] = -dmin * static_cast<float>(m);
+      }
+      return kQK_K;
+    }
+    case DType::kQ6_K: {
+      const auto& x = *reinterpret_cast<const BlockQ6_K*>(p);
+      int8_t q[kQK_K];
+      ref::DecodeQ6_K(x, q);
+      Offset(q, kQK_K, 32, b.u);
+      const float d = F16ToF32(x.d);
+      for (int g = 0; g < 16; ++g) b.a[g] = d * static_cast<float>(x.scales[g]), b.c[g] = -32.0f * b.a[g];
+      return kQK_K;
+    }
+    default:
+      return 0;
+  }
+}
+
+}  // namespace
+
+int Int8PanelSubBlock(DType type) {
+  switch (type) {
+    case DType::kQ4_0:
+    case DType::kQ4_1:
+    case DType::kQ5_0:
+    case DType::kQ5_1:
+    case DType::kQ8_0:
+    case DType::kQ4_K:
+    case DType::kQ5_K:
+      return 32;
+    case DType::kQ2_K:
+    case DType::kQ3_K:
+    case DType::kQ6_K:
+      return 16;
+    default:
+      return 0;
+  }
+}
+
+void RepackInt8Panel(DType type, const uint8_t* rows, uint64_t row_bytes, int nr, int64_t k, uint8_t* dst) {
+  const int sub = Int8PanelSubBlock(type);
+  const int64_t n_sub = k / sub;
+  uint8_t* u = dst;
+  float* a = reinterpret_cast<float*>(dst + k * kPanelRows);
+  float* c = a + n_sub * kPanelRows;
+  std::memset(dst, 0, Int8PanelBytes(k, sub));
+  const uint64_t block_bytes = Traits(type).type_size;
+  DecodedBlock b;
+  for (int r = 0; r < nr; ++r) {
+    const uint8_t* p = rows + static_cast<uint64_t>(r) * row_bytes;
+    for (int64_t k0 = 0; k0 < k; p += block_bytes) {
+      const int n = DecodeBlock(type, p, b);
+      for (int j = 0; j < n; j += 4) std::memcpy(u + ((k0 + j) / 4 * kPanelRows + r) * 4, b.u + j, 4);
+      for (int g = 0; g < n / sub; ++g) {
+        a[(k0 / sub + g) * kPanelRows + r] = b.a[g];
+        c[(k0 / sub + g) * kPanelRows + r] = b.c[g];
+      }
+      k0 += n;
+    }
+  }
+}
+
+void QuantizeInt8ActivationsRef(const float* x, int64_t k, int sub, int8_t* q, float* d, float* s) {
+  for (int64_t b = 0; b < k / kInt8ActBlock; ++b) {
+    const float* xb = x + b * kInt8ActBlock;
+    float amax = 0.0f;
+    for (int j = 0; j < kInt8ActBlock; ++j) amax = std::max(amax, std::fabs(xb[j]));
+    const float db = amax / 127.0f;
+    const float id = db != 0.0f ? 1.0f / db : 0.0f;
+    d[b] = db;
+    for (int j = 0; j < kInt8ActBlock; ++j) {
+      q[b * kInt8ActBlock + j] = static_cast<int8_t>(std::nearbyint(xb[j] * id));
+    }
+  }
+  for (int64_t g = 0; g < k / sub; ++g) {
+    int sum = 0;
+    for (int j = 0; j < sub; ++j) sum += q[g * sub + j];
+    s[g] = d[g * sub / kInt8ActBlock] * static_cast<float>(sum);
+  }
+}
+
+void Int8PanelGemmRef(const uint8_t* panels, int nr, const Int8Activations& x, int64_t n_tokens, float* y,
+                      int64_t ldy) {
+  const int64_t k = x.k, n_sub = k / x.sub, n_act = k / kInt8ActBlock;
+  const size_t panel_bytes = Int8PanelBytes(k, x.sub);
+  for (int r = 0; r < nr; ++r) {
+    const uint8_t* panel = panels + static_cast<size_t>(r / kPanelRows) * panel_bytes;
+    const int pr = r % kPanelRows;
+    const float* a = reinterpret_cast<const float*>(panel + k * kPanelRows);
+    const float* c = a + n_sub * kPanelRows;
+    for (int64_t t = 0; t < n_tokens; ++t) {
+      const int8_t* xq = x.q + t * k;
+      float acc = 0.0f;
+      for (int64_t g = 0; g < n_sub; ++g) {
+        int32_t isum = 0;
+        for (int64_t j = g * x.sub; j < (g + 1) * x.sub; ++j) {
+          isum += static_cast<int32_t>(panel[(j / 4 * kPanelRows + pr) * 4 + j % 4]) * xq[j];
+        }
+        const float dx = x.d[t * n_act + g * x.sub / kInt8ActBlock];
+        acc += a[g * kPanelRows + pr] * dx * static_cast<float>(isum) + c[g * kPanelRows + pr] * x.s[t * n_sub + g];
+      }
+      y[t * ldy + r] = acc;
+    }
+  }
+}
+
+}  // namespace r1

@@ -1,0 +1,63 @@
+// int8_panel.h — quantized weights repacked for the INT8 prompt GEMM, and its scalar reference.
+//
+// A prompt batch multiplies every weight row with many token rows, so it pays to decode each
+// block once into a layout an 8-bit multiply-add instruction (vpdpbusd: 4 unsigned x 4 signed
+// bytes summed into one 32-bit lane) reads directly. A panel holds kPanelRows rows:
+//
+//   u  [k/4][kPanelRows][4]   unsigned 8-bit quants, 4 consecutive elements of each row
+//                             together, so one 64-byte load feeds 16 rows x 4 elements;
+//   a  [k/sub][kPanelRows]    f32 scale of each sub-block of `sub` elements,
+//   c  [k/sub][kPanelRows]    f32 offset, so that weight = a * u + c exactly as the block
+//                             format defines it (sub = the format's scale group: 32 or 16).
+//
+// Activations are quantized per token to 8-bit with one f32 scale per 32 elements (as Q8_0)
+// and a sum per sub-block, so that
+//   y[t][r] = Σ_sub a[r] dx[t] Σ u[r] xq[t] + c[r] sx[t],   sx = dx Σ xq over the sub-block.
+// The integer sums are exact; only the f32 accumulation order differs between kernels.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "r1/dtype.h"
+
+namespace r1 {
+
+inline constexpr int kPanelRows = 16;
+inline constexpr int kInt8ActBlock = 32;  // activation elements per f32 scale
+
+// The sub-block length of `type` in a panel (32 or 16); 0 when the type has no panel form
+// (float types, which are not integer-coded).
+int Int8PanelSubBlock(DType type);
+
+// Bytes of one panel of `k` elements per row (k a multiple of 32 and of `sub`).
+inline size_t Int8PanelBytes(int64_t k, int sub) {
+  return static_cast<size_t>(k) * kPanelRows + 2 * static_cast<size_t>(k / sub) * kPanelRows * sizeof(float);
+}
+
+// Writes rows [0, nr) of a matrix of `type` (nr <= kPanelRows, rows `row_bytes` apart, k
+// elements each) into one panel at `dst`; rows nr..15 are zero (they contribute nothing).
+void RepackInt8Panel(DType type, const uint8_t* rows, uint64_t row_bytes, int nr, int64_t k, uint8_t* dst);
+
+// Token rows quantized for the kernel: q [n][k], d [n][k/32], s [n][k/sub].
+struct Int8Activations {
+  const int8_t* q = nullptr;
+  const float* d = nullptr;
+  const float* s = nullptr;
+  int64_t k = 0;
+  int sub = 32;
+};
+
+// One token row: d = max|x| / 127 per 32 elements, q = x / d rounded to nearest (ties to
+// even), s = d Σ q per `sub` elements. k a multiple of 32.
+void QuantizeInt8ActivationsRef(const float* x, int64_t k, int sub, int8_t* q, float* d, float* s);
+
+// y[t * ldy + r] = row r of the panels . token row t, for r < nr and t < n_tokens. `panels`
+// holds ceil(nr / 16) (at most 2) panels back to back, Int8PanelBytes(k, sub) each.
+void Int8PanelGemmRef(const uint8_t* panels, int nr, const Int8Activations& x, int64_t n_tokens, float* y,
+                      int64_t ldy);
+
+// The most rows one call of an Int8PanelGemm kernel takes.
+inline constexpr int kInt8GemmMaxRows = 2 * kPanelRows;
+
+}  // namespace r1

@@ -1,0 +1,197 @@
+// INT8 panels: the repacked form reproduces each block format's values, the activation
+// quantizer's SIMD form matches the reference bit for bit, and the VNNI kernel matches the
+// reference kernel on awkward row, token and length counts.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "kernels/isa.h"
+#include "quant/int8_panel.h"
+#include "quant/quant_kernels.h"
+#include "r1/quant/reference.h"
+#include "support/test_util.h"
+
+namespace r1 {
+namespace {
+
+constexpr DType kPanelTypes[] = {DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ5_1, DType::kQ8_0,
+                                 DType::kQ2_K, DType::kQ3_K, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K};
+
+struct Rows {
+  std::vector<uint8_t> data;
+  uint64_t row_bytes = 0;
+};
+
+Rows RandomRows(DType type, int n_rows, int64_t k, uint64_t seed) {
+  Rows m;
+  m.row_bytes = *RowBytes(type, static_cast<uint64_t>(k));
+  m.data.resize(m.row_bytes * static_cast<uint64_t>(n_rows));
+  for (int r = 0; r < n_rows; ++r) {
+    const auto v = test::RandomFloats(static_cast<size_t>(k), seed + static_cast<uint64_t>(r), -1.0f, 1.0f);
+    quant::ref::QuantizeRow(type, v.data(), m.data.data() + static_cast<uint64_t>(r) * m.row_bytes, k);
+  }
+  return m;
+}
+
+// Weight (r, j) as the panel holds it: a * u + c.
+float PanelValue(const uint8_t* panel, int64_t k, int sub, int r, int64_t j) {
+  const float* a = reinterpret_cast<const float*>(panel + k * kPanelRows);
+  const float* c = a + (k / sub) * kPanelRows;
+  const uint8_t u = panel[(j / 4 * kPanelRows + r) * 4 + j % 4];
+  return a[j / sub * kPanelRows + r] * static_cast<float>(u) + c[j / sub * kPanelRows + r];
+}
+
+struct QuantizedActs {
+  std::vector<int8_t> q;
+  std::vector<float> d, s;
+  Int8Activations view(int64_t k, int sub) const { return {q.data(), d.data(), s.data(), k, sub}; }
+};
+
+QuantizedActs QuantizeActs(const std::vector<float>& x, int64_t n_tokens, int64_t k, int sub) {
+  QuantizedActs a;
+  a.q.resize(static_cast<size_t>(n_tokens * k));
+  a.d.resize(static_cast<size_t>(n_tokens * k / kInt8ActBlock));
+  a.s.resize(static_cast<size_t>(n_tokens * k / sub));
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    QuantizeInt8ActivationsRef(x.data() + t * k, k, sub, a.q.data() + t * k, a.d.data() + t * k / kInt8ActBlock,
+                               a.s.data() + t * k / sub);
+  }
+  return a;
+}
+
+TEST_SUITE("quant") {
+  TEST_CASE("INT8 panels hold every block format's values, and zero rows past the end") {
+    const int64_t k = 512;
+    for (DType type : kPanelTypes) {
+      const int sub = Int8PanelSubBlock(type);
+      REQUIRE((sub == 16 || sub == 32));
+      for (int nr : {1, 7, 16}) {
+        INFO("type = ", DTypeName(type), ", nr = ", nr);
+        const Rows m = RandomRows(type, nr, k, 100);
+        std::vector<uint8_t> panel(Int8PanelBytes(k, sub), 0xee);
+        RepackInt8Panel(type, m.data.data(), m.row_bytes, nr, k, panel.data());
+        std::vector<float> want(static_cast<size_t>(k));
+        double max_err = 0, max_pad = 0;
+        for (int r = 0; r < kPanelRows; ++r) {
+          if (r < nr) quant::ref::DequantizeRow(type, m.data.data() + r * m.row_bytes, want.data(), k);
+          for (int64_t j = 0; j < k; ++j) {
+            const float got = PanelValue(panel.data(), k, sub, r, j);
+            if (r < nr) {
+              max_err = std::max(max_err, static_cast<double>(std::fabs(got - want[static_cast<size_t>(j)])));
+            } else {
+              max_pad = std::max(max_pad, static_cast<double>(std::fabs(got)));
+            }
+          }
+        }
+        CHECK(max_err < 1e-6);  // the same products as the format's own formula, up to rounding
+        CHECK(max_pad == 0.0);
+      }
+    }
+  }
+
+  TEST_CASE("INT8 activations: 8 bits per value with one scale per 32, sums per sub-block") {
+    const int64_t k = 96;
+    auto x = test::RandomFloats(static_cast<size_t>(k), 5, -3.0f, 3.0f);
+    for (int j = 32; j < 64; ++j) x[static_cast<size_t>(j)] = 0.0f;  // an all-zero block
+    for (int sub : {16, 32}) {
+      const QuantizedActs a = QuantizeActs(x, 1, k, sub);
+      for (int64_t j = 0; j < k; ++j) {
+        const float d = a.d[static_cast<size_t>(j / kInt8ActBlock)];
+        CHECK(std::fabs(d * a.q[static_cast<size_t>(j)] - x[static_cast<size_t>(j)]) <= 0.5f * d + 1e-7f);
+      }
+      CHECK(a.d[1] == 0.0f);
+      for (int64_t g = 0; g < k / sub; ++g) {
+        int sum = 0;
+        for (int j = 0; j < sub; ++j) sum += a.q[static_cast<size_t>(g * sub + j)];
+        CHECK(a.s[static_cast<size_t>(g)] == a.d[static_cast<size_t>(g * sub / kInt8ActBlock)] * static_cast<float>(sum));
+      }
+    }
+  }
+
+  TEST_CASE("the reference INT8 GEMM is the product of the panel weights and the 8-bit activations") {
+    const int64_t k = 256, n_tokens = 3;
+    for (DType type : {DType::kQ4_K, DType::kQ6_K, DType::kQ8_0}) {
+      const int sub = Int8PanelSubBlock(type);
+      const int nr = 21;
+      const Rows m = RandomRows(type, nr, k, 40);
+      std::vector<uint8_t> panels(2 * Int8PanelBytes(k, sub));
+      RepackInt8Panel(type, m.data.data(), m.row_bytes, 16, k, panels.data());
+      RepackInt8Panel(type, m.data.data() + 16 * m.row_bytes, m.row_bytes, nr - 16, k,
+                      panels.data() + Int8PanelBytes(k, sub));
+      const auto x = test::RandomFloats(static_cast<size_t>(n_tokens * k), 9);
+      const QuantizedActs a = QuantizeActs(x, n_tokens, k, sub);
+      std::vector<float> y(static_cast<size_t>(n_tokens * nr));
+      Int8PanelGemmRef(panels.data(), nr, a.view(k, sub), n_tokens, y.data(), nr);
+      std::vector<float> w(static_cast<size_t>(k));
+      for (int r = 0; r < nr; ++r) {
+        quant::ref::DequantizeRow(type, m.data.data() + r * m.row_bytes, w.data(), k);
+        for (int64_t t = 0; t < n_tokens; ++t) {
+          double want = 0, scale = 0;
+          for (int64_t j = 0; j < k; ++j) {
+            const double xq = static_cast<double>(a.d[static_cast<size_t>((t * k + j) / kInt8ActBlock)]) *
+                              a.q[static_cast<size_t>(t * k + j)];
+            want += w[static_cast<size_t>(j)] * xq;
+            scale += std::fabs(w[static_cast<size_t>(j)] * xq);
+          }
+          INFO("type = ", DTypeName(type), ", r = ", r, ", t = ", t);
+          CHECK(std::fabs(y[static_cast<size_t>(t * nr + r)] - want) <= 1e-5 * scale);
+        }
+      }
+    }
+  }
+
+  TEST_CASE("each ISA's INT8 GEMM matches the reference kernel") {
+    bool any = false;
+    for (Isa isa : SupportedIsas()) {
+      const Int8GemmKernels* g = GetInt8GemmKernels(isa);
+      if (g == nullptr) continue;
+      any = true;
+      for (DType type : {DType::kQ4_0, DType::kQ8_0, DType::kQ6_K}) {
+        const int sub = Int8PanelSubBlock(type);
+        for (int64_t k : {int64_t{256}, int64_t{768}}) {
+          const Rows m = RandomRows(type, 32, k, 70);
+          const size_t panel_bytes = Int8PanelBytes(k, sub);
+          for (int nr : {1, 5, 16, 17, 31, 32}) {
+            std::vector<uint8_t> panels(2 * panel_bytes);
+            RepackInt8Panel(type, m.data.data(), m.row_bytes, std::min(nr, kPanelRows), k, panels.data());
+            if (nr > kPanelRows) {
+              RepackInt8Panel(type, m.data.data() + kPanelRows * m.row_bytes, m.row_bytes, nr - kPanelRows, k,
+                              panels.data() + panel_bytes);
+            }
+            for (int64_t n_tokens : {1, 2, 3, 4, 5, 7, 13}) {
+              INFO("isa = ", IsaName(isa), ", type = ", DTypeName(type), ", k = ", k, ", nr = ", nr,
+                   ", n_tokens = ", n_tokens);
+              const auto x = test::RandomFloats(static_cast<size_t>(n_tokens * k), 13 + static_cast<uint64_t>(n_tokens));
+              const QuantizedActs a = QuantizeActs(x, n_tokens, k, sub);
+              // The SIMD quantizer gives the same bytes and the same f32 scales and sums.
+              QuantizedActs b = a;
+              for (int64_t t = 0; t < n_tokens; ++t) {
+                g->quantize(x.data() + t * k, k, sub, b.q.data() + t * k, b.d.data() + t * k / kInt8ActBlock,
+                            b.s.data() + t * k / sub);
+              }
+              CHECK(b.q == a.q);
+              CHECK(b.d == a.d);
+              CHECK(b.s == a.s);
+              // Outputs land at stride ldy; nothing past row nr is written.
+              const int64_t ldy = nr + 3;
+              std::vector<float> want(static_cast<size_t>(n_tokens * ldy), -7.0f), got = want;
+              Int8PanelGemmRef(panels.data(), nr, a.view(k, sub), n_tokens, want.data(), ldy);
+              g->gemm(panels.data(), nr, a.view(k, sub), n_tokens, got.data(), ldy);
+              double max_err = 0;
+              for (size_t i = 0; i < want.size(); ++i) {
+                max_err = std::max(max_err, static_cast<double>(std::fabs(got[i] - want[i])) / (1.0 + std::fabs(want[i])));
+              }
+              CHECK(max_err < 1e-5);
+            }
+          }
+        }
+      }
+    }
+    if (!any) MESSAGE("no ISA with an INT8 GEMM on this CPU: only the reference was checked");
+  }
+}
+
+}  // namespace
+}  // namespace r1
