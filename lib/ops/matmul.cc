@@ -66,6 +66,7 @@ void DotRows(const QuantKernels* k, const WeightMatrix& w, const uint8_t* xq, ui
 // group is repacked once into `panels` and then meets every token row.
 void Int8GemmRows(const Int8GemmKernels* g, const WeightMatrix& w, const Int8Activations& x, int64_t n_tokens,
                   const float* bias, float* y, std::vector<uint8_t>& panels, size_t b, size_t e) {
+  const int zero_point = Int8PanelZeroPoint(w.type);
   const size_t panel_bytes = Int8PanelBytes(w.n_in, x.sub);
   if (panels.size() < 2 * panel_bytes) panels.resize(2 * panel_bytes);
   for (int64_t r0 = static_cast<int64_t>(b); r0 < static_cast<int64_t>(e); r0 += kInt8GemmMaxRows) {
@@ -75,7 +76,7 @@ void Int8GemmRows(const Int8GemmKernels* g, const WeightMatrix& w, const Int8Act
       RepackInt8Panel(w.type, w.Row(r0 + kPanelRows), w.row_bytes, nr - kPanelRows, w.n_in,
                       panels.data() + panel_bytes);
     }
-    g->gemm(panels.data(), nr, x, n_tokens, y + r0, w.n_out);
+    g->gemm(panels.data(), nr, x, zero_point, n_tokens, y + r0, w.n_out);
     if (bias) {
       for (int64_t t = 0; t < n_tokens; ++t) {
         float* yt = y + t * w.n_out + r0;
@@ -88,14 +89,15 @@ void Int8GemmRows(const Int8GemmKernels* g, const WeightMatrix& w, const Int8Act
 void MatMulInt8(const Int8GemmKernels* g, int sub, const WeightMatrix& w, const float* x, int64_t n_tokens,
                 const float* bias, float* y, MatMulScratch& scratch, OpContext& ctx) {
   const int64_t k = w.n_in;
+  const int64_t n_act = k / Int8ActBlock(sub), n_sub = k / sub;
   scratch.act_q.resize(static_cast<size_t>(n_tokens * k));
-  scratch.act_d.resize(static_cast<size_t>(n_tokens * (k / kInt8ActBlock)));
-  scratch.act_s.resize(static_cast<size_t>(n_tokens * (k / sub)));
-  Int8Activations xa{scratch.act_q.data(), scratch.act_d.data(), scratch.act_s.data(), k, sub};
+  scratch.act_d.resize(static_cast<size_t>(n_tokens * n_act));
+  scratch.act_sum.resize(static_cast<size_t>(n_tokens * n_sub));
+  Int8Activations xa{scratch.act_q.data(), scratch.act_d.data(), scratch.act_sum.data(), k, sub};
   ctx.pool->ParallelFor(static_cast<size_t>(n_tokens), 1, [&](size_t b, size_t e) {
     for (size_t t = b; t < e; ++t) {
-      g->quantize(x + t * k, k, sub, scratch.act_q.data() + t * k, scratch.act_d.data() + t * (k / kInt8ActBlock),
-                  scratch.act_s.data() + t * (k / sub));
+      g->quantize(x + t * k, k, sub, scratch.act_q.data() + t * k, scratch.act_d.data() + t * n_act,
+                  scratch.act_sum.data() + t * n_sub);
     }
   });
   const size_t n_threads = static_cast<size_t>(ctx.pool->n_threads());

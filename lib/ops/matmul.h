@@ -16,7 +16,8 @@ struct MatMulScratch {
   std::vector<std::vector<float>> tiles;    // per thread: dequantized weight rows (f32 GEMM)
   std::vector<std::vector<uint8_t>> panels;  // per thread: INT8 panels of weight rows
   std::vector<int8_t> act_q;                // prompt activations for the INT8 GEMM
-  std::vector<float> act_d, act_s;
+  std::vector<float> act_d;
+  std::vector<int32_t> act_sum;
 };
 
 // y[t][o] = sum_i w[o][i] * x[t][i] (+ bias[o])

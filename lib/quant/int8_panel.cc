@@ -152,6 +152,17 @@ int Int8PanelSubBlock(DType type) {
   }
 }
 
+int Int8PanelZeroPoint(DType type) {
+  switch (type) {
+    case DType::kQ4_0: return 8;
+    case DType::kQ5_0: return 16;
+    case DType::kQ8_0: return 128;
+    case DType::kQ3_K: return 4;
+    case DType::kQ6_K: return 32;
+    default: return 0;
+  }
+}
+
 void RepackInt8Panel(DType type, const uint8_t* rows, uint64_t row_bytes, int nr, int64_t k, uint8_t* dst) {
   const int sub = Int8PanelSubBlock(type);
   const int64_t n_sub = k / sub;
@@ -175,28 +186,28 @@ void RepackInt8Panel(DType type, const uint8_t* rows, uint64_t row_bytes, int nr
   }
 }
 
-void QuantizeInt8ActivationsRef(const float* x, int64_t k, int sub, int8_t* q, float* d, float* s) {
-  for (int64_t b = 0; b < k / kInt8ActBlock; ++b) {
-    const float* xb = x + b * kInt8ActBlock;
+void QuantizeInt8ActivationsRef(const float* x, int64_t k, int sub, int8_t* q, float* d, int32_t* sum) {
+  const int block = Int8ActBlock(sub);
+  for (int64_t b = 0; b < k / block; ++b) {
+    const float* xb = x + b * block;
     float amax = 0.0f;
-    for (int j = 0; j < kInt8ActBlock; ++j) amax = std::max(amax, std::fabs(xb[j]));
+    for (int j = 0; j < block; ++j) amax = std::max(amax, std::fabs(xb[j]));
     const float db = amax / 127.0f;
     const float id = db != 0.0f ? 1.0f / db : 0.0f;
     d[b] = db;
-    for (int j = 0; j < kInt8ActBlock; ++j) {
-      q[b * kInt8ActBlock + j] = static_cast<int8_t>(std::nearbyint(xb[j] * id));
-    }
+    for (int j = 0; j < block; ++j) q[b * block + j] = static_cast<int8_t>(std::nearbyint(xb[j] * id));
   }
   for (int64_t g = 0; g < k / sub; ++g) {
-    int sum = 0;
-    for (int j = 0; j < sub; ++j) sum += q[g * sub + j];
-    s[g] = d[g * sub / kInt8ActBlock] * static_cast<float>(sum);
+    int32_t s = 0;
+    for (int j = 0; j < sub; ++j) s += q[g * sub + j];
+    sum[g] = s;
   }
 }
 
 void Int8PanelGemmRef(const uint8_t* panels, int nr, const Int8Activations& x, int64_t n_tokens, float* y,
                       int64_t ldy) {
-  const int64_t k = x.k, n_sub = k / x.sub, n_act = k / kInt8ActBlock;
+  const int64_t k = x.k, n_sub = k / x.sub;
+  const int block = Int8ActBlock(x.sub);
   const size_t panel_bytes = Int8PanelBytes(k, x.sub);
   for (int r = 0; r < nr; ++r) {
     const uint8_t* panel = panels + static_cast<size_t>(r / kPanelRows) * panel_bytes;
@@ -211,8 +222,9 @@ void Int8PanelGemmRef(const uint8_t* panels, int nr, const Int8Activations& x, i
         for (int64_t j = g * x.sub; j < (g + 1) * x.sub; ++j) {
           isum += static_cast<int32_t>(panel[(j / 4 * kPanelRows + pr) * 4 + j % 4]) * xq[j];
         }
-        const float dx = x.d[t * n_act + g * x.sub / kInt8ActBlock];
-        acc += a[g * kPanelRows + pr] * dx * static_cast<float>(isum) + c[g * kPanelRows + pr] * x.s[t * n_sub + g];
+        const float dx = x.d[t * (k / block) + g * x.sub / block];
+        acc += dx * (a[g * kPanelRows + pr] * static_cast<float>(isum) +
+                     c[g * kPanelRows + pr] * static_cast<float>(x.sum[t * n_sub + g]));
       }
       y[t * ldy + r] = acc;
     }

@@ -10,10 +10,13 @@
 //   c  [k/sub][kPanelRows]    f32 offset, so that weight = a * u + c exactly as the block
 //                             format defines it (sub = the format's scale group: 32 or 16).
 //
-// Activations are quantized per token to 8-bit with one f32 scale per 32 elements (as Q8_0)
-// and a sum per sub-block, so that
-//   y[t][r] = Σ_sub a[r] dx[t] Σ u[r] xq[t] + c[r] sx[t],   sx = dx Σ xq over the sub-block.
-// The integer sums are exact; only the f32 accumulation order differs between kernels.
+// Activations are quantized per token to 8 bits with one f32 scale dx per activation block
+// (32 elements; 256 for formats with 16-element sub-blocks, as llama.cpp's Q8_K) and an integer
+// sum Σ xq per sub-block, so that
+//   y[t][r] = Σ_sub dx[t] (a[r] Σ u[r] xq[t] + c[r] Σ xq[t]).
+// The integer sums are exact; only the f32 accumulation order differs between kernels. For the
+// symmetric formats (c = -z a, z a power of two) kernels may fold the offset into the integer
+// sums instead: Σ (u - z) xq.
 #pragma once
 
 #include <cstddef>
@@ -24,7 +27,6 @@
 namespace r1 {
 
 inline constexpr int kPanelRows = 16;
-inline constexpr int kInt8ActBlock = 32;  // activation elements per f32 scale
 
 // The sub-block length of `type` in a panel (32 or 16); 0 when the type has no panel form
 // (float types, which are not integer-coded).
@@ -39,18 +41,25 @@ inline size_t Int8PanelBytes(int64_t k, int sub) {
 // elements each) into one panel at `dst`; rows nr..15 are zero (they contribute nothing).
 void RepackInt8Panel(DType type, const uint8_t* rows, uint64_t row_bytes, int nr, int64_t k, uint8_t* dst);
 
-// Token rows quantized for the kernel: q [n][k], d [n][k/32], s [n][k/sub].
+// The zero point z of a symmetric format (weight = a (u - z)): Q4_0 8, Q5_0 16, Q8_0 128,
+// Q3_K 4, Q6_K 32; 0 for formats with a separate minimum.
+int Int8PanelZeroPoint(DType type);
+
+// Activation elements per f32 scale for weights with sub-blocks of `sub`.
+inline int Int8ActBlock(int sub) { return sub == 16 ? 256 : 32; }
+
+// Token rows quantized for the kernel: q [n][k], d [n][k / Int8ActBlock(sub)], sum [n][k / sub].
 struct Int8Activations {
   const int8_t* q = nullptr;
   const float* d = nullptr;
-  const float* s = nullptr;
+  const int32_t* sum = nullptr;
   int64_t k = 0;
   int sub = 32;
 };
 
-// One token row: d = max|x| / 127 per 32 elements, q = x / d rounded to nearest (ties to
-// even), s = d Σ q per `sub` elements. k a multiple of 32.
-void QuantizeInt8ActivationsRef(const float* x, int64_t k, int sub, int8_t* q, float* d, float* s);
+// One token row: d = max|x| / 127 per activation block, q = x / d rounded to nearest (ties to
+// even), sum = Σ q per `sub` elements. k a multiple of Int8ActBlock(sub).
+void QuantizeInt8ActivationsRef(const float* x, int64_t k, int sub, int8_t* q, float* d, int32_t* sum);
 
 // y[t * ldy + r] = row r of the panels . token row t, for r < nr and t < n_tokens. `panels`
 // holds ceil(nr / 16) (at most 2) panels back to back, Int8PanelBytes(k, sub) each.

@@ -33,9 +33,11 @@ struct QuantKernels {
 // The INT8 prompt GEMM (int8_panel.h) of an ISA with fast 8-bit multiply-adds.
 struct Int8GemmKernels {
   // As QuantizeInt8ActivationsRef.
-  void (*quantize)(const float* x, int64_t k, int sub, int8_t* q, float* d, float* s);
-  // As Int8PanelGemmRef.
-  void (*gemm)(const uint8_t* panels, int nr, const Int8Activations& x, int64_t n_tokens, float* y, int64_t ldy);
+  void (*quantize)(const float* x, int64_t k, int sub, int8_t* q, float* d, int32_t* sum);
+  // As Int8PanelGemmRef; zero_point = Int8PanelZeroPoint(type of the panels) lets the kernel
+  // fold a symmetric format's offset into its integer sums.
+  void (*gemm)(const uint8_t* panels, int nr, const Int8Activations& x, int zero_point, int64_t n_tokens, float* y,
+               int64_t ldy);
 };
 
 // nullptr when `isa` has no INT8 GEMM (prompt batches then take another path).

@@ -45,18 +45,20 @@ float PanelValue(const uint8_t* panel, int64_t k, int sub, int r, int64_t j) {
 
 struct QuantizedActs {
   std::vector<int8_t> q;
-  std::vector<float> d, s;
-  Int8Activations view(int64_t k, int sub) const { return {q.data(), d.data(), s.data(), k, sub}; }
+  std::vector<float> d;
+  std::vector<int32_t> sum;
+  Int8Activations view(int64_t k, int sub) const { return {q.data(), d.data(), sum.data(), k, sub}; }
 };
 
 QuantizedActs QuantizeActs(const std::vector<float>& x, int64_t n_tokens, int64_t k, int sub) {
+  const int64_t block = Int8ActBlock(sub);
   QuantizedActs a;
   a.q.resize(static_cast<size_t>(n_tokens * k));
-  a.d.resize(static_cast<size_t>(n_tokens * k / kInt8ActBlock));
-  a.s.resize(static_cast<size_t>(n_tokens * k / sub));
+  a.d.resize(static_cast<size_t>(n_tokens * k / block));
+  a.sum.resize(static_cast<size_t>(n_tokens * k / sub));
   for (int64_t t = 0; t < n_tokens; ++t) {
-    QuantizeInt8ActivationsRef(x.data() + t * k, k, sub, a.q.data() + t * k, a.d.data() + t * k / kInt8ActBlock,
-                               a.s.data() + t * k / sub);
+    QuantizeInt8ActivationsRef(x.data() + t * k, k, sub, a.q.data() + t * k, a.d.data() + t * k / block,
+                               a.sum.data() + t * k / sub);
   }
   return a;
 }
@@ -91,21 +93,22 @@ TEST_SUITE("quant") {
     }
   }
 
-  TEST_CASE("INT8 activations: 8 bits per value with one scale per 32, sums per sub-block") {
-    const int64_t k = 96;
+  TEST_CASE("INT8 activations: 8 bits per value with one scale per block, sums per sub-block") {
+    const int64_t k = 512;
     auto x = test::RandomFloats(static_cast<size_t>(k), 5, -3.0f, 3.0f);
-    for (int j = 32; j < 64; ++j) x[static_cast<size_t>(j)] = 0.0f;  // an all-zero block
+    for (int64_t j = 256; j < k; ++j) x[static_cast<size_t>(j)] = 0.0f;  // all-zero blocks at the end
     for (int sub : {16, 32}) {
+      const int64_t block = Int8ActBlock(sub);
       const QuantizedActs a = QuantizeActs(x, 1, k, sub);
       for (int64_t j = 0; j < k; ++j) {
-        const float d = a.d[static_cast<size_t>(j / kInt8ActBlock)];
+        const float d = a.d[static_cast<size_t>(j / block)];
         CHECK(std::fabs(d * a.q[static_cast<size_t>(j)] - x[static_cast<size_t>(j)]) <= 0.5f * d + 1e-7f);
       }
-      CHECK(a.d[1] == 0.0f);
+      CHECK(a.d.back() == 0.0f);
       for (int64_t g = 0; g < k / sub; ++g) {
-        int sum = 0;
+        int32_t sum = 0;
         for (int j = 0; j < sub; ++j) sum += a.q[static_cast<size_t>(g * sub + j)];
-        CHECK(a.s[static_cast<size_t>(g)] == a.d[static_cast<size_t>(g * sub / kInt8ActBlock)] * static_cast<float>(sum));
+        CHECK(a.sum[static_cast<size_t>(g)] == sum);
       }
     }
   }
@@ -130,7 +133,7 @@ TEST_SUITE("quant") {
         for (int64_t t = 0; t < n_tokens; ++t) {
           double want = 0, scale = 0;
           for (int64_t j = 0; j < k; ++j) {
-            const double xq = static_cast<double>(a.d[static_cast<size_t>((t * k + j) / kInt8ActBlock)]) *
+            const double xq = static_cast<double>(a.d[static_cast<size_t>((t * k + j) / Int8ActBlock(sub))]) *
                               a.q[static_cast<size_t>(t * k + j)];
             want += w[static_cast<size_t>(j)] * xq;
             scale += std::fabs(w[static_cast<size_t>(j)] * xq);
@@ -148,7 +151,7 @@ TEST_SUITE("quant") {
       const Int8GemmKernels* g = GetInt8GemmKernels(isa);
       if (g == nullptr) continue;
       any = true;
-      for (DType type : {DType::kQ4_0, DType::kQ8_0, DType::kQ6_K}) {
+      for (DType type : {DType::kQ4_0, DType::kQ8_0, DType::kQ4_K, DType::kQ2_K, DType::kQ6_K}) {
         const int sub = Int8PanelSubBlock(type);
         for (int64_t k : {int64_t{256}, int64_t{768}}) {
           const Rows m = RandomRows(type, 32, k, 70);
@@ -161,29 +164,33 @@ TEST_SUITE("quant") {
                               panels.data() + panel_bytes);
             }
             for (int64_t n_tokens : {1, 2, 3, 4, 5, 7, 13}) {
-              INFO("isa = ", IsaName(isa), ", type = ", DTypeName(type), ", k = ", k, ", nr = ", nr,
-                   ", n_tokens = ", n_tokens);
               const auto x = test::RandomFloats(static_cast<size_t>(n_tokens * k), 13 + static_cast<uint64_t>(n_tokens));
               const QuantizedActs a = QuantizeActs(x, n_tokens, k, sub);
-              // The SIMD quantizer gives the same bytes and the same f32 scales and sums.
+              // The SIMD quantizer gives the same bytes, scales and sums.
               QuantizedActs b = a;
+              const int64_t block = Int8ActBlock(sub);
               for (int64_t t = 0; t < n_tokens; ++t) {
-                g->quantize(x.data() + t * k, k, sub, b.q.data() + t * k, b.d.data() + t * k / kInt8ActBlock,
-                            b.s.data() + t * k / sub);
+                g->quantize(x.data() + t * k, k, sub, b.q.data() + t * k, b.d.data() + t * k / block,
+                            b.sum.data() + t * k / sub);
               }
               CHECK(b.q == a.q);
               CHECK(b.d == a.d);
-              CHECK(b.s == a.s);
-              // Outputs land at stride ldy; nothing past row nr is written.
-              const int64_t ldy = nr + 3;
-              std::vector<float> want(static_cast<size_t>(n_tokens * ldy), -7.0f), got = want;
-              Int8PanelGemmRef(panels.data(), nr, a.view(k, sub), n_tokens, want.data(), ldy);
-              g->gemm(panels.data(), nr, a.view(k, sub), n_tokens, got.data(), ldy);
-              double max_err = 0;
-              for (size_t i = 0; i < want.size(); ++i) {
-                max_err = std::max(max_err, static_cast<double>(std::fabs(got[i] - want[i])) / (1.0 + std::fabs(want[i])));
+              CHECK(b.sum == a.sum);
+              // With the format's zero point folded into the integer sums, and without it.
+              for (int zero_point : {Int8PanelZeroPoint(type), 0}) {
+                INFO("isa = ", IsaName(isa), ", type = ", DTypeName(type), ", k = ", k, ", nr = ", nr,
+                     ", n_tokens = ", n_tokens, ", zero point = ", zero_point);
+                // Outputs land at stride ldy; nothing past row nr is written.
+                const int64_t ldy = nr + 3;
+                std::vector<float> want(static_cast<size_t>(n_tokens * ldy), -7.0f), got = want;
+                Int8PanelGemmRef(panels.data(), nr, a.view(k, sub), n_tokens, want.data(), ldy);
+                g->gemm(panels.data(), nr, a.view(k, sub), zero_point, n_tokens, got.data(), ldy);
+                double max_err = 0;
+                for (size_t i = 0; i < want.size(); ++i) {
+                  max_err = std::max(max_err, static_cast<double>(std::fabs(got[i] - want[i])) / (1.0 + std::fabs(want[i])));
+                }
+                CHECK(max_err < 1e-5);
               }
-              CHECK(max_err < 1e-5);
             }
           }
         }
