@@ -47,7 +47,7 @@ TEST_SUITE("kernels") {
         std::vector<float> deq(static_cast<size_t>(n_in * n_out));
         for (int64_t r = 0; r < n_out; ++r) quant::ref::DequantizeRow(type, w.Row(r), deq.data() + r * n_in, n_in);
         const auto bias = test::RandomFloats(static_cast<size_t>(n_out), 3, -1.0f, 1.0f);
-        for (int64_t n_tokens : {int64_t{1}, int64_t{5}, int64_t{33}, int64_t{70}}) {
+        for (int64_t n_tokens : {int64_t{1}, int64_t{5}, int64_t{17}, int64_t{33}, int64_t{70}}) {
           INFO("isa = ", IsaName(isa), ", type = ", DTypeName(type), ", n_tokens = ", n_tokens);
           const auto x = test::RandomFloats(static_cast<size_t>(n_tokens * n_in), 11, -1.0f, 1.0f);
           std::vector<float> y(static_cast<size_t>(n_tokens * n_out));
