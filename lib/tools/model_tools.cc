@@ -311,6 +311,9 @@ Status MakeSyntheticModel(const ModelPreset& p, const QuantScheme& scheme, const
   R1_RETURN_IF_ERROR(w.SetString("tokenizer.ggml.pre", p.pre));
   R1_RETURN_IF_ERROR(w.SetStringArray("tokenizer.ggml.tokens", tokens));
   R1_RETURN_IF_ERROR(w.SetArray("tokenizer.ggml.token_type", absl::Span<const int32_t>(types)));
+  // No merges (text encodes to byte tokens), but the key is there: llama.cpp refuses a gpt2
+  // vocabulary without it, and the point of these files is running both engines on one file.
+  R1_RETURN_IF_ERROR(w.SetStringArray("tokenizer.ggml.merges", absl::Span<const std::string>()));
   R1_RETURN_IF_ERROR(w.SetUint32("tokenizer.ggml.bos_token_id", static_cast<uint32_t>(n_normal)));
   R1_RETURN_IF_ERROR(w.SetUint32("tokenizer.ggml.eos_token_id", static_cast<uint32_t>(n_normal + 1)));
   R1_RETURN_IF_ERROR(w.SetBool("tokenizer.ggml.add_bos_token", true));
