@@ -169,7 +169,7 @@ void ForwardDeepseek2(const Model::Impl& model, const int32_t* tokens, int64_t n
   const int64_t first = rows == LogitRows::kAll ? 0 : n_tokens - 1;
   const int64_t n_out = n_tokens - first;
   RmsNormRows(a.x.data() + first * d, w.output_norm, c.norm_eps, a.h.data(), n_out, d, d, ctx);
-  MatMul(w.output, a.h.data(), n_out, nullptr, a.logits.data(), a.matmul, ctx);  // [n_out, n_vocab]
+  MatMul(w.output, a.h.data(), n_out, nullptr, a.LogitsFor(n_out, c.n_vocab), a.matmul, ctx);  // [n_out, n_vocab]
 }
 
 }  // namespace r1

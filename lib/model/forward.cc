@@ -34,7 +34,7 @@ void Activations::Init(const ModelConfig& c, int64_t n, int64_t n_ctx, int n_thr
     if (c.n_experts > 0) moe.Init(c, n);
   }
   cos_sin.assign(sized(c.n_rot), 0.0f);
-  logits.assign(sized(c.n_vocab), 0.0f);
+  logits.assign(static_cast<size_t>(c.n_vocab), 0.0f);
   attention.Reserve(n_threads, n_ctx);
 }
 
@@ -121,7 +121,7 @@ void Forward(const Model::Impl& model, const int32_t* tokens, int64_t n_tokens, 
   const int64_t first = rows == LogitRows::kAll ? 0 : n_tokens - 1;
   const int64_t n_out = n_tokens - first;
   RmsNormRows(a.x.data() + first * d, w.output_norm, c.norm_eps, a.h.data(), n_out, d, ctx);
-  MatMul(w.output, a.h.data(), n_out, nullptr, a.logits.data(), a.matmul, ctx);  // [n_out, n_vocab]
+  MatMul(w.output, a.h.data(), n_out, nullptr, a.LogitsFor(n_out, c.n_vocab), a.matmul, ctx);  // [n_out, n_vocab]
 }
 
 }  // namespace r1

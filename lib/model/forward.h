@@ -27,7 +27,7 @@ struct Activations {
   std::vector<float> gate;     // [max_tokens, d_ff]
   std::vector<float> up;       // [max_tokens, d_ff]
   std::vector<float> cos_sin;  // [max_tokens, n_rot]
-  std::vector<float> logits;   // [max_tokens, n_vocab]
+  std::vector<float> logits;   // [n_vocab]; [n_tokens, n_vocab] after a kAll pass (LogitsFor)
   MatMulScratch matmul;
   AttentionScratch attention;
 
@@ -38,6 +38,15 @@ struct Activations {
   std::vector<float> ffn_out;   // [max_tokens, d_model]
   std::vector<uint8_t> head_conv;  // per-head activations in vec_dot_type (HeadMatMul)
   MoeScratch moe;
+
+  // The logits buffer for n_rows rows. One row is sized by Init; more (only a pass asking for
+  // every row's logits) grow it then, so that a long prompt batch does not keep n_batch rows of
+  // the vocabulary resident (311 MB for 512 rows of 151,936) when only the last is wanted.
+  float* LogitsFor(int64_t n_rows, int64_t n_vocab) {
+    const size_t need = static_cast<size_t>(n_rows * n_vocab);
+    if (logits.size() < need) logits.resize(need);
+    return logits.data();
+  }
   ExpertReadStats expert_stats;  // what the routed experts read, summed over Forward calls
   // The reference MLA path: decompress every cached position into per-head keys and values
   // and run ordinary attention. For tests; EnablePlainMla sizes its buffers.
