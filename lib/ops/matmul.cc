@@ -71,11 +71,7 @@ void Int8GemmRows(const Int8GemmKernels* g, const WeightMatrix& w, const Int8Act
   if (panels.size() < 2 * panel_bytes) panels.resize(2 * panel_bytes);
   for (int64_t r0 = static_cast<int64_t>(b); r0 < static_cast<int64_t>(e); r0 += kInt8GemmMaxRows) {
     const int nr = static_cast<int>(std::min<int64_t>(kInt8GemmMaxRows, static_cast<int64_t>(e) - r0));
-    RepackInt8Panel(w.type, w.Row(r0), w.row_bytes, std::min(nr, kPanelRows), w.n_in, panels.data());
-    if (nr > kPanelRows) {
-      RepackInt8Panel(w.type, w.Row(r0 + kPanelRows), w.row_bytes, nr - kPanelRows, w.n_in,
-                      panels.data() + panel_bytes);
-    }
+    RepackInt8Panels(w.type, w.Row(r0), w.row_bytes, nr, w.n_in, panels.data());
     g->gemm(panels.data(), nr, x, zero_point, n_tokens, y + r0, w.n_out);
     if (bias) {
       for (int64_t t = 0; t < n_tokens; ++t) {
@@ -90,9 +86,13 @@ void MatMulInt8(const Int8GemmKernels* g, int sub, const WeightMatrix& w, const 
                 const float* bias, float* y, MatMulScratch& scratch, OpContext& ctx) {
   const int64_t k = w.n_in;
   const int64_t n_act = k / Int8ActBlock(sub), n_sub = k / sub;
-  scratch.act_q.resize(static_cast<size_t>(n_tokens * k));
-  scratch.act_d.resize(static_cast<size_t>(n_tokens * n_act));
-  scratch.act_sum.resize(static_cast<size_t>(n_tokens * n_sub));
+  // Grown, never shrunk: matrices of different widths alternate within a forward pass.
+  const auto reserve = [](auto& v, int64_t n) {
+    if (v.size() < static_cast<size_t>(n)) v.resize(static_cast<size_t>(n));
+  };
+  reserve(scratch.act_q, n_tokens * k);
+  reserve(scratch.act_d, n_tokens * n_act);
+  reserve(scratch.act_sum, n_tokens * n_sub);
   Int8Activations xa{scratch.act_q.data(), scratch.act_d.data(), scratch.act_sum.data(), k, sub};
   ctx.pool->ParallelFor(static_cast<size_t>(n_tokens), 1, [&](size_t b, size_t e) {
     for (size_t t = b; t < e; ++t) {
@@ -151,9 +151,7 @@ void MatMul(const WeightMatrix& w, const float* x, int64_t n_tokens, const float
       MatMulInt8(int8, sub, w, x, n_tokens, bias, y, scratch, ctx);
       return;
     }
-  }
 #ifdef R1_HAVE_ONEDNN
-  if (n_tokens >= kGemmMinTokens && GemmEnabled()) {
     const size_t n_threads = static_cast<size_t>(ctx.pool->n_threads());
     if (scratch.tiles.size() < n_threads) scratch.tiles.resize(n_threads);
     std::atomic<bool> ok{true};
@@ -164,8 +162,8 @@ void MatMul(const WeightMatrix& w, const float* x, int64_t n_tokens, const float
     });
     if (ok.load()) return;
     // oneDNN refused (it never should for these shapes): fall through to the dots.
-  }
 #endif
+  }
   const uint64_t x_row_bytes = *RowBytes(k->vec_dot_type, static_cast<uint64_t>(w.n_in));
   const uint8_t* xq = reinterpret_cast<const uint8_t*>(x);
   if (k->vec_dot_type != DType::kF32) {

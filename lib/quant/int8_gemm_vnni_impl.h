@@ -32,9 +32,8 @@ inline void Tile(const uint8_t* panels, size_t panel_bytes, const Int8Activation
   const float* a[kPanels];
   const float* c[kPanels];
   for (int p = 0; p < kPanels; ++p) {
-    u[p] = panels + static_cast<size_t>(p) * panel_bytes;
-    a[p] = reinterpret_cast<const float*>(u[p] + k * kPanelRows);
-    c[p] = a[p] + n_sub * kPanelRows;
+    const Int8PanelParts panel(panels + static_cast<size_t>(p) * panel_bytes, k, kSub);
+    u[p] = panel.u, a[p] = panel.a, c[p] = panel.c;
   }
   const int8_t* xq[kTokens];
   const int32_t* xsum[kTokens];

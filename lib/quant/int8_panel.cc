@@ -163,23 +163,22 @@ int Int8PanelZeroPoint(DType type) {
   }
 }
 
-void RepackInt8Panel(DType type, const uint8_t* rows, uint64_t row_bytes, int nr, int64_t k, uint8_t* dst) {
+void RepackInt8Panels(DType type, const uint8_t* rows, uint64_t row_bytes, int nr, int64_t k, uint8_t* dst) {
   const int sub = Int8PanelSubBlock(type);
-  const int64_t n_sub = k / sub;
-  uint8_t* u = dst;
-  float* a = reinterpret_cast<float*>(dst + k * kPanelRows);
-  float* c = a + n_sub * kPanelRows;
-  std::memset(dst, 0, Int8PanelBytes(k, sub));
+  const size_t panel_bytes = Int8PanelBytes(k, sub);
+  if (nr % kPanelRows != 0) std::memset(dst + nr / kPanelRows * panel_bytes, 0, panel_bytes);
   const uint64_t block_bytes = Traits(type).type_size;
   DecodedBlock b;
   for (int r = 0; r < nr; ++r) {
+    const Int8PanelParts panel(dst + r / kPanelRows * panel_bytes, k, sub);
+    const int pr = r % kPanelRows;
     const uint8_t* p = rows + static_cast<uint64_t>(r) * row_bytes;
     for (int64_t k0 = 0; k0 < k; p += block_bytes) {
       const int n = DecodeBlock(type, p, b);
-      for (int j = 0; j < n; j += 4) std::memcpy(u + ((k0 + j) / 4 * kPanelRows + r) * 4, b.u + j, 4);
+      for (int j = 0; j < n; j += 4) std::memcpy(panel.u + ((k0 + j) / 4 * kPanelRows + pr) * 4, b.u + j, 4);
       for (int g = 0; g < n / sub; ++g) {
-        a[(k0 / sub + g) * kPanelRows + r] = b.a[g];
-        c[(k0 / sub + g) * kPanelRows + r] = b.c[g];
+        panel.a[(k0 / sub + g) * kPanelRows + pr] = b.a[g];
+        panel.c[(k0 / sub + g) * kPanelRows + pr] = b.c[g];
       }
       k0 += n;
     }
@@ -210,21 +209,19 @@ void Int8PanelGemmRef(const uint8_t* panels, int nr, const Int8Activations& x, i
   const int block = Int8ActBlock(x.sub);
   const size_t panel_bytes = Int8PanelBytes(k, x.sub);
   for (int r = 0; r < nr; ++r) {
-    const uint8_t* panel = panels + static_cast<size_t>(r / kPanelRows) * panel_bytes;
+    const Int8PanelParts panel(panels + static_cast<size_t>(r / kPanelRows) * panel_bytes, k, x.sub);
     const int pr = r % kPanelRows;
-    const float* a = reinterpret_cast<const float*>(panel + k * kPanelRows);
-    const float* c = a + n_sub * kPanelRows;
     for (int64_t t = 0; t < n_tokens; ++t) {
       const int8_t* xq = x.q + t * k;
       float acc = 0.0f;
       for (int64_t g = 0; g < n_sub; ++g) {
         int32_t isum = 0;
         for (int64_t j = g * x.sub; j < (g + 1) * x.sub; ++j) {
-          isum += static_cast<int32_t>(panel[(j / 4 * kPanelRows + pr) * 4 + j % 4]) * xq[j];
+          isum += static_cast<int32_t>(panel.u[(j / 4 * kPanelRows + pr) * 4 + j % 4]) * xq[j];
         }
         const float dx = x.d[t * (k / block) + g * x.sub / block];
-        acc += dx * (a[g * kPanelRows + pr] * static_cast<float>(isum) +
-                     c[g * kPanelRows + pr] * static_cast<float>(x.sum[t * n_sub + g]));
+        acc += dx * (panel.a[g * kPanelRows + pr] * static_cast<float>(isum) +
+                     panel.c[g * kPanelRows + pr] * static_cast<float>(x.sum[t * n_sub + g]));
       }
       y[t * ldy + r] = acc;
     }

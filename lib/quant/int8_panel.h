@@ -21,6 +21,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "r1/dtype.h"
 
@@ -37,9 +38,21 @@ inline size_t Int8PanelBytes(int64_t k, int sub) {
   return static_cast<size_t>(k) * kPanelRows + 2 * static_cast<size_t>(k / sub) * kPanelRows * sizeof(float);
 }
 
-// Writes rows [0, nr) of a matrix of `type` (nr <= kPanelRows, rows `row_bytes` apart, k
-// elements each) into one panel at `dst`; rows nr..15 are zero (they contribute nothing).
-void RepackInt8Panel(DType type, const uint8_t* rows, uint64_t row_bytes, int nr, int64_t k, uint8_t* dst);
+// The parts of the panel at `panel` (k elements per row); Byte is uint8_t or const uint8_t.
+template <class Byte>
+struct Int8PanelParts {
+  using Float = std::conditional_t<std::is_const_v<Byte>, const float, float>;
+  Byte* u;
+  Float* a;
+  Float* c;
+  Int8PanelParts(Byte* panel, int64_t k, int sub)
+      : u(panel), a(reinterpret_cast<Float*>(panel + k * kPanelRows)), c(a + (k / sub) * kPanelRows) {}
+};
+
+// Writes rows [0, nr) of a matrix of `type` (rows `row_bytes` apart, k elements each) into
+// ceil(nr / 16) panels back to back at `dst`; rows past nr in the last panel are zero (they
+// contribute nothing).
+void RepackInt8Panels(DType type, const uint8_t* rows, uint64_t row_bytes, int nr, int64_t k, uint8_t* dst);
 
 // The zero point z of a symmetric format (weight = a (u - z)): Q4_0 8, Q5_0 16, Q8_0 128,
 // Q3_K 4, Q6_K 32; 0 for formats with a separate minimum.
