@@ -15,30 +15,6 @@
 #include "support/test_util.h"
 
 namespace r1::test {
-namespace {
-
-std::vector<uint8_t> Encode(const std::vector<float>& values, DType type) {
-  const QuantKernels* k = GetQuantKernels(Isa::kScalar, type);
-  REQUIRE(k != nullptr);
-  if (type == DType::kF32) {
-    std::vector<uint8_t> out(values.size() * 4);
-    std::memcpy(out.data(), values.data(), out.size());
-    return out;
-  }
-  std::vector<uint8_t> out(*RowBytes(type, values.size()));
-  REQUIRE(quant::ref::QuantizeRow(type, values.data(), out.data(), static_cast<int64_t>(values.size())));
-  return out;
-}
-
-void Add(GgufWriter& w, const std::string& name, std::vector<uint64_t> ne, DType type, uint64_t seed,
-         float scale = 0.1f, float offset = 0.0f) {
-  uint64_t n = 1;
-  for (uint64_t d : ne) n *= d;
-  auto values = RandomFloats(n, seed, offset - scale, offset + scale);
-  REQUIRE(w.AddTensor(name, type, ne, Encode(values, type)).ok());
-}
-
-}  // namespace
 
 std::string WriteTinyModel(const TinyModelSpec& s) {
   GgufWriter w;
@@ -63,26 +39,26 @@ std::string WriteTinyModel(const TinyModelSpec& s) {
   const uint64_t d = uint64_t(s.d_model), q = uint64_t(s.n_heads * s.head_dim), kv = uint64_t(s.n_kv_heads * s.head_dim);
   const DType m = s.matrix_type;
   uint64_t seed = s.seed * 1000;
-  Add(w, "token_embd.weight", {d, uint64_t(s.n_vocab)}, m, ++seed, 1.0f);
-  Add(w, "output_norm.weight", {d}, DType::kF32, ++seed, 0.2f, 1.0f);
-  if (!s.tied) Add(w, "output.weight", {d, uint64_t(s.n_vocab)}, m, ++seed);
-  if (s.rope_freq_factors) Add(w, "rope_freqs.weight", {uint64_t(n_rot / 2)}, DType::kF32, ++seed, 3.0f, 4.0f);
+  AddRandomTensor(w, "token_embd.weight", {d, uint64_t(s.n_vocab)}, m, ++seed, 1.0f);
+  AddRandomTensor(w, "output_norm.weight", {d}, DType::kF32, ++seed, 0.2f, 1.0f);
+  if (!s.tied) AddRandomTensor(w, "output.weight", {d, uint64_t(s.n_vocab)}, m, ++seed);
+  if (s.rope_freq_factors) AddRandomTensor(w, "rope_freqs.weight", {uint64_t(n_rot / 2)}, DType::kF32, ++seed, 3.0f, 4.0f);
   for (int64_t l = 0; l < s.n_layers; ++l) {
     const std::string p = "blk." + std::to_string(l) + ".";
-    Add(w, p + "attn_norm.weight", {d}, DType::kF32, ++seed, 0.2f, 1.0f);
-    Add(w, p + "attn_q.weight", {d, q}, m, ++seed, 0.3f);
-    Add(w, p + "attn_k.weight", {d, kv}, m, ++seed, 0.3f);
-    Add(w, p + "attn_v.weight", {d, kv}, m, ++seed);
+    AddRandomTensor(w, p + "attn_norm.weight", {d}, DType::kF32, ++seed, 0.2f, 1.0f);
+    AddRandomTensor(w, p + "attn_q.weight", {d, q}, m, ++seed, 0.3f);
+    AddRandomTensor(w, p + "attn_k.weight", {d, kv}, m, ++seed, 0.3f);
+    AddRandomTensor(w, p + "attn_v.weight", {d, kv}, m, ++seed);
     if (s.qkv_bias) {
-      Add(w, p + "attn_q.bias", {q}, DType::kF32, ++seed);
-      Add(w, p + "attn_k.bias", {kv}, DType::kF32, ++seed);
-      Add(w, p + "attn_v.bias", {kv}, DType::kF32, ++seed);
+      AddRandomTensor(w, p + "attn_q.bias", {q}, DType::kF32, ++seed);
+      AddRandomTensor(w, p + "attn_k.bias", {kv}, DType::kF32, ++seed);
+      AddRandomTensor(w, p + "attn_v.bias", {kv}, DType::kF32, ++seed);
     }
-    Add(w, p + "attn_output.weight", {q, d}, m, ++seed);
-    Add(w, p + "ffn_norm.weight", {d}, DType::kF32, ++seed, 0.2f, 1.0f);
-    Add(w, p + "ffn_gate.weight", {d, uint64_t(s.d_ff)}, m, ++seed);
-    Add(w, p + "ffn_up.weight", {d, uint64_t(s.d_ff)}, m, ++seed);
-    Add(w, p + "ffn_down.weight", {uint64_t(s.d_ff), d}, m, ++seed);
+    AddRandomTensor(w, p + "attn_output.weight", {q, d}, m, ++seed);
+    AddRandomTensor(w, p + "ffn_norm.weight", {d}, DType::kF32, ++seed, 0.2f, 1.0f);
+    AddRandomTensor(w, p + "ffn_gate.weight", {d, uint64_t(s.d_ff)}, m, ++seed);
+    AddRandomTensor(w, p + "ffn_up.weight", {d, uint64_t(s.d_ff)}, m, ++seed);
+    AddRandomTensor(w, p + "ffn_down.weight", {uint64_t(s.d_ff), d}, m, ++seed);
   }
   static std::atomic<int> counter{0};
   const auto path = std::filesystem::temp_directory_path() /
@@ -190,6 +166,20 @@ std::vector<float> ReferenceForward(const std::string& path, const std::vector<i
   const auto out_norm = Load(f, "output_norm.weight");
   for (size_t t = 0; t < T; ++t) ref::RmsNorm(&x[t * d], out_norm.data(), eps, &h[t * d], d);
   return Linear(f, out_name, {}, h, T, d, n_vocab);
+}
+
+void AddTensorValues(GgufWriter& w, const std::string& name, std::vector<uint64_t> ne, DType type,
+                     const std::vector<float>& values) {
+  std::vector<uint8_t> bytes(*RowBytes(type, values.size()));
+  REQUIRE(quant::ref::QuantizeRow(type, values.data(), bytes.data(), static_cast<int64_t>(values.size())));
+  REQUIRE(w.AddTensor(name, type, ne, bytes).ok());
+}
+
+void AddRandomTensor(GgufWriter& w, const std::string& name, std::vector<uint64_t> ne, DType type, uint64_t seed,
+                     float scale, float offset) {
+  uint64_t n = 1;
+  for (uint64_t d : ne) n *= d;
+  AddTensorValues(w, name, ne, type, RandomFloats(n, seed, offset - scale, offset + scale));
 }
 
 }  // namespace r1::test

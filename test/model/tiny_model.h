@@ -8,6 +8,10 @@
 
 #include "r1/dtype.h"
 
+namespace r1 {
+class GgufWriter;
+}
+
 namespace r1::test {
 
 struct TinyModelSpec {
@@ -31,6 +35,14 @@ struct TinyModelSpec {
 
 // Writes the model to a fresh file under the temp directory and returns its path.
 std::string WriteTinyModel(const TinyModelSpec& spec);
+
+// Adds tensor `name` of shape `ne` holding `values` converted to `type` by the reference
+// quantizers (shared by the tiny model writers).
+void AddTensorValues(GgufWriter& w, const std::string& name, std::vector<uint64_t> ne, DType type,
+                     const std::vector<float>& values);
+// The same with values drawn uniformly from [offset - scale, offset + scale] with `seed`.
+void AddRandomTensor(GgufWriter& w, const std::string& name, std::vector<uint64_t> ne, DType type, uint64_t seed,
+                     float scale = 0.1f, float offset = 0.0f);
 
 // Every position's logits [n_tokens][n_vocab] of the model at `path` for `tokens`, computed
 // with r1/ops/reference.h on weights converted to f32; the input of each matrix product is

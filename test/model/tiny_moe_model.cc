@@ -1,4 +1,5 @@
 #include "tiny_moe_model.h"
+#include "tiny_model.h"
 
 #include <unistd.h>
 
@@ -20,30 +21,10 @@
 namespace r1::test {
 namespace {
 
-std::vector<uint8_t> Encode(const std::vector<float>& values, DType type) {
-  if (type == DType::kF32) {
-    std::vector<uint8_t> out(values.size() * 4);
-    std::memcpy(out.data(), values.data(), out.size());
-    return out;
-  }
-  std::vector<uint8_t> out(*RowBytes(type, values.size()));
-  REQUIRE(quant::ref::QuantizeRow(type, values.data(), out.data(), static_cast<int64_t>(values.size())));
-  return out;
-}
-
-void Put(GgufWriter& w, const std::string& name, std::vector<uint64_t> ne, DType type, const std::vector<float>& v) {
-  REQUIRE(w.AddTensor(name, type, ne, Encode(v, type)).ok());
-}
-
 std::vector<float> Random(std::vector<uint64_t> ne, uint64_t seed, float scale = 0.1f, float offset = 0.0f) {
   uint64_t n = 1;
   for (uint64_t d : ne) n *= d;
   return RandomFloats(n, seed, offset - scale, offset + scale);
-}
-
-void Add(GgufWriter& w, const std::string& name, std::vector<uint64_t> ne, DType type, uint64_t seed,
-         float scale = 0.1f, float offset = 0.0f) {
-  Put(w, name, ne, type, Random(ne, seed, scale, offset));
 }
 
 }  // namespace
@@ -100,22 +81,22 @@ std::string WriteTinyMoeModel(const TinyMoeSpec& s) {
   const uint64_t q_dim = H * (nope + rope), ne = uint64_t(s.n_experts), fe = uint64_t(s.d_ff_expert);
   const DType m = s.matrix_type;
   uint64_t seed = s.seed * 1000;
-  Add(w, "token_embd.weight", {d, uint64_t(s.n_vocab)}, m, ++seed, 1.0f);
-  Add(w, "output_norm.weight", {d}, DType::kF32, ++seed, 0.2f, 1.0f);
-  Add(w, "output.weight", {d, uint64_t(s.n_vocab)}, m, ++seed);
+  AddRandomTensor(w, "token_embd.weight", {d, uint64_t(s.n_vocab)}, m, ++seed, 1.0f);
+  AddRandomTensor(w, "output_norm.weight", {d}, DType::kF32, ++seed, 0.2f, 1.0f);
+  AddRandomTensor(w, "output.weight", {d, uint64_t(s.n_vocab)}, m, ++seed);
   for (int64_t l = 0; l < s.n_layers; ++l) {
     const std::string p = "blk." + std::to_string(l) + ".";
-    Add(w, p + "attn_norm.weight", {d}, DType::kF32, ++seed, 0.2f, 1.0f);
+    AddRandomTensor(w, p + "attn_norm.weight", {d}, DType::kF32, ++seed, 0.2f, 1.0f);
     if (s.q_lora_rank > 0) {
       const uint64_t qr = uint64_t(s.q_lora_rank);
-      Add(w, p + "attn_q_a.weight", {d, qr}, m, ++seed, 0.3f);
-      Add(w, p + "attn_q_a_norm.weight", {qr}, DType::kF32, ++seed, 0.2f, 1.0f);
-      Add(w, p + "attn_q_b.weight", {qr, q_dim}, m, ++seed, 0.3f);
+      AddRandomTensor(w, p + "attn_q_a.weight", {d, qr}, m, ++seed, 0.3f);
+      AddRandomTensor(w, p + "attn_q_a_norm.weight", {qr}, DType::kF32, ++seed, 0.2f, 1.0f);
+      AddRandomTensor(w, p + "attn_q_b.weight", {qr, q_dim}, m, ++seed, 0.3f);
     } else {
-      Add(w, p + "attn_q.weight", {d, q_dim}, m, ++seed, 0.3f);
+      AddRandomTensor(w, p + "attn_q.weight", {d, q_dim}, m, ++seed, 0.3f);
     }
-    Add(w, p + "attn_kv_a_mqa.weight", {d, lat + rope}, m, ++seed, 0.3f);
-    Add(w, p + "attn_kv_a_norm.weight", {lat}, DType::kF32, ++seed, 0.2f, 1.0f);
+    AddRandomTensor(w, p + "attn_kv_a_mqa.weight", {d, lat + rope}, m, ++seed, 0.3f);
+    AddRandomTensor(w, p + "attn_kv_a_norm.weight", {lat}, DType::kF32, ++seed, 0.2f, 1.0f);
     // k_b[h][r][i] (ne {nope, lat, H}) and v_b[h][j][r] (ne {lat, vd, H}).
     const auto k_b = Random({nope, lat, H}, ++seed, 0.3f);
     const auto v_b = Random({lat, vd, H}, ++seed, 0.3f);
@@ -130,29 +111,29 @@ std::string WriteTinyMoeModel(const TinyMoeSpec& s) {
           for (uint64_t r = 0; r < lat; ++r) kv_b[(h * (nope + vd) + nope + j) * lat + r] = v_b[(h * vd + j) * lat + r];
         }
       }
-      Put(w, p + "attn_kv_b.weight", {lat, H * (nope + vd)}, m, kv_b);
+      AddTensorValues(w, p + "attn_kv_b.weight", {lat, H * (nope + vd)}, m, kv_b);
     } else {
-      Put(w, p + "attn_k_b.weight", {nope, lat, H}, m, k_b);
-      Put(w, p + "attn_v_b.weight", {lat, vd, H}, m, v_b);
+      AddTensorValues(w, p + "attn_k_b.weight", {nope, lat, H}, m, k_b);
+      AddTensorValues(w, p + "attn_v_b.weight", {lat, vd, H}, m, v_b);
     }
-    Add(w, p + "attn_output.weight", {H * vd, d}, m, ++seed);
-    Add(w, p + "ffn_norm.weight", {d}, DType::kF32, ++seed, 0.2f, 1.0f);
+    AddRandomTensor(w, p + "attn_output.weight", {H * vd, d}, m, ++seed);
+    AddRandomTensor(w, p + "ffn_norm.weight", {d}, DType::kF32, ++seed, 0.2f, 1.0f);
     if (l < s.n_dense_lead) {
-      Add(w, p + "ffn_gate.weight", {d, uint64_t(s.d_ff)}, m, ++seed);
-      Add(w, p + "ffn_up.weight", {d, uint64_t(s.d_ff)}, m, ++seed);
-      Add(w, p + "ffn_down.weight", {uint64_t(s.d_ff), d}, m, ++seed);
+      AddRandomTensor(w, p + "ffn_gate.weight", {d, uint64_t(s.d_ff)}, m, ++seed);
+      AddRandomTensor(w, p + "ffn_up.weight", {d, uint64_t(s.d_ff)}, m, ++seed);
+      AddRandomTensor(w, p + "ffn_down.weight", {uint64_t(s.d_ff), d}, m, ++seed);
       continue;
     }
-    Add(w, p + "ffn_gate_inp.weight", {d, ne}, DType::kF32, ++seed, 0.5f);
-    if (s.probs_bias) Add(w, p + "exp_probs_b.bias", {ne}, DType::kF32, ++seed, 0.05f);
-    Add(w, p + "ffn_gate_exps.weight", {d, fe, ne}, m, ++seed);
-    Add(w, p + "ffn_up_exps.weight", {d, fe, ne}, m, ++seed);
-    Add(w, p + "ffn_down_exps.weight", {fe, d, ne}, m, ++seed);
+    AddRandomTensor(w, p + "ffn_gate_inp.weight", {d, ne}, DType::kF32, ++seed, 0.5f);
+    if (s.probs_bias) AddRandomTensor(w, p + "exp_probs_b.bias", {ne}, DType::kF32, ++seed, 0.05f);
+    AddRandomTensor(w, p + "ffn_gate_exps.weight", {d, fe, ne}, m, ++seed);
+    AddRandomTensor(w, p + "ffn_up_exps.weight", {d, fe, ne}, m, ++seed);
+    AddRandomTensor(w, p + "ffn_down_exps.weight", {fe, d, ne}, m, ++seed);
     if (s.n_shared > 0) {
       const uint64_t fs = fe * uint64_t(s.n_shared);
-      Add(w, p + "ffn_gate_shexp.weight", {d, fs}, m, ++seed);
-      Add(w, p + "ffn_up_shexp.weight", {d, fs}, m, ++seed);
-      Add(w, p + "ffn_down_shexp.weight", {fs, d}, m, ++seed);
+      AddRandomTensor(w, p + "ffn_gate_shexp.weight", {d, fs}, m, ++seed);
+      AddRandomTensor(w, p + "ffn_up_shexp.weight", {d, fs}, m, ++seed);
+      AddRandomTensor(w, p + "ffn_down_shexp.weight", {fs, d}, m, ++seed);
     }
   }
   static std::atomic<int> counter{0};
