@@ -99,9 +99,7 @@ void PlainAttention(const ModelConfig& c, const LayerWeights& L, const float* ca
 
 void SwiGlu(const WeightMatrix& gate, const WeightMatrix& up, const WeightMatrix& down, const float* x,
             int64_t n_tokens, float* out, Activations& a, OpContext& ctx) {
-  MatMul(gate, x, n_tokens, nullptr, a.gate.data(), a.matmul, ctx);
-  MatMul(up, x, n_tokens, nullptr, a.up.data(), a.matmul, ctx);
-  ctx.kernels->silu_mul(a.gate.data(), a.up.data(), a.gate.data(), static_cast<size_t>(n_tokens * gate.n_out));
+  MatMulSwiGlu(gate, up, x, n_tokens, a.gate.data(), a.up.data(), a.matmul, ctx);
   MatMul(down, a.gate.data(), n_tokens, nullptr, out, a.matmul, ctx);
 }
 

@@ -55,7 +55,8 @@ void ApplyRope(float* rows, int64_t n_tokens, int64_t n_heads, int64_t head_dim,
                const float* cos_sin, OpContext& ctx) {
   const bool neox = c.rope_ordering == RopeOrdering::kNeox;
   const FloatKernels& fk = *ctx.kernels;
-  ctx.pool->ParallelFor(static_cast<size_t>(n_tokens * n_heads), 8, [&](size_t b, size_t e) {
+  // A head's rotation takes well under a microsecond: a decode step's heads run inline.
+  ctx.pool->ParallelFor(static_cast<size_t>(n_tokens * n_heads), 64, [&](size_t b, size_t e) {
     for (size_t i = b; i < e; ++i) {
       const int64_t t = static_cast<int64_t>(i) / n_heads;
       fk.rope(rows + static_cast<int64_t>(i) * head_dim, cos_sin + t * c.n_rot, static_cast<size_t>(c.n_rot), neox);
@@ -97,9 +98,8 @@ void Forward(const Model::Impl& model, const int32_t* tokens, int64_t n_tokens, 
 
     // Attention block: x += Wo · attention(rope(Wq h), rope(Wk h), Wv h), h = norm(x).
     RmsNormRows(a.x.data(), L.attn_norm, c.norm_eps, a.h.data(), n_tokens, d, ctx);
-    MatMul(L.wq, a.h.data(), n_tokens, L.bq, a.q.data(), a.matmul, ctx);  // [n_tokens, q_dim]
-    MatMul(L.wk, a.h.data(), n_tokens, L.bk, k_new, a.matmul, ctx);       // [n_tokens, kv_dim]
-    MatMul(L.wv, a.h.data(), n_tokens, L.bv, v_new, a.matmul, ctx);       // [n_tokens, kv_dim]
+    const MatMulPart qkv[] = {{&L.wq, L.bq, a.q.data()}, {&L.wk, L.bk, k_new}, {&L.wv, L.bv, v_new}};
+    MatMulShared(qkv, 3, a.h.data(), n_tokens, a.matmul, ctx);  // q: [n_tokens, q_dim], k, v: [n_tokens, kv_dim]
     ApplyRope(a.q.data(), n_tokens, c.n_heads, c.head_dim, c, a.cos_sin.data(), ctx);
     ApplyRope(k_new, n_tokens, c.n_kv_heads, c.head_dim, c, a.cos_sin.data(), ctx);
     Attention(a.q.data(), k_cache, v_cache, a.attn.data(), n_tokens, pos0, pos0 + n_tokens, shape, a.attention,
@@ -109,9 +109,7 @@ void Forward(const Model::Impl& model, const int32_t* tokens, int64_t n_tokens, 
 
     // Feed-forward block (SwiGLU): x += W_down (silu(W_gate h) * W_up h), h = norm(x).
     RmsNormRows(a.x.data(), L.ffn_norm, c.norm_eps, a.h.data(), n_tokens, d, ctx);
-    MatMul(L.w_gate, a.h.data(), n_tokens, nullptr, a.gate.data(), a.matmul, ctx);  // [n_tokens, d_ff]
-    MatMul(L.w_up, a.h.data(), n_tokens, nullptr, a.up.data(), a.matmul, ctx);      // [n_tokens, d_ff]
-    ctx.kernels->silu_mul(a.gate.data(), a.up.data(), a.gate.data(), static_cast<size_t>(n_tokens * c.d_ff));
+    MatMulSwiGlu(L.w_gate, L.w_up, a.h.data(), n_tokens, a.gate.data(), a.up.data(), a.matmul, ctx);  // [n_tokens, d_ff]
     MatMul(L.w_down, a.gate.data(), n_tokens, nullptr, a.h.data(), a.matmul, ctx);  // [n_tokens, d_model]
     AddInPlace(a.x.data(), a.h.data(), n_tokens * d, ctx);
   }

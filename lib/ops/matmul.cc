@@ -139,45 +139,123 @@ bool GemmRows(const QuantKernels* k, const WeightMatrix& w, const float* x, int6
 }
 #endif
 
+// The prompt-batch paths; false when the batch is too small for them or none applies.
+bool TryGemm(const QuantKernels* k, const WeightMatrix& w, const float* x, int64_t n_tokens, const float* bias,
+             float* y, MatMulScratch& scratch, OpContext& ctx) {
+  if (n_tokens < kGemmMinTokens || !GemmEnabled()) return false;
+  const Int8GemmKernels* int8 = GetInt8GemmKernels(ctx.isa);
+  const int sub = Int8PanelSubBlock(w.type);
+  if (int8 != nullptr && sub != 0) {
+    MatMulInt8(int8, sub, w, x, n_tokens, bias, y, scratch, ctx);
+    return true;
+  }
+#ifdef R1_HAVE_ONEDNN
+  const size_t n_threads = static_cast<size_t>(ctx.pool->n_threads());
+  if (scratch.tiles.size() < n_threads) scratch.tiles.resize(n_threads);
+  std::atomic<bool> ok{true};
+  ctx.pool->ParallelFor(static_cast<size_t>(w.n_out), 16, [&](size_t b, size_t e, int t) {
+    if (!GemmRows(k, w, x, n_tokens, bias, y, scratch.tiles[static_cast<size_t>(t)], b, e)) ok.store(false);
+  });
+  return ok.load();  // oneDNN refused (it never should for these shapes): the dots redo it
+#else
+  (void)k, (void)bias, (void)y, (void)scratch;
+  return false;
+#endif
+}
+
+// Token rows of x converted to each product's vec_dot_type, back to back in scratch.converted.
+constexpr int kMaxShared = 3;
+struct DotInputs {
+  const QuantKernels* kernels[kMaxShared];
+  const uint8_t* x[kMaxShared];
+  uint64_t row_bytes[kMaxShared];
+};
+
+DotInputs ConvertForDots(const MatMulPart* parts, int n_parts, const float* x, int64_t n_in, int64_t n_tokens,
+                         MatMulScratch& scratch, OpContext& ctx) {
+  DotInputs in{};
+  size_t offsets[kMaxShared] = {};
+  size_t need = 0;
+  for (int p = 0; p < n_parts; ++p) {
+    in.kernels[p] = GetQuantKernels(ctx.isa, parts[p].w->type);
+    in.row_bytes[p] = *RowBytes(in.kernels[p]->vec_dot_type, static_cast<uint64_t>(n_in));
+    offsets[p] = need;
+    if (in.kernels[p]->vec_dot_type != DType::kF32) need += static_cast<size_t>(in.row_bytes[p]) * n_tokens;
+  }
+  if (scratch.converted.size() < need) scratch.converted.resize(need);
+  for (int p = 0; p < n_parts; ++p) {
+    const bool as_is = in.kernels[p]->vec_dot_type == DType::kF32;
+    in.x[p] = as_is ? reinterpret_cast<const uint8_t*>(x) : scratch.converted.data() + offsets[p];
+  }
+  ctx.pool->ParallelFor(static_cast<size_t>(n_tokens), 1, [&](size_t b, size_t e) {
+    for (int p = 0; p < n_parts; ++p) {
+      if (in.kernels[p]->vec_dot_type == DType::kF32) continue;
+      uint8_t* dst = scratch.converted.data() + offsets[p];
+      for (size_t t = b; t < e; ++t) in.kernels[p]->from_float(x + t * n_in, dst + t * in.row_bytes[p], n_in);
+    }
+  });
+  return in;
+}
+
+// Rows are handed out in groups so each thread's output columns are contiguous in memory.
+constexpr size_t kRowGroup = 16;
+
 }  // namespace
 
 void MatMul(const WeightMatrix& w, const float* x, int64_t n_tokens, const float* bias, float* y,
             MatMulScratch& scratch, OpContext& ctx) {
-  const QuantKernels* k = GetQuantKernels(ctx.isa, w.type);
-  if (n_tokens >= kGemmMinTokens && GemmEnabled()) {
-    const Int8GemmKernels* int8 = GetInt8GemmKernels(ctx.isa);
-    const int sub = Int8PanelSubBlock(w.type);
-    if (int8 != nullptr && sub != 0) {
-      MatMulInt8(int8, sub, w, x, n_tokens, bias, y, scratch, ctx);
-      return;
+  const MatMulPart part{&w, bias, y};
+  MatMulShared(&part, 1, x, n_tokens, scratch, ctx);
+}
+
+void MatMulShared(const MatMulPart* parts, int n_parts, const float* x, int64_t n_tokens, MatMulScratch& scratch,
+                  OpContext& ctx) {
+  if (n_tokens >= kGemmMinTokens || n_parts > kMaxShared) {
+    for (int p = 0; p < n_parts; ++p) {
+      const MatMulPart& part = parts[p];
+      const QuantKernels* k = GetQuantKernels(ctx.isa, part.w->type);
+      if (TryGemm(k, *part.w, x, n_tokens, part.bias, part.y, scratch, ctx)) continue;
+      const DotInputs in = ConvertForDots(&part, 1, x, part.w->n_in, n_tokens, scratch, ctx);
+      ctx.pool->ParallelFor(static_cast<size_t>(part.w->n_out), kRowGroup, [&](size_t b, size_t e) {
+        DotRows(k, *part.w, in.x[0], in.row_bytes[0], n_tokens, part.bias, part.y, b, e);
+      });
     }
-#ifdef R1_HAVE_ONEDNN
-    const size_t n_threads = static_cast<size_t>(ctx.pool->n_threads());
-    if (scratch.tiles.size() < n_threads) scratch.tiles.resize(n_threads);
-    std::atomic<bool> ok{true};
-    ctx.pool->ParallelFor(static_cast<size_t>(w.n_out), 16, [&](size_t b, size_t e, int t) {
-      if (!GemmRows(k, w, x, n_tokens, bias, y, scratch.tiles[static_cast<size_t>(t)], b, e)) {
-        ok.store(false);
-      }
-    });
-    if (ok.load()) return;
-    // oneDNN refused (it never should for these shapes): fall through to the dots.
-#endif
+    return;
   }
-  const uint64_t x_row_bytes = *RowBytes(k->vec_dot_type, static_cast<uint64_t>(w.n_in));
-  const uint8_t* xq = reinterpret_cast<const uint8_t*>(x);
-  if (k->vec_dot_type != DType::kF32) {
-    const size_t need = static_cast<size_t>(x_row_bytes * static_cast<uint64_t>(n_tokens));
-    if (scratch.converted.size() < need) scratch.converted.resize(need);
-    uint8_t* dst = scratch.converted.data();
-    ctx.pool->ParallelFor(static_cast<size_t>(n_tokens), 1, [&](size_t b, size_t e) {
-      for (size_t t = b; t < e; ++t) k->from_float(x + t * w.n_in, dst + t * x_row_bytes, w.n_in);
-    });
-    xq = dst;
+  // One job over the rows of all products, so a decode step hands the pool one job, not n_parts.
+  const DotInputs in = ConvertForDots(parts, n_parts, x, parts[0].w->n_in, n_tokens, scratch, ctx);
+  size_t total = 0;
+  for (int p = 0; p < n_parts; ++p) total += static_cast<size_t>(parts[p].w->n_out);
+  ctx.pool->ParallelFor(total, kRowGroup, [&](size_t b, size_t e) {
+    size_t first = 0;
+    for (int p = 0; p < n_parts; ++p) {
+      const MatMulPart& part = parts[p];
+      const size_t last = first + static_cast<size_t>(part.w->n_out);
+      const size_t lo = std::max(b, first), hi = std::min(e, last);
+      if (lo < hi) DotRows(in.kernels[p], *part.w, in.x[p], in.row_bytes[p], n_tokens, part.bias, part.y, lo - first, hi - first);
+      first = last;
+    }
+  });
+}
+
+void MatMulSwiGlu(const WeightMatrix& gate, const WeightMatrix& up, const float* x, int64_t n_tokens, float* out,
+                  float* up_out, MatMulScratch& scratch, OpContext& ctx) {
+  const int64_t n_ff = gate.n_out;
+  const MatMulPart parts[] = {{&gate, nullptr, out}, {&up, nullptr, up_out}};
+  if (n_tokens >= kGemmMinTokens) {
+    MatMulShared(parts, 2, x, n_tokens, scratch, ctx);
+    ctx.kernels->silu_mul(out, up_out, out, static_cast<size_t>(n_tokens * n_ff));
+    return;
   }
-  // Rows are handed out in groups so each thread's output columns are contiguous in memory.
-  ctx.pool->ParallelFor(static_cast<size_t>(w.n_out), 16, [&](size_t b, size_t e) {
-    DotRows(k, w, xq, x_row_bytes, n_tokens, bias, y, b, e);
+  // Each thread takes the same rows of both and gates them at once: one job, no second pass.
+  const DotInputs in = ConvertForDots(parts, 2, x, gate.n_in, n_tokens, scratch, ctx);
+  ctx.pool->ParallelFor(static_cast<size_t>(n_ff), kRowGroup, [&](size_t b, size_t e) {
+    DotRows(in.kernels[0], gate, in.x[0], in.row_bytes[0], n_tokens, nullptr, out, b, e);
+    DotRows(in.kernels[1], up, in.x[1], in.row_bytes[1], n_tokens, nullptr, up_out, b, e);
+    for (int64_t t = 0; t < n_tokens; ++t) {
+      float* g = out + t * n_ff + static_cast<int64_t>(b);
+      ctx.kernels->silu_mul(g, up_out + t * n_ff + static_cast<int64_t>(b), g, e - b);
+    }
   });
 }
 

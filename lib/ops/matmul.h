@@ -31,6 +31,21 @@ struct MatMulScratch {
 void MatMul(const WeightMatrix& w, const float* x, int64_t n_tokens, const float* bias, float* y,
             MatMulScratch& scratch, OpContext& ctx);
 
+// Products of several matrices with the same input x (all w.n_in equal), e.g. a layer's q, k
+// and v: with few tokens they run as one job over all their rows. At most 3 share a job.
+struct MatMulPart {
+  const WeightMatrix* w;
+  const float* bias;  // [w->n_out] or null
+  float* y;           // [n_tokens, w->n_out]
+};
+void MatMulShared(const MatMulPart* parts, int n_parts, const float* x, int64_t n_tokens, MatMulScratch& scratch,
+                  OpContext& ctx);
+
+// out = silu(gate · x) * (up · x), the SwiGLU feed-forward's first half; up_out is scratch of
+// out's size. gate and up have the same shape.
+void MatMulSwiGlu(const WeightMatrix& gate, const WeightMatrix& up, const float* x, int64_t n_tokens, float* out,
+                  float* up_out, MatMulScratch& scratch, OpContext& ctx);
+
 // out[t] = row tokens[t] of `table` as f32; out: [n_tokens, table.n_in]. Ids must be < n_out.
 void GetRows(const WeightMatrix& table, const int32_t* tokens, int64_t n_tokens, float* out, OpContext& ctx);
 

@@ -44,9 +44,10 @@ inline __m256i DotS8S8(__m256i a, __m256i b) {
 }
 
 // 32 nibbles of 16 bytes: the low nibbles in bytes 0..15, the high ones in bytes 16..31.
+// One broadcast load, then the high half shifted by 4: three instructions.
 inline __m256i UnpackNibbles(const uint8_t* p) {
-  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-  return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(v, 4), v), _mm256_set1_epi8(0x0f));
+  const __m256i v = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  return _mm256_and_si256(_mm256_srlv_epi64(v, _mm256_setr_epi64x(0, 0, 4, 4)), _mm256_set1_epi8(0x0f));
 }
 
 // Byte j is 0xff where bit j of the little-endian 32-bit word at p is set, else 0.

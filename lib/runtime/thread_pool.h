@@ -3,8 +3,8 @@
 // The pool is created once (per Session) and reused for every op: ParallelFor hands each of the
 // n_threads participants (the caller included) one contiguous share of [0, n). It allocates
 // nothing and takes no lock when workers are awake: a job is published by bumping a generation
-// counter and finished when a completion counter reaches zero. Workers may poll the counter
-// for a while before sleeping on a condition variable (R1_POOL_SPIN, see thread_pool.cc).
+// counter and finished when a completion counter reaches zero. Workers poll the counter for up
+// to 200 microseconds before sleeping on a condition variable (R1_POOL_SPIN, see thread_pool.cc).
 #pragma once
 
 #include <atomic>
