@@ -26,6 +26,16 @@ std::vector<uint8_t> MakeWeights(DType type, int64_t n_in, int64_t n_out) {
   return data;
 }
 
+WeightMatrix View(DType type, int64_t n_in, int64_t n_out, const std::vector<uint8_t>& data) {
+  WeightMatrix w;
+  w.type = type;
+  w.n_in = n_in;
+  w.n_out = n_out;
+  w.row_bytes = *RowBytes(type, static_cast<uint64_t>(n_in));
+  w.data = data.data();
+  return w;
+}
+
 TEST_SUITE("kernels") {
   TEST_CASE("MatMul matches the dequantized product for decode and prompt batches") {
     const int64_t n_in = 256, n_out = 83;  // n_out not a multiple of any grain or tile
@@ -67,6 +77,54 @@ TEST_SUITE("kernels") {
           }
           // Activations rounded to 8 bits (dots) or f16 give up to ~1% of Σ|w x|; f32 far less.
           CHECK(max_err < 2e-2);
+        }
+      }
+    }
+  }
+
+  TEST_CASE("MatMulShared and MatMulSwiGlu give what separate products give") {
+    // Three types with two activation formats (Q8_K, Q8_0), row counts off every grain.
+    const int64_t n_in = 512;
+    const DType types[] = {DType::kQ4_K, DType::kQ6_K, DType::kQ8_0};
+    const int64_t n_outs[] = {83, 40, 19};
+    std::vector<uint8_t> data[3];
+    WeightMatrix w[3];
+    for (int p = 0; p < 3; ++p) {
+      data[p] = MakeWeights(types[p], n_in, n_outs[p]);
+      w[p] = View(types[p], n_in, n_outs[p], data[p]);
+    }
+    const auto bias = test::RandomFloats(83, 5, -1.0f, 1.0f);
+    ThreadPool pool(2);
+    for (Isa isa : SupportedIsas()) {
+      OpContext ctx;
+      ctx.isa = isa;
+      ctx.kernels = &GetFloatKernels(isa);
+      ctx.pool = &pool;
+      for (int64_t n_tokens : {int64_t{1}, int64_t{5}, int64_t{33}}) {
+        INFO("isa = ", IsaName(isa), ", n_tokens = ", n_tokens);
+        const auto x = test::RandomFloats(static_cast<size_t>(n_tokens * n_in), 13, -1.0f, 1.0f);
+        MatMulScratch scratch;
+        std::vector<float> want[3], got[3];
+        for (int p = 0; p < 3; ++p) {
+          want[p].assign(static_cast<size_t>(n_tokens * n_outs[p]), 0.0f);
+          got[p].assign(want[p].size(), -1.0f);
+          MatMul(w[p], x.data(), n_tokens, p == 0 ? bias.data() : nullptr, want[p].data(), scratch, ctx);
+        }
+        const MatMulPart parts[] = {{&w[0], bias.data(), got[0].data()}, {&w[1], nullptr, got[1].data()},
+                                    {&w[2], nullptr, got[2].data()}};
+        MatMulShared(parts, 3, x.data(), n_tokens, scratch, ctx);
+        for (int p = 0; p < 3; ++p) CHECK(got[p] == want[p]);
+
+        // SwiGLU of two same-shaped matrices of different types.
+        const std::vector<uint8_t> up_data = MakeWeights(DType::kQ8_0, n_in, n_outs[0]);
+        const WeightMatrix up = View(DType::kQ8_0, n_in, n_outs[0], up_data);
+        std::vector<float> up_want(want[0].size()), gated(want[0].size()), up_scratch(want[0].size());
+        MatMul(w[0], x.data(), n_tokens, nullptr, want[0].data(), scratch, ctx);
+        MatMul(up, x.data(), n_tokens, nullptr, up_want.data(), scratch, ctx);
+        MatMulSwiGlu(w[0], up, x.data(), n_tokens, gated.data(), up_scratch.data(), scratch, ctx);
+        for (size_t i = 0; i < gated.size(); ++i) {
+          const double g = want[0][i], silu = g / (1.0 + std::exp(-g));
+          CHECK(gated[i] == doctest::Approx(silu * up_want[i]).epsilon(1e-5));
         }
       }
     }
