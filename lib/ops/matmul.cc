@@ -30,9 +30,10 @@ bool GemmEnabled() {
   }();
   return on;
 }
-// Dequantized rows per tile: the tile (rows x n_in f32) should stay in L2 while every token
-// row streams past it.
-constexpr int64_t kTileFloats = int64_t{1} << 19;  // 2 MiB
+// Dequantized rows per tile (rows x n_in f32). oneDNN packs the activations again on every call,
+// so tiles are large enough (in L3, not L2) to make few calls: F16 pp512 measured 57 -> 61 tok/s
+// going from 2 to 8 MiB.
+constexpr int64_t kTileFloats = int64_t{1} << 21;  // 8 MiB
 
 void DotRows(const QuantKernels* k, const WeightMatrix& w, const uint8_t* xq, uint64_t x_row_bytes,
              int64_t n_tokens, const float* bias, float* y, size_t b, size_t e) {
