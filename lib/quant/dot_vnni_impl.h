@@ -2,7 +2,7 @@
 //
 // vpdpbusd multiplies unsigned by signed bytes, so weights are taken as u = q + o (Q4_0: the
 // stored nibble, o = 8; Q8_0: q xor 0x80, o = 128) and Σ q x = Σ u x - o Σ x. The activation
-// terms (d_x and o Σ x per block) are the same for every weight row, so they are computed once
+// terms (d_x and 128 Σ x per block) are the same for every weight row, so they are computed once
 // per call. Blocks go eight at a time: their eight integer sums are gathered into one register
 // and scaled together, which takes a third of the instructions of scaling each block alone (a
 // core is bound by instructions here, not by memory). The per-block integer sums are exact, so
@@ -26,32 +26,47 @@ using quant::BlockQ4_0;
 using quant::BlockQ8_0;
 using quant::kQK;
 
-template <class Block>
-constexpr int kOffset = std::is_same_v<Block, BlockQ4_0> ? 8 : 128;
-
-// Unsigned weights of one block in the element order of a Q8_0 block's quants.
-inline __m256i LoadW(const BlockQ4_0& w) { return UnpackNibbles(w.qs); }
+// Unsigned weights u of one block against the 32 activation bytes, each byte in the lane of its
+// element, so that one vpdpbusd with the activations gives the block's sums; Q4_0 is read
+// as its 16 bytes twice, the low nibbles in the low half and the high nibbles, left where they
+// are (16 u), in the high half. kLowShift is what makes the two halves alike again (the low
+// half's sums are shifted up by it), kSumScale what takes the common factor back out: every
+// block sum T then equals 16 Σ u x for Q4_0 and Σ u x for Q8_0, in either case with
+// offset o' = 128 (8 x 16, or 128), so Σ q x = kSumScale (T - 128 Σ x).
+inline __m256i LoadW(const BlockQ4_0& w) {
+  const __m256i v = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w.qs)));
+  return _mm256_and_si256(v, _mm256_setr_epi64x(0x0f0f0f0f0f0f0f0f, 0x0f0f0f0f0f0f0f0f,
+                                                static_cast<long long>(0xf0f0f0f0f0f0f0f0ull),
+                                                static_cast<long long>(0xf0f0f0f0f0f0f0f0ull)));
+}
 inline __m256i LoadW(const BlockQ8_0& w) { return _mm256_xor_si256(Load256(w.qs), _mm256_set1_epi8(-128)); }
+
+template <class Block>
+constexpr int kLowShift = std::is_same_v<Block, BlockQ4_0> ? 4 : 0;
+template <class Block>
+constexpr float kSumScale = std::is_same_v<Block, BlockQ4_0> ? 1.0f / 16 : 1.0f;
 
 // Blocks whose activation terms are prepared in one pass: 8,192 values, 2 KiB of stack.
 constexpr int64_t kChunk = 256;
 
 struct ActTerms {
-  float d[kChunk];        // d_x
-  int32_t corr[kChunk];   // o Σ x
+  float d[kChunk];        // d_x kSumScale
+  int32_t corr[kChunk];   // 128 Σ x
 };
 
 template <class Block>
 inline void PrepareActs(const BlockQ8_0* x, int64_t nb, ActTerms& t) {
-  const __m256i offset = _mm256_set1_epi8(static_cast<char>(kOffset<Block>));
+  const __m256i offset = _mm256_set1_epi8(static_cast<char>(128));
   for (int64_t i = 0; i < nb; ++i) {
-    t.d[i] = HalfToFloat(x[i].d);
+    t.d[i] = HalfToFloat(x[i].d) * kSumScale<Block>;
     t.corr[i] = HsumI32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), offset, Load256(x[i].qs)));
   }
 }
 
-// [Σ p0, Σ p1, ..., Σ p7]: the lane sums of eight registers in one. Unpacks and adds, one
-// micro-op each (horizontal adds cost three).
+// [T0, ..., T7]: the block sums of eight registers of vpdpbusd lanes, low halves shifted up by
+// `low_shift`. Unpacks and adds, one micro-op each (horizontal adds cost three); the two
+// 128-bit halves meet only in the last add, which is where the shift goes.
+template <int kShift>
 inline __m256i LaneSums8(const __m256i p[8]) {
   __m256i t[4];
   for (int k = 0; k < 4; ++k) {
@@ -59,7 +74,16 @@ inline __m256i LaneSums8(const __m256i p[8]) {
   }
   const __m256i u0 = _mm256_add_epi32(_mm256_unpacklo_epi64(t[0], t[1]), _mm256_unpackhi_epi64(t[0], t[1]));
   const __m256i u1 = _mm256_add_epi32(_mm256_unpacklo_epi64(t[2], t[3]), _mm256_unpackhi_epi64(t[2], t[3]));
-  return _mm256_add_epi32(_mm256_permute2x128_si256(u0, u1, 0x20), _mm256_permute2x128_si256(u0, u1, 0x31));
+  return _mm256_add_epi32(_mm256_slli_epi32(_mm256_permute2x128_si256(u0, u1, 0x20), kShift),
+                          _mm256_permute2x128_si256(u0, u1, 0x31));
+}
+
+// T of one block (the tail of a row).
+template <class Block>
+inline int32_t BlockSum(const Block& w, const BlockQ8_0& x) {
+  const __m256i p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), LoadW(w), Load256(x.qs));
+  return HsumI32(_mm256_sllv_epi32(p, _mm256_setr_epi32(kLowShift<Block>, kLowShift<Block>, kLowShift<Block>,
+                                                          kLowShift<Block>, 0, 0, 0, 0)));
 }
 
 // The f16 scales of eight consecutive blocks as f32; `d` is each block's first field.
@@ -89,11 +113,11 @@ inline float RowDot(const Block* w, const BlockQ8_0* x, const ActTerms& t, int64
     }
     const __m256i corr = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(t.corr + i));
     const __m256 d = _mm256_mul_ps(WeightScales8(w + i), _mm256_loadu_ps(t.d + i));
-    acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(_mm256_sub_epi32(LaneSums8(p), corr)), acc);
+    acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(_mm256_sub_epi32(LaneSums8<kLowShift<Block>>(p), corr)), acc);
   }
   float tail = 0.0f;
   for (; i < nb; ++i) {
-    const int32_t s = HsumI32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), LoadW(w[i]), Load256(x[i].qs))) - t.corr[i];
+    const int32_t s = BlockSum(w[i], x[i]) - t.corr[i];
     tail += HalfToFloat(w[i].d) * t.d[i] * static_cast<float>(s);
   }
   return HsumF32(acc) + tail;
