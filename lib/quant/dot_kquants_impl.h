@@ -2,7 +2,8 @@
 //
 // Per super-block the quants are unpacked to unsigned bytes, multiplied with the activation
 // bytes into 16-bit pair sums, and those are multiplied by the 16-bit group scales into 32-bit
-// lanes: the super-block's integer dot product, exact. Offsets (Q3_K's -4, Q6_K's -32) and
+// lanes (with VNNI, multiplied and added in one vpdpwssd): the super-block's integer dot
+// product, exact. Offsets (Q3_K's -4, Q6_K's -32) and
 // mins (Q2_K, Q4_K, Q5_K) are applied through Q8_K's per-16 bsums. One f32 multiply-add per
 // super-block then adds it to the running sum. Other ISAs use the reference.
 #pragma once
@@ -71,6 +72,15 @@ inline __m256i BroadcastHalfI16(__m256i i16, int half) {
                    : _mm256_permute2x128_si256(i16, i16, 0x11);
 }
 
+// acc + the 32-bit sums of pairs of 16-bit products p16 ⊙ scales16: one vpdpwssd with VNNI.
+inline __m256i AddScaledPairs(__m256i acc, __m256i p16, __m256i scales16) {
+#if defined(R1_SIMD_AVX512VNNI)
+  return _mm256_dpwssd_epi32(acc, p16, scales16);
+#else
+  return _mm256_add_epi32(acc, _mm256_madd_epi16(p16, scales16));
+#endif
+}
+
 }  // namespace kq
 
 inline float VecDotQ2_K(int64_t n, const void* vw, const void* vx) {
@@ -96,7 +106,7 @@ inline float VecDotQ2_K(int64_t n, const void* vw, const void* vx) {
       for (int k = 0; k < 4; ++k, q8 += 32) {
         const __m256i u = _mm256_and_si256(_mm256_srli_epi16(q2, 2 * k), m3);
         const __m256i p = _mm256_maddubs_epi16(u, Load256(q8));
-        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, PickSplit(sc, k)));
+        sumi = kq::AddScaledPairs(sumi, p, PickSplit(sc, k));
       }
     }
     acc = _mm256_fmadd_ps(_mm256_set1_ps(dall), _mm256_cvtepi32_ps(sumi), acc);
@@ -128,7 +138,7 @@ inline float VecDotQ3_K(int64_t n, const void* vw, const void* vx) {
         const __m256i u = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q3, 2 * k), m3),
                                           _mm256_and_si256(hb, m4));
         const __m256i p = _mm256_maddubs_epi16(u, Load256(q8));
-        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, PickSplit(sc, k)));
+        sumi = kq::AddScaledPairs(sumi, p, PickSplit(sc, k));
       }
     }
     acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
@@ -162,16 +172,17 @@ inline float VecDotQ4_K(int64_t n, const void* vw, const void* vx) {
     const float dmin = HalfToFloat(w[i].dmin) * x[i].d;
     const __m256i scales = kq::ScalesAndMinsK4(w[i].scales, x[i], dmin, &acc);
     const int8_t* q8 = x[i].qs;
-    __m256i sumi = _mm256_setzero_si256();
+    // Two sums: each chain of dependent multiply-adds is then four long, not eight.
+    __m256i sumi = _mm256_setzero_si256(), sumi_hi = _mm256_setzero_si256();
     for (int k = 0; k < 4; ++k, q8 += 64) {
       const __m256i q4 = Load256(w[i].qs + 32 * k);
       const __m256i p_lo = _mm256_maddubs_epi16(_mm256_and_si256(q4, m4), Load256(q8));
       const __m256i p_hi =
           _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(q4, 4), m4), Load256(q8 + 32));
-      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p_lo, PickSame(scales, 2 * k)));
-      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p_hi, PickSame(scales, 2 * k + 1)));
+      sumi = kq::AddScaledPairs(sumi, p_lo, PickSame(scales, 2 * k));
+      sumi_hi = kq::AddScaledPairs(sumi_hi, p_hi, PickSame(scales, 2 * k + 1));
     }
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(_mm256_add_epi32(sumi, sumi_hi)), acc);
   }
   return HsumF32(acc);
 }
@@ -189,7 +200,8 @@ inline float VecDotQ5_K(int64_t n, const void* vw, const void* vx) {
     // them at bits 0 and 1 (16-bit shifts pull bits of the next byte in only above bit 5).
     __m256i hbits = Load256(w[i].qh);
     const int8_t* q8 = x[i].qs;
-    __m256i sumi = _mm256_setzero_si256();
+    // Two sums: each chain of dependent multiply-adds is then four long, not eight.
+    __m256i sumi = _mm256_setzero_si256(), sumi_hi = _mm256_setzero_si256();
     for (int k = 0; k < 4; ++k, q8 += 64) {
       const __m256i q5 = Load256(w[i].qs + 32 * k);
       const __m256i lo = _mm256_or_si256(_mm256_and_si256(q5, m4),
@@ -199,10 +211,10 @@ inline float VecDotQ5_K(int64_t n, const void* vw, const void* vx) {
       hbits = _mm256_srli_epi16(hbits, 2);
       const __m256i p_lo = _mm256_maddubs_epi16(lo, Load256(q8));
       const __m256i p_hi = _mm256_maddubs_epi16(hi, Load256(q8 + 32));
-      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p_lo, PickSame(scales, 2 * k)));
-      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p_hi, PickSame(scales, 2 * k + 1)));
+      sumi = kq::AddScaledPairs(sumi, p_lo, PickSame(scales, 2 * k));
+      sumi_hi = kq::AddScaledPairs(sumi_hi, p_hi, PickSame(scales, 2 * k + 1));
     }
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(_mm256_add_epi32(sumi, sumi_hi)), acc);
   }
   return HsumF32(acc);
 }
@@ -221,7 +233,7 @@ inline float VecDotQ6_K(int64_t n, const void* vw, const void* vx) {
     // The quants are stored as u = q + 32 in [0, 63]; Σ s_g Σ q y = Σ s_g Σ u y - 32 Σ s_g bsum_g.
     const __m256i offset = _mm256_slli_epi32(_mm256_madd_epi16(Load256(x[i].bsums), scales), 5);
     const int8_t* q8 = x[i].qs;
-    __m256i sumi = _mm256_sub_epi32(_mm256_setzero_si256(), offset);
+    __m256i sumi = _mm256_sub_epi32(_mm256_setzero_si256(), offset), sumi_hi = _mm256_setzero_si256();
     for (int h = 0; h < 2; ++h, q8 += 128) {
       const __m256i ql0 = Load256(w[i].ql + 64 * h);
       const __m256i ql1 = Load256(w[i].ql + 64 * h + 32);
@@ -235,17 +247,12 @@ inline float VecDotQ6_K(int64_t n, const void* vw, const void* vx) {
                                          _mm256_and_si256(qh, h45));
       const __m256i u3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
                                          _mm256_srli_epi16(_mm256_and_si256(qh, h67), 2));
-      const __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(u0, Load256(q8)), PickSplit(sc, 0));
-      const __m256i p1 =
-          _mm256_madd_epi16(_mm256_maddubs_epi16(u1, Load256(q8 + 32)), PickSplit(sc, 1));
-      const __m256i p2 =
-          _mm256_madd_epi16(_mm256_maddubs_epi16(u2, Load256(q8 + 64)), PickSplit(sc, 2));
-      const __m256i p3 =
-          _mm256_madd_epi16(_mm256_maddubs_epi16(u3, Load256(q8 + 96)), PickSplit(sc, 3));
-      sumi = _mm256_add_epi32(sumi,
-                              _mm256_add_epi32(_mm256_add_epi32(p0, p1), _mm256_add_epi32(p2, p3)));
+      sumi = kq::AddScaledPairs(sumi, _mm256_maddubs_epi16(u0, Load256(q8)), PickSplit(sc, 0));
+      sumi_hi = kq::AddScaledPairs(sumi_hi, _mm256_maddubs_epi16(u1, Load256(q8 + 32)), PickSplit(sc, 1));
+      sumi = kq::AddScaledPairs(sumi, _mm256_maddubs_epi16(u2, Load256(q8 + 64)), PickSplit(sc, 2));
+      sumi_hi = kq::AddScaledPairs(sumi_hi, _mm256_maddubs_epi16(u3, Load256(q8 + 96)), PickSplit(sc, 3));
     }
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(_mm256_add_epi32(sumi, sumi_hi)), acc);
   }
   return HsumF32(acc);
 }

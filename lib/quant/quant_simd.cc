@@ -8,7 +8,6 @@
 
 #include "kernels/simd_arch.h"
 #include "quant/dot_kquants_impl.h"
-#include "quant/dot_kquants_vnni_impl.h"
 #include "quant/dot_legacy_impl.h"
 #include "quant/dot_vnni_impl.h"
 #include "quant/float16_impl.h"
@@ -40,13 +39,8 @@ constexpr QuantKernels kTable[] = {
 #endif
     {DType::kQ2_K, DType::kQ8_K, FromFloatQ8_K, ToFloatQ2_K, VecDotQ2_K},
     {DType::kQ3_K, DType::kQ8_K, FromFloatQ8_K, ToFloatQ3_K, VecDotQ3_K},
-#if defined(R1_SIMD_AVX512VNNI)
-    {DType::kQ4_K, DType::kQ8_K, FromFloatQ8_K, ToFloatQ4_K, VecDotQ4_KVnni},
-    {DType::kQ5_K, DType::kQ8_K, FromFloatQ8_K, ToFloatQ5_K, VecDotQ5_KVnni},
-#else
     {DType::kQ4_K, DType::kQ8_K, FromFloatQ8_K, ToFloatQ4_K, VecDotQ4_K},
     {DType::kQ5_K, DType::kQ8_K, FromFloatQ8_K, ToFloatQ5_K, VecDotQ5_K},
-#endif
     {DType::kQ6_K, DType::kQ8_K, FromFloatQ8_K, ToFloatQ6_K, VecDotQ6_K},
 };
 
