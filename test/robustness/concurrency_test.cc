@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <random>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -123,7 +124,10 @@ TEST_CASE("cancelling from another thread at random moments never hangs or spoil
     }
     gen.join();
     REQUIRE_MESSAGE(result.ok(), result.status().ToString());
-    CHECK((result->stop_reason == StopReason::kCancelled || result->stop_reason == StopReason::kMaxTokens));
+    // Uncancelled, the generation runs to the end of the 256-token context (400 > n_ctx), which a
+    // fast decode can reach before a late cancel lands.
+    INFO("stop reason: " << std::string(StopReasonName(result->stop_reason)));
+    CHECK((result->stop_reason == StopReason::kCancelled || result->stop_reason == StopReason::kContextFull));
     CHECK(result->tokens.size() <= 400);
 
     // The same request again gives what a fresh session gives.
