@@ -32,11 +32,7 @@ constexpr QuantKernels kTable[] = {
     {DType::kQ4_1, DType::kQ8_1, FromFloatQ8_1, ToFloatQ4_1, VecDotQ4_1},
     {DType::kQ5_0, DType::kQ8_0, FromFloatQ8_0, ToFloatQ5_0, VecDotQ5_0},
     {DType::kQ5_1, DType::kQ8_1, FromFloatQ8_1, ToFloatQ5_1, VecDotQ5_1},
-#if defined(R1_SIMD_AVX512VNNI)
-    {DType::kQ8_0, DType::kQ8_0, FromFloatQ8_0, ToFloatQ8_0, VecDotQ8_0Vnni, VecDotRowsQ8_0Vnni},
-#else
     {DType::kQ8_0, DType::kQ8_0, FromFloatQ8_0, ToFloatQ8_0, VecDotQ8_0},
-#endif
     {DType::kQ2_K, DType::kQ8_K, FromFloatQ8_K, ToFloatQ2_K, VecDotQ2_K},
     {DType::kQ3_K, DType::kQ8_K, FromFloatQ8_K, ToFloatQ3_K, VecDotQ3_K},
     {DType::kQ4_K, DType::kQ8_K, FromFloatQ8_K, ToFloatQ4_K, VecDotQ4_K},

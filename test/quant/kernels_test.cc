@@ -189,7 +189,7 @@ TEST_SUITE("quant") {
         }
       }
     }
-    if (IsaSupported(Isa::kAvx512Vnni)) CHECK(n_tables_with_rows >= 2);
+    if (IsaSupported(Isa::kAvx512Vnni)) CHECK(n_tables_with_rows >= 1);  // Q4_0 under VNNI
   }
 
 }  // TEST_SUITE("quant")
