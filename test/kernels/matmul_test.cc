@@ -36,24 +36,24 @@ WeightMatrix View(DType type, int64_t n_in, int64_t n_out, const std::vector<uin
   return w;
 }
 
+OpContext Context(Isa isa, ThreadPool& pool) {
+  OpContext ctx;
+  ctx.isa = isa;
+  ctx.kernels = &GetFloatKernels(isa);
+  ctx.pool = &pool;
+  return ctx;
+}
+
 TEST_SUITE("kernels") {
   TEST_CASE("MatMul matches the dequantized product for decode and prompt batches") {
     const int64_t n_in = 256, n_out = 83;  // n_out not a multiple of any grain or tile
     ThreadPool pool(2);
     for (Isa isa : SupportedIsas()) {
-      OpContext ctx;
-      ctx.isa = isa;
-      ctx.kernels = &GetFloatKernels(isa);
-      ctx.pool = &pool;
+      OpContext ctx = Context(isa, pool);
       for (DType type : {DType::kF32, DType::kF16, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ5_1,
                          DType::kQ8_0, DType::kQ2_K, DType::kQ3_K, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K}) {
         const std::vector<uint8_t> data = MakeWeights(type, n_in, n_out);
-        WeightMatrix w;
-        w.type = type;
-        w.n_in = n_in;
-        w.n_out = n_out;
-        w.row_bytes = *RowBytes(type, static_cast<uint64_t>(n_in));
-        w.data = data.data();
+        const WeightMatrix w = View(type, n_in, n_out, data);
         std::vector<float> deq(static_cast<size_t>(n_in * n_out));
         for (int64_t r = 0; r < n_out; ++r) quant::ref::DequantizeRow(type, w.Row(r), deq.data() + r * n_in, n_in);
         const auto bias = test::RandomFloats(static_cast<size_t>(n_out), 3, -1.0f, 1.0f);
@@ -96,10 +96,7 @@ TEST_SUITE("kernels") {
     const auto bias = test::RandomFloats(83, 5, -1.0f, 1.0f);
     ThreadPool pool(2);
     for (Isa isa : SupportedIsas()) {
-      OpContext ctx;
-      ctx.isa = isa;
-      ctx.kernels = &GetFloatKernels(isa);
-      ctx.pool = &pool;
+      OpContext ctx = Context(isa, pool);
       for (int64_t n_tokens : {int64_t{1}, int64_t{5}, int64_t{33}}) {
         INFO("isa = ", IsaName(isa), ", n_tokens = ", n_tokens);
         const auto x = test::RandomFloats(static_cast<size_t>(n_tokens * n_in), 13, -1.0f, 1.0f);
