@@ -35,6 +35,14 @@ bool GemmEnabled() {
 // going from 2 to 8 MiB.
 constexpr int64_t kTileFloats = int64_t{1} << 21;  // 8 MiB
 
+// Adds bias[r0 + r] to columns r0 + r, r < nr, of every token row of y ([n_tokens, n_out]).
+void AddBias(const float* bias, int64_t r0, int64_t nr, int64_t n_tokens, float* y, int64_t n_out) {
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    float* yt = y + t * n_out + r0;
+    for (int64_t r = 0; r < nr; ++r) yt[r] += bias[r0 + r];
+  }
+}
+
 void DotRows(const QuantKernels* k, const WeightMatrix& w, const uint8_t* xq, uint64_t x_row_bytes,
              int64_t n_tokens, const float* bias, float* y, size_t b, size_t e) {
   const int64_t n_out = w.n_out;
@@ -42,15 +50,11 @@ void DotRows(const QuantKernels* k, const WeightMatrix& w, const uint8_t* xq, ui
     // Rows in groups small enough to stay in L1 while every token row passes over them.
     constexpr size_t kGroup = 16;
     for (size_t g = b; g < e; g += kGroup) {
-      const size_t ge = std::min(e, g + kGroup);
+      const int64_t r0 = static_cast<int64_t>(g), nr = static_cast<int64_t>(std::min(e, g + kGroup) - g);
       for (int64_t t = 0; t < n_tokens; ++t) {
-        float* yt = y + t * n_out;
-        k->vec_dot_rows(w.n_in, w.Row(static_cast<int64_t>(g)), w.row_bytes, static_cast<int64_t>(ge - g),
-                        xq + t * x_row_bytes, yt + g);
-        if (bias) {
-          for (size_t o = g; o < ge; ++o) yt[o] += bias[o];
-        }
+        k->vec_dot_rows(w.n_in, w.Row(r0), w.row_bytes, nr, xq + t * x_row_bytes, y + t * n_out + r0);
       }
+      if (bias) AddBias(bias, r0, nr, n_tokens, y, n_out);
     }
     return;
   }
@@ -74,12 +78,7 @@ void Int8GemmRows(const Int8GemmKernels* g, const WeightMatrix& w, const Int8Act
     const int nr = static_cast<int>(std::min<int64_t>(kInt8GemmMaxRows, static_cast<int64_t>(e) - r0));
     RepackInt8Panels(w.type, w.Row(r0), w.row_bytes, nr, w.n_in, panels.data());
     g->gemm(panels.data(), nr, x, zero_point, n_tokens, y + r0, w.n_out);
-    if (bias) {
-      for (int64_t t = 0; t < n_tokens; ++t) {
-        float* yt = y + t * w.n_out + r0;
-        for (int r = 0; r < nr; ++r) yt[r] += bias[r0 + r];
-      }
-    }
+    if (bias) AddBias(bias, r0, nr, n_tokens, y, w.n_out);
   }
 }
 
@@ -129,20 +128,15 @@ bool GemmRows(const QuantKernels* k, const WeightMatrix& w, const float* x, int6
         dnnl_success) {
       return false;
     }
-    if (bias) {
-      for (int64_t t = 0; t < n_tokens; ++t) {
-        float* yt = y + t * n_out + r0;
-        for (int64_t r = 0; r < nr; ++r) yt[r] += bias[r0 + r];
-      }
-    }
+    if (bias) AddBias(bias, r0, nr, n_tokens, y, n_out);
   }
   return true;
 }
 #endif
 
 // The prompt-batch paths; false when the batch is too small for them or none applies.
-bool TryGemm(const QuantKernels* k, const WeightMatrix& w, const float* x, int64_t n_tokens, const float* bias,
-             float* y, MatMulScratch& scratch, OpContext& ctx) {
+bool TryGemm(const WeightMatrix& w, const float* x, int64_t n_tokens, const float* bias, float* y,
+             MatMulScratch& scratch, OpContext& ctx) {
   if (n_tokens < kGemmMinTokens || !GemmEnabled()) return false;
   const Int8GemmKernels* int8 = GetInt8GemmKernels(ctx.isa);
   const int sub = Int8PanelSubBlock(w.type);
@@ -151,6 +145,7 @@ bool TryGemm(const QuantKernels* k, const WeightMatrix& w, const float* x, int64
     return true;
   }
 #ifdef R1_HAVE_ONEDNN
+  const QuantKernels* k = GetQuantKernels(ctx.isa, w.type);
   const size_t n_threads = static_cast<size_t>(ctx.pool->n_threads());
   if (scratch.tiles.size() < n_threads) scratch.tiles.resize(n_threads);
   std::atomic<bool> ok{true};
@@ -159,7 +154,7 @@ bool TryGemm(const QuantKernels* k, const WeightMatrix& w, const float* x, int64
   });
   return ok.load();  // oneDNN refused (it never should for these shapes): the dots redo it
 #else
-  (void)k, (void)bias, (void)y, (void)scratch;
+  (void)bias, (void)y, (void)scratch;
   return false;
 #endif
 }
@@ -198,9 +193,6 @@ DotInputs ConvertForDots(const MatMulPart* parts, int n_parts, const float* x, i
   return in;
 }
 
-// Rows are handed out in groups so each thread's output columns are contiguous in memory.
-constexpr size_t kRowGroup = 16;
-
 // Calls fn(b, e) on chunks of `chunk` rows of [0, n), which the pool's threads claim in turn
 // until none is left: a thread slowed by other work on its core takes fewer chunks instead of
 // holding the others up at the end of the job. Decode measured a little faster and steadier
@@ -217,31 +209,12 @@ void ForEachChunk(OpContext& ctx, size_t n, size_t chunk, Fn&& fn) {
     }
   });
 }
-constexpr size_t kDecodeChunk = 16 * kRowGroup;
+constexpr size_t kDecodeChunk = 256;
 
-}  // namespace
-
-void MatMul(const WeightMatrix& w, const float* x, int64_t n_tokens, const float* bias, float* y,
-            MatMulScratch& scratch, OpContext& ctx) {
-  const MatMulPart part{&w, bias, y};
-  MatMulShared(&part, 1, x, n_tokens, scratch, ctx);
-}
-
-void MatMulShared(const MatMulPart* parts, int n_parts, const float* x, int64_t n_tokens, MatMulScratch& scratch,
-                  OpContext& ctx) {
-  if (n_tokens >= kGemmMinTokens || n_parts > kMaxShared) {
-    for (int p = 0; p < n_parts; ++p) {
-      const MatMulPart& part = parts[p];
-      const QuantKernels* k = GetQuantKernels(ctx.isa, part.w->type);
-      if (TryGemm(k, *part.w, x, n_tokens, part.bias, part.y, scratch, ctx)) continue;
-      const DotInputs in = ConvertForDots(&part, 1, x, part.w->n_in, n_tokens, scratch, ctx);
-      ForEachChunk(ctx, static_cast<size_t>(part.w->n_out), kDecodeChunk, [&](size_t b, size_t e) {
-        DotRows(k, *part.w, in.x[0], in.row_bytes[0], n_tokens, part.bias, part.y, b, e);
-      });
-    }
-    return;
-  }
-  // One job over the rows of all products, so a decode step hands the pool one job, not n_parts.
+// Every row of up to kMaxShared products with the same input, as one job of row chunks: a
+// decode step hands the pool one job, not one per product.
+void DotsJob(const MatMulPart* parts, int n_parts, const float* x, int64_t n_tokens, MatMulScratch& scratch,
+             OpContext& ctx) {
   const DotInputs in = ConvertForDots(parts, n_parts, x, parts[0].w->n_in, n_tokens, scratch, ctx);
   size_t total = 0;
   for (int p = 0; p < n_parts; ++p) total += static_cast<size_t>(parts[p].w->n_out);
@@ -255,6 +228,27 @@ void MatMulShared(const MatMulPart* parts, int n_parts, const float* x, int64_t 
       first = last;
     }
   });
+}
+
+}  // namespace
+
+void MatMul(const WeightMatrix& w, const float* x, int64_t n_tokens, const float* bias, float* y,
+            MatMulScratch& scratch, OpContext& ctx) {
+  const MatMulPart part{&w, bias, y};
+  MatMulShared(&part, 1, x, n_tokens, scratch, ctx);
+}
+
+void MatMulShared(const MatMulPart* parts, int n_parts, const float* x, int64_t n_tokens, MatMulScratch& scratch,
+                  OpContext& ctx) {
+  if (n_tokens >= kGemmMinTokens) {
+    for (int p = 0; p < n_parts; ++p) {
+      if (!TryGemm(*parts[p].w, x, n_tokens, parts[p].bias, parts[p].y, scratch, ctx)) {
+        DotsJob(&parts[p], 1, x, n_tokens, scratch, ctx);
+      }
+    }
+    return;
+  }
+  for (int p = 0; p < n_parts; p += kMaxShared) DotsJob(parts + p, std::min(kMaxShared, n_parts - p), x, n_tokens, scratch, ctx);
 }
 
 void MatMulSwiGlu(const WeightMatrix& gate, const WeightMatrix& up, const float* x, int64_t n_tokens, float* out,

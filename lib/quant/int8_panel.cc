@@ -21,21 +21,21 @@ struct DecodedBlock {
   float c[kQK_K / 16];
 };
 
-// Low nibbles are elements 0..15, high nibbles 16..31 (Q4_0 … Q5_1).
-void SplitNibbles(const uint8_t* qs, uint8_t* u) {
-  for (int j = 0; j < kQK / 2; ++j) {
-    u[j] = qs[j] & 0xf;
-    u[j + kQK / 2] = qs[j] >> 4;
-  }
-}
-void AddHighBits(const uint8_t* qh, uint8_t* u) {
-  uint32_t bits;
-  std::memcpy(&bits, qh, sizeof(bits));
-  for (int j = 0; j < kQK; ++j) u[j] = static_cast<uint8_t>(u[j] | (((bits >> j) & 1) << 4));
-}
 // Signed quants q in [-o, 255 - o] become u = q + o.
 void Offset(const int8_t* q, int n, int o, uint8_t* u) {
   for (int j = 0; j < n; ++j) u[j] = static_cast<uint8_t>(q[j] + o);
+}
+
+// The stored 4- or 5-bit quants of a Q4_0 … Q5_1 block, unsigned, in element order.
+void StoredQuants(const uint8_t* qs, uint8_t* u) {
+  int8_t q[kQK];
+  ref::internal::DecodeNibbles(qs, 0, q);
+  Offset(q, kQK, 0, u);
+}
+void StoredQuants(const uint8_t* qs, const uint8_t* qh, uint8_t* u) {
+  int8_t q[kQK];
+  ref::internal::DecodeFiveBits(qs, qh, 0, q);
+  Offset(q, kQK, 0, u);
 }
 
 // Returns the block's element count.
@@ -43,27 +43,25 @@ int DecodeBlock(DType type, const uint8_t* p, DecodedBlock& b) {
   switch (type) {
     case DType::kQ4_0: {
       const auto& x = *reinterpret_cast<const BlockQ4_0*>(p);
-      SplitNibbles(x.qs, b.u);
+      StoredQuants(x.qs, b.u);
       b.a[0] = F16ToF32(x.d), b.c[0] = -8.0f * b.a[0];
       return kQK;
     }
     case DType::kQ4_1: {
       const auto& x = *reinterpret_cast<const BlockQ4_1*>(p);
-      SplitNibbles(x.qs, b.u);
+      StoredQuants(x.qs, b.u);
       b.a[0] = F16ToF32(x.d), b.c[0] = F16ToF32(x.m);
       return kQK;
     }
     case DType::kQ5_0: {
       const auto& x = *reinterpret_cast<const BlockQ5_0*>(p);
-      SplitNibbles(x.qs, b.u);
-      AddHighBits(x.qh, b.u);
+      StoredQuants(x.qs, x.qh, b.u);
       b.a[0] = F16ToF32(x.d), b.c[0] = -16.0f * b.a[0];
       return kQK;
     }
     case DType::kQ5_1: {
       const auto& x = *reinterpret_cast<const BlockQ5_1*>(p);
-      SplitNibbles(x.qs, b.u);
-      AddHighBits(x.qh, b.u);
+      StoredQuants(x.qs, x.qh, b.u);
       b.a[0] = F16ToF32(x.d), b.c[0] = F16ToF32(x.m);
       return kQK;
     }

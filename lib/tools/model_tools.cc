@@ -99,7 +99,6 @@ void QuantizeRows(ThreadPool& pool, int64_t n_rows, uint64_t n_in, DType type, u
   });
 }
 
-
 }  // namespace
 
 std::optional<QuantScheme> ParseQuantScheme(std::string_view name) {
