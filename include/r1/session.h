@@ -21,10 +21,22 @@
 
 namespace r1 {
 
+// How the KV cache stores keys and values. F16 halves F32's memory and bandwidth with no
+// measurable loss; Q8_0 halves F16 again (blocks of 32 values with one f16 scale; needs head
+// sizes that are multiples of 32); F32 is the exactness reference (attention then computes
+// softmax over whole score rows, as the reference does, instead of in tiles).
+enum class CacheType { kF16 = 0, kQ8_0 = 1, kF32 = 2 };
+R1_API const char* CacheTypeName(CacheType type);                     // "f16", "q8_0", "f32"
+R1_API std::optional<CacheType> ParseCacheType(std::string_view name);  // the names above
+
 struct SessionOptions {
-  int64_t n_ctx = 0;      // context length; 0 = the model's training context, at most 4096
+  // Context length; 0 = the model's training context, capped at 32,768 for a model with a chat
+  // template (an R1 answer reasons for thousands of tokens) and at 4,096 for one without. The
+  // cache is reserved, not touched: resident memory grows with the positions used.
+  int64_t n_ctx = 0;
   int n_threads = 0;      // 0 = the model's default (LoadOptions::n_threads)
   int64_t n_batch = 512;  // prompt tokens per forward pass
+  CacheType cache_type = CacheType::kF16;
 };
 
 // Which part of an R1 answer a piece of text belongs to: the chain of thought inside
@@ -52,7 +64,7 @@ enum class StopReason {
 R1_API const char* StopReasonName(StopReason reason);
 
 struct GenerateOptions {
-  int64_t max_new_tokens = 1024;  // < 0: until the context is full
+  int64_t max_new_tokens = -1;  // < 0 (default): until the context is full
   SamplerConfig sampler;          // DeepSeek's defaults for R1 (temperature 0.6, top-p 0.95)
   std::vector<std::string> stop;  // stop strings, matched across token boundaries
   // At most this many reasoning tokens; then r1 closes the thought itself ("</think>" and a
@@ -104,6 +116,8 @@ class R1_API Session {
   int64_t n_ctx() const;
   int n_threads() const;
   std::string_view isa() const;  // the kernel instruction set in use ("avx512", "scalar", …)
+  CacheType cache_type() const;
+  uint64_t kv_bytes_per_token() const;  // cache memory each position takes, all layers
   const Model& model() const;
 
   // Forgets positions from n on (0 clears the context).

@@ -15,7 +15,7 @@
 #include <cstring>
 
 #include "model/forward.h"
-#include "ops/mla_attention.h"
+#include "ops/head_matmul.h"
 #include "ops/yarn.h"
 #include "quant/quant_kernels.h"
 
@@ -35,7 +35,7 @@ void CopyRows(const float* src, int64_t src_stride, float* dst, int64_t dst_stri
 }
 
 // Absorbed MLA: queries to latent space, attention over the cached rows, per-head expansion.
-void AbsorbedAttention(const ModelConfig& c, const LayerWeights& L, const float* cache, int64_t n_tokens,
+void AbsorbedAttention(const ModelConfig& c, const LayerWeights& L, const KvRows& cache, int64_t n_tokens,
                        int64_t pos0, Activations& a, OpContext& ctx) {
   const int64_t H = c.n_heads, hd = c.head_dim, nope = c.qk_nope_dim, lat = c.kv_lora_rank, rope = c.n_rot;
   const int64_t row = lat + rope, vd = c.v_head_dim;
@@ -44,27 +44,21 @@ void AbsorbedAttention(const ModelConfig& c, const LayerWeights& L, const float*
   for (int64_t h = 0; h < H; ++h) {
     CopyRows(a.q.data() + h * hd + nope, H * hd, a.q_lat.data() + h * row + lat, H * row, n_tokens, rope);
   }
-  MlaAttentionShape s;
-  s.n_heads = H;
-  s.n_kv_heads = 1;
-  s.k_dim = row;
-  s.v_dim = lat;
-  s.q_stride = H * row;
-  s.k_stride = row;
-  s.v_stride = row;
-  s.out_stride = H * lat;
-  s.scale = c.attn_scale;
-  MlaAttention(a.q_lat.data(), cache, cache, a.o_lat.data(), n_tokens, pos0, pos0 + n_tokens, s, a.attention, ctx);
+  // One shared KV head: keys are whole cached rows, values their latent part.
+  const AttentionShape s{H, 1, row, lat, H * row, H * lat, c.attn_scale};
+  Attention(a.q_lat.data(), cache, cache, a.o_lat.data(), n_tokens, pos0, pos0 + n_tokens, s, a.attention, ctx);
   // attn[t, h] = W_vb[h] o_lat[t, h]: [n_tokens, n_heads * v_head_dim]
   HeadMatMul(L.wv_b, a.o_lat.data(), H * lat, lat, n_tokens, a.attn.data(), H * vd, vd, a.head_conv, ctx);
 }
 
 // Reference MLA: every cached position decompressed into per-head keys [k_nope, k_pe] and
 // values, then ordinary multi-head attention.
-void PlainAttention(const ModelConfig& c, const LayerWeights& L, const float* cache, int64_t n_tokens, int64_t pos0,
-                    Activations& a, OpContext& ctx) {
+void PlainAttention(const ModelConfig& c, const LayerWeights& L, const KvCache& kv, int64_t layer, int64_t n_tokens,
+                    int64_t pos0, Activations& a, OpContext& ctx) {
   const int64_t H = c.n_heads, hd = c.head_dim, nope = c.qk_nope_dim, lat = c.kv_lora_rank, rope = c.n_rot;
   const int64_t row = lat + rope, vd = c.v_head_dim, n_kv = pos0 + n_tokens;
+  float* cache = a.plain_cache.data();  // the cached rows in f32
+  for (int64_t j = 0; j < n_kv; ++j) kv.LoadKeys(layer, j, cache + j * row);
   CopyRows(cache, row, a.plain_lat.data(), lat, n_kv, lat);
   float* w_row = a.plain_row.data();
   for (int64_t h = 0; h < H; ++h) {
@@ -83,18 +77,12 @@ void PlainAttention(const ModelConfig& c, const LayerWeights& L, const float* ca
     MatMul(L.wv_b[static_cast<size_t>(h)], a.plain_lat.data(), n_kv, nullptr, a.plain_tmp.data(), a.matmul, ctx);
     CopyRows(a.plain_tmp.data(), vd, a.plain_v.data() + h * vd, H * vd, n_kv, vd);
   }
-  MlaAttentionShape s;
-  s.n_heads = H;
-  s.n_kv_heads = H;
-  s.k_dim = hd;
-  s.v_dim = vd;
-  s.q_stride = H * hd;
-  s.k_stride = H * hd;
-  s.v_stride = H * vd;
-  s.out_stride = H * vd;
-  s.scale = c.attn_scale;
-  MlaAttention(a.q.data(), a.plain_k.data(), a.plain_v.data(), a.attn.data(), n_tokens, pos0, n_kv, s, a.attention,
-               ctx);
+  const AttentionShape s{H, H, hd, vd, H * hd, H * vd, c.attn_scale};
+  const auto f32_rows = [](const std::vector<float>& rows, int64_t width) {
+    return KvRows{reinterpret_cast<const uint8_t*>(rows.data()), DType::kF32, static_cast<uint64_t>(width) * sizeof(float)};
+  };
+  ExactAttention(a.q.data(), f32_rows(a.plain_k, H * hd), f32_rows(a.plain_v, H * vd), a.attn.data(), n_tokens, pos0,
+                 n_kv, s, a.attention, ctx);
 }
 
 void SwiGlu(const WeightMatrix& gate, const WeightMatrix& up, const WeightMatrix& down, const float* x,
@@ -120,9 +108,6 @@ void ForwardDeepseek2(const Model::Impl& model, const int32_t* tokens, int64_t n
 
   for (int64_t l = 0; l < c.n_layers; ++l) {
     const LayerWeights& L = w.layers[static_cast<size_t>(l)];
-    float* cache = kv.Keys(l);  // [n_ctx, kv_lora_rank + n_rot]
-    float* fresh = cache + pos0 * row;
-
     // Queries: [n_tokens, n_heads, qk_nope + n_rot], through the low-rank path when present.
     RmsNormRows(a.x.data(), L.attn_norm, c.norm_eps, a.h.data(), n_tokens, d, d, ctx);
     if (c.q_lora_rank > 0) {
@@ -133,6 +118,7 @@ void ForwardDeepseek2(const Model::Impl& model, const int32_t* tokens, int64_t n
       MatMul(L.wq_b, a.h.data(), n_tokens, nullptr, a.q.data(), a.matmul, ctx);
     }
     // The new cache rows: [latent, k_pe] straight from attn_kv_a_mqa, then normed / rotated.
+    float* fresh = a.k.data();  // [n_tokens, kv_lora_rank + n_rot]
     MatMul(L.wkv_a, a.h.data(), n_tokens, nullptr, fresh, a.matmul, ctx);
     for (int64_t t = 0; t < n_tokens; ++t) {
       const float* cs = a.cos_sin.data() + t * rope;
@@ -140,11 +126,12 @@ void ForwardDeepseek2(const Model::Impl& model, const int32_t* tokens, int64_t n
       fk.rope(fresh + t * row + lat, cs, static_cast<size_t>(rope), false);
     }
     RmsNormRows(fresh, L.kv_a_norm, c.norm_eps, fresh, n_tokens, lat, row, ctx);
+    kv.StoreKeys(l, pos0, n_tokens, fresh, row);
 
     if (a.mla_plain) {
-      PlainAttention(c, L, cache, n_tokens, pos0, a, ctx);
+      PlainAttention(c, L, kv, l, n_tokens, pos0, a, ctx);
     } else {
-      AbsorbedAttention(c, L, cache, n_tokens, pos0, a, ctx);
+      AbsorbedAttention(c, L, kv.Keys(l), n_tokens, pos0, a, ctx);
     }
     MatMul(L.wo, a.attn.data(), n_tokens, nullptr, a.h.data(), a.matmul, ctx);  // [n_tokens, d_model]
     fk.add(a.x.data(), a.h.data(), a.x.data(), static_cast<size_t>(n_tokens * d));

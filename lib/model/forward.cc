@@ -3,18 +3,21 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
-#include "ops/mla_attention.h"
 #include "ops/rope.h"
 
 namespace r1 {
 
-Status InitKvCache(const ModelConfig& c, int64_t n_ctx, KvCache& kv) {
-  if (c.kv_lora_rank > 0) return kv.Init(c.n_layers, n_ctx, c.kv_lora_rank + c.n_rot, 0);
-  return kv.Init(c.n_layers, n_ctx, c.n_kv_heads * c.head_dim);
+Status InitKvCache(const ModelConfig& c, int64_t n_ctx, DType type, Isa isa, KvCache& kv) {
+  if (c.kv_lora_rank > 0) {
+    // One shared row [latent, k_pe]; its blocks must not straddle the two parts.
+    return kv.Init(c.n_layers, n_ctx, c.kv_lora_rank + c.n_rot, 0, type, std::gcd(c.kv_lora_rank, c.n_rot), isa);
+  }
+  return kv.Init(c.n_layers, n_ctx, c.n_kv_heads * c.head_dim, c.n_kv_heads * c.head_dim, type, c.head_dim, isa);
 }
 
-void Activations::Init(const ModelConfig& c, int64_t n, int64_t n_ctx, int n_threads) {
+void Activations::Init(const ModelConfig& c, int64_t n, int64_t n_ctx, int n_threads, DType cache_type) {
   max_tokens = n;
   const auto sized = [n](int64_t width) { return static_cast<size_t>(n * width); };
   const bool mla = c.kv_lora_rank > 0;
@@ -22,6 +25,8 @@ void Activations::Init(const ModelConfig& c, int64_t n, int64_t n_ctx, int n_thr
   x.assign(sized(c.d_model), 0.0f);
   h.assign(sized(c.d_model), 0.0f);
   q.assign(sized(c.n_heads * c.head_dim), 0.0f);
+  k.assign(sized(mla ? c.kv_lora_rank + c.n_rot : c.n_kv_heads * c.head_dim), 0.0f);
+  v.assign(sized(mla ? 0 : c.n_kv_heads * c.head_dim), 0.0f);
   attn.assign(sized(c.n_heads * (mla ? c.v_head_dim : c.head_dim)), 0.0f);
   gate.assign(sized(d_ff), 0.0f);
   up.assign(sized(d_ff), 0.0f);
@@ -35,12 +40,17 @@ void Activations::Init(const ModelConfig& c, int64_t n, int64_t n_ctx, int n_thr
   }
   cos_sin.assign(sized(c.n_rot), 0.0f);
   logits.assign(static_cast<size_t>(c.n_vocab), 0.0f);
-  attention.Reserve(n_threads, n_ctx);
+  const bool exact = cache_type == DType::kF32;
+  const int64_t k_dim = mla ? c.kv_lora_rank + c.n_rot : c.head_dim, v_dim = mla ? c.kv_lora_rank : c.head_dim;
+  attention.Reserve(n_threads, !exact, k_dim, v_dim, exact ? n_ctx : 0);
 }
 
-void Activations::EnablePlainMla(const ModelConfig& c, int64_t n_ctx) {
+void Activations::EnablePlainMla(const ModelConfig& c, int64_t n_ctx, int n_threads) {
   const auto sized = [n_ctx](int64_t width) { return static_cast<size_t>(n_ctx * width); };
   mla_plain = true;
+  // Plain MLA attends over decompressed f32 rows: the exact engine, whole score rows.
+  attention.Reserve(n_threads, false, c.head_dim, c.v_head_dim, n_ctx);
+  plain_cache.assign(sized(c.kv_lora_rank + c.n_rot), 0.0f);
   plain_k.assign(sized(c.n_heads * c.head_dim), 0.0f);
   plain_v.assign(sized(c.n_heads * c.v_head_dim), 0.0f);
   plain_lat.assign(sized(c.kv_lora_rank), 0.0f);
@@ -82,7 +92,8 @@ void Forward(const Model::Impl& model, const int32_t* tokens, int64_t n_tokens, 
   const ModelConfig& c = model.config;
   const ModelWeights& w = *model.weights;
   const int64_t d = c.d_model, kv_dim = c.n_kv_heads * c.head_dim;
-  const AttentionShape shape{c.n_heads, c.n_kv_heads, c.head_dim, 1.0f / std::sqrt(static_cast<float>(c.head_dim))};
+  const AttentionShape shape{c.n_heads, c.n_kv_heads, c.head_dim, c.head_dim, c.n_heads * c.head_dim,
+                             c.n_heads * c.head_dim, 1.0f / std::sqrt(static_cast<float>(c.head_dim))};
 
   GetRows(w.token_embd, tokens, n_tokens, a.x.data(), ctx);  // x: [n_tokens, d_model]
 
@@ -91,19 +102,17 @@ void Forward(const Model::Impl& model, const int32_t* tokens, int64_t n_tokens, 
 
   for (int64_t l = 0; l < c.n_layers; ++l) {
     const LayerWeights& L = w.layers[static_cast<size_t>(l)];
-    float* k_cache = kv.Keys(l);    // [n_ctx, kv_dim]
-    float* v_cache = kv.Values(l);  // [n_ctx, kv_dim]
-    float* k_new = k_cache + pos0 * kv_dim;
-    float* v_new = v_cache + pos0 * kv_dim;
 
     // Attention block: x += Wo · attention(rope(Wq h), rope(Wk h), Wv h), h = norm(x).
     RmsNormRows(a.x.data(), L.attn_norm, c.norm_eps, a.h.data(), n_tokens, d, ctx);
-    const MatMulPart qkv[] = {{&L.wq, L.bq, a.q.data()}, {&L.wk, L.bk, k_new}, {&L.wv, L.bv, v_new}};
+    const MatMulPart qkv[] = {{&L.wq, L.bq, a.q.data()}, {&L.wk, L.bk, a.k.data()}, {&L.wv, L.bv, a.v.data()}};
     MatMulShared(qkv, 3, a.h.data(), n_tokens, a.matmul, ctx);  // q: [n_tokens, q_dim], k, v: [n_tokens, kv_dim]
     ApplyRope(a.q.data(), n_tokens, c.n_heads, c.head_dim, c, a.cos_sin.data(), ctx);
-    ApplyRope(k_new, n_tokens, c.n_kv_heads, c.head_dim, c, a.cos_sin.data(), ctx);
-    Attention(a.q.data(), k_cache, v_cache, a.attn.data(), n_tokens, pos0, pos0 + n_tokens, shape, a.attention,
-              ctx);
+    ApplyRope(a.k.data(), n_tokens, c.n_kv_heads, c.head_dim, c, a.cos_sin.data(), ctx);
+    kv.StoreKeys(l, pos0, n_tokens, a.k.data(), kv_dim);
+    kv.StoreValues(l, pos0, n_tokens, a.v.data(), kv_dim);
+    Attention(a.q.data(), kv.Keys(l), kv.Values(l), a.attn.data(), n_tokens, pos0, pos0 + n_tokens, shape,
+              a.attention, ctx);
     MatMul(L.wo, a.attn.data(), n_tokens, L.bo, a.h.data(), a.matmul, ctx);  // [n_tokens, d_model]
     AddInPlace(a.x.data(), a.h.data(), n_tokens * d, ctx);
 

@@ -11,6 +11,7 @@
 #include "model/kv_cache.h"
 #include "model/model_impl.h"
 #include "ops/attention.h"
+#include "ops/head_matmul.h"
 #include "ops/matmul.h"
 #include "ops/moe.h"
 #include "ops/op_context.h"
@@ -23,6 +24,8 @@ struct Activations {
   std::vector<float> x;        // [max_tokens, d_model] residual stream
   std::vector<float> h;        // [max_tokens, d_model] normalized input of a block
   std::vector<float> q;        // [max_tokens, n_heads * head_dim]
+  std::vector<float> k;        // [max_tokens, kv width] new keys (MLA: new cache rows) before the cache
+  std::vector<float> v;        // [max_tokens, n_kv_heads * head_dim] new values
   std::vector<float> attn;     // [max_tokens, n_heads * head_dim]
   std::vector<float> gate;     // [max_tokens, d_ff]
   std::vector<float> up;       // [max_tokens, d_ff]
@@ -56,14 +59,16 @@ struct Activations {
   std::vector<float> plain_lat;  // [n_ctx, kv_lora_rank]
   std::vector<float> plain_tmp;  // [n_ctx, max(v_head_dim, qk_nope_dim)]
   std::vector<float> plain_row;  // [qk_nope_dim] one dequantized row of attn_k_b
+  std::vector<float> plain_cache;  // [n_ctx, kv_lora_rank + n_rot] the cache rows in f32
 
-  void Init(const ModelConfig& c, int64_t max_tokens, int64_t n_ctx, int n_threads);
-  void EnablePlainMla(const ModelConfig& c, int64_t n_ctx);
+  // cache_type decides the attention engine's buffers (attention.h).
+  void Init(const ModelConfig& c, int64_t max_tokens, int64_t n_ctx, int n_threads, DType cache_type);
+  void EnablePlainMla(const ModelConfig& c, int64_t n_ctx, int n_threads);
 };
 
 // Sizes the cache for the model: per-head keys and values for dense models, one
-// (kv_lora_rank + n_rot) row per position for MLA models.
-Status InitKvCache(const ModelConfig& c, int64_t n_ctx, KvCache& kv);
+// (kv_lora_rank + n_rot) row per position for MLA models; stored as `type`.
+Status InitKvCache(const ModelConfig& c, int64_t n_ctx, DType type, Isa isa, KvCache& kv);
 
 enum class LogitRows { kNone, kLast, kAll };
 

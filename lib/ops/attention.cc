@@ -1,30 +1,248 @@
-// attention.cc — one (token, head) pair per work item: scores, softmax, weighted sum of values.
+// attention.cc — FlashAttention (tiled, online softmax) and ExactAttention (whole score rows).
 #include "ops/attention.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <limits>
+
+#include "kernels/attention_kernels.h"
+#include "quant/quant_kernels.h"
 
 namespace r1 {
+namespace {
 
-void Attention(const float* q, const float* k, const float* v, float* out, int64_t n_tokens, int64_t pos0,
-               int64_t n_kv, const AttentionShape& s, AttentionScratch& scratch, OpContext& ctx) {
-  const FloatKernels& fk = *ctx.kernels;
-  const int64_t group = s.n_heads / s.n_kv_heads;
-  const int64_t q_stride = s.n_heads * s.head_dim, kv_stride = s.n_kv_heads * s.head_dim;
-  const size_t n_items = static_cast<size_t>(n_tokens * s.n_heads);
-  ctx.pool->ParallelFor(n_items, 1, [&](size_t b, size_t e, int thread) {
-    float* scores = scratch.scores.data() + static_cast<size_t>(thread) * static_cast<size_t>(scratch.stride);
-    for (size_t item = b; item < e; ++item) {
-      const int64_t t = static_cast<int64_t>(item) / s.n_heads, h = static_cast<int64_t>(item) % s.n_heads;
-      const int64_t n_seen = std::min(n_kv, pos0 + t + 1);
-      const float* qh = q + t * q_stride + h * s.head_dim;
-      const int64_t kv_off = (h / group) * s.head_dim;
-      for (int64_t j = 0; j < n_seen; ++j) scores[j] = fk.dot(qh, k + j * kv_stride + kv_off, s.head_dim) * s.scale;
-      fk.softmax(scores, static_cast<size_t>(n_seen));
-      float* oh = out + t * q_stride + h * s.head_dim;
-      std::fill(oh, oh + s.head_dim, 0.0f);
-      for (int64_t j = 0; j < n_seen; ++j) fk.axpy(scores[j], v + j * kv_stride + kv_off, oh, s.head_dim);
+constexpr int64_t kMaxRows = 32;  // query rows (token, head) per tile
+constexpr int64_t kFewUnits = 8;   // below this many tiles, caches are split
+constexpr int64_t kSplitPositions = 256;
+constexpr int64_t kMaxSplits = 64;
+
+// Cached positions per tile: the f32 key tile stays within ~32 KiB, in whole SIMD batches.
+int64_t BlockPositions(int64_t k_dim) { return std::clamp<int64_t>(8192 / std::max<int64_t>(k_dim, 1) / 16 * 16, 16, 64); }
+
+uint64_t ElementOffsetBytes(DType type, int64_t elements) { return *RowBytes(type, static_cast<uint64_t>(elements)); }
+
+// Which rows a work unit covers: tokens t0 .. t0 + nt - 1 times heads h0 .. h0 + nh - 1 (all
+// of KV head g), token-major.
+struct Unit {
+  int64_t t0, nt, g, h0, nh;
+  int64_t rows() const { return nt * nh; }
+};
+
+// How a call is cut into units (and units' caches into splits).
+struct Plan {
+  int64_t group, head_tile, n_head_tiles, token_tile, n_token_tiles, n_units, n_splits;
+
+  Plan(const AttentionShape& s, int64_t n_tokens, int64_t n_kv, int64_t block) {
+    group = s.n_heads / s.n_kv_heads;
+    head_tile = std::min(group, kMaxRows);
+    n_head_tiles = (group + head_tile - 1) / head_tile;
+    token_tile = std::max<int64_t>(1, kMaxRows / head_tile);
+    n_token_tiles = (n_tokens + token_tile - 1) / token_tile;
+    n_units = n_token_tiles * s.n_kv_heads * n_head_tiles;
+    // Few units (decode): split each unit's cache into ranges of whole blocks, merged
+    // afterwards, so that every thread has work. The split depends on the cache length only,
+    // never on the thread count, so results are the same with any number of threads.
+    n_splits = 1;
+    if (n_units < kFewUnits) {
+      const int64_t n_blocks = (n_kv + block - 1) / block;
+      n_splits = std::clamp<int64_t>(n_blocks * block / kSplitPositions, 1, kMaxSplits);
+    }
+  }
+
+  // Heavy units first (the last tokens see the most positions) so dynamic claiming balances.
+  Unit Get(int64_t u, int64_t n_tokens, const AttentionShape& s) const {
+    const int64_t per_tile = s.n_kv_heads * n_head_tiles;
+    const int64_t tile = n_token_tiles - 1 - u / per_tile;
+    const int64_t g = (u % per_tile) / n_head_tiles, ht = u % n_head_tiles;
+    Unit unit;
+    unit.t0 = tile * token_tile;
+    unit.nt = std::min(token_tile, n_tokens - unit.t0);
+    unit.g = g;
+    unit.h0 = g * group + ht * head_tile;
+    unit.nh = std::min(head_tile, group - ht * head_tile);
+    return unit;
+  }
+};
+
+// One thread's tile buffers inside AttentionScratch::tiles.
+struct Tiles {
+  float *k, *v, *q, *s, *acc, *m, *l;
+  Tiles(float* base, int64_t block, int64_t k_dim, int64_t v_dim) {
+    k = base;
+    v = k + block * k_dim;
+    q = v + block * v_dim;
+    s = q + kMaxRows * k_dim;
+    acc = s + kMaxRows * block;
+    m = acc + kMaxRows * v_dim;
+    l = m + kMaxRows;
+  }
+  static int64_t Floats(int64_t block, int64_t k_dim, int64_t v_dim) {
+    return block * (k_dim + v_dim) + kMaxRows * (k_dim + block + v_dim + 2);
+  }
+};
+
+// Runs one unit over cached positions [j_begin, j_end), leaving unnormalized sums in t.acc,
+// the running maxima in t.m and the softmax denominators in t.l.
+void AttendRange(const float* q, const KvRows& k, const KvRows& v, int64_t pos0, int64_t n_kv, const AttentionShape& s,
+                 const Unit& u, int64_t j_begin, int64_t j_end, int64_t block, const Tiles& t, const OpContext& ctx) {
+  const AttentionKernels& ak = GetAttentionKernels(ctx.isa);
+  const auto to_float = GetQuantKernels(ctx.isa, k.type)->to_float;
+  const int64_t n_rows = u.rows();
+  const uint64_t k_off = ElementOffsetBytes(k.type, u.g * s.k_dim);
+  const uint64_t v_off = ElementOffsetBytes(v.type, u.g * s.v_dim);
+  // Values that are the leading part of the key rows (MLA's latent) come from the key tile.
+  const bool v_in_k = v.data == k.data && v.row_bytes == k.row_bytes && k_off == v_off && s.v_dim <= s.k_dim;
+  const float* v_tile = v_in_k ? t.k : t.v;
+  const int64_t v_tile_stride = v_in_k ? s.k_dim : s.v_dim;
+
+  for (int64_t i = 0; i < u.nt; ++i) {
+    for (int64_t h = 0; h < u.nh; ++h) {
+      std::copy_n(q + (u.t0 + i) * s.q_stride + (u.h0 + h) * s.k_dim, s.k_dim, t.q + (i * u.nh + h) * s.k_dim);
+    }
+  }
+  std::fill_n(t.acc, n_rows * s.v_dim, 0.0f);
+  std::fill_n(t.m, n_rows, -std::numeric_limits<float>::infinity());
+  std::fill_n(t.l, n_rows, 0.0f);
+
+  for (int64_t j0 = j_begin; j0 < j_end; j0 += block) {
+    const int64_t nb = std::min(block, j_end - j0);
+    for (int64_t j = 0; j < nb; ++j) {
+      to_float(k.data + static_cast<uint64_t>(j0 + j) * k.row_bytes + k_off, t.k + j * s.k_dim, s.k_dim);
+      if (!v_in_k) to_float(v.data + static_cast<uint64_t>(j0 + j) * v.row_bytes + v_off, t.v + j * s.v_dim, s.v_dim);
+    }
+    ak.scores(t.q, s.k_dim, n_rows, t.k, s.k_dim, nb, s.k_dim, s.scale, t.s, block);
+    for (int64_t r = 0; r < n_rows; ++r) {
+      float* sr = t.s + r * block;
+      // Causal limit of this row's token within the block.
+      const int64_t seen = std::min(n_kv, pos0 + u.t0 + r / u.nh + 1);
+      const int64_t n = std::clamp<int64_t>(seen - j0, 0, nb);
+      if (n == 0) {
+        std::fill_n(sr, nb, 0.0f);
+        continue;
+      }
+      const float m_new = std::max(t.m[r], *std::max_element(sr, sr + n));
+      const float correction = std::exp(t.m[r] - m_new);  // 0 on the first block (m = -inf)
+      const float sum = ak.exp_sum(sr, n, m_new);
+      std::fill(sr + n, sr + nb, 0.0f);
+      if (correction != 1.0f) ctx.kernels->scale(t.acc + r * s.v_dim, correction, static_cast<size_t>(s.v_dim));
+      t.l[r] = t.l[r] * correction + sum;
+      t.m[r] = m_new;
+    }
+    ak.accumulate(t.s, block, n_rows, v_tile, v_tile_stride, nb, s.v_dim, t.acc, s.v_dim);
+  }
+}
+
+float* OutputRow(float* out, const AttentionShape& s, const Unit& u, int64_t r) {
+  return out + (u.t0 + r / u.nh) * s.out_stride + (u.h0 + r % u.nh) * s.v_dim;
+}
+
+}  // namespace
+
+void AttentionScratch::Reserve(int threads, bool flash, int64_t k_dim, int64_t v_dim, int64_t exact_ctx) {
+  n_threads = threads;
+  block = BlockPositions(k_dim);
+  thread_floats = flash ? Tiles::Floats(block, k_dim, v_dim) : 0;
+  tiles.assign(static_cast<size_t>(thread_floats * threads), 0.0f);
+  scores_stride = exact_ctx;
+  scores.assign(static_cast<size_t>(exact_ctx * threads), 0.0f);
+}
+
+void FlashAttention(const float* q, const KvRows& k, const KvRows& v, float* out, int64_t n_tokens, int64_t pos0,
+                    int64_t n_kv, const AttentionShape& s, AttentionScratch& scratch, OpContext& ctx) {
+  const int n_threads = ctx.pool->n_threads();
+  const int64_t block = scratch.block;
+  const Plan plan(s, n_tokens, n_kv, block);
+  const int64_t n_items = plan.n_units * plan.n_splits;
+  const int64_t part_floats = kMaxRows * (s.v_dim + 2);  // acc, then m and l, per split
+  if (plan.n_splits > 1 && scratch.partials.size() < static_cast<size_t>(n_items * part_floats)) {
+    scratch.partials.resize(static_cast<size_t>(n_items * part_floats));
+  }
+  std::atomic<int64_t> next{0};
+  ctx.pool->ParallelFor(static_cast<size_t>(n_threads), 1, [&](size_t, size_t, int thread) {
+    const Tiles t(scratch.tiles.data() + thread * scratch.thread_floats, block, s.k_dim, s.v_dim);
+    for (int64_t item; (item = next.fetch_add(1, std::memory_order_relaxed)) < n_items;) {
+      const int64_t split = item % plan.n_splits;
+      const Unit u = plan.Get(item / plan.n_splits, n_tokens, s);
+      const int64_t n_seen = std::min(n_kv, pos0 + u.t0 + u.nt);
+      const int64_t n_blocks = (n_seen + block - 1) / block;
+      const int64_t j_begin = n_blocks * split / plan.n_splits * block;
+      const int64_t j_end = std::min(n_seen, n_blocks * (split + 1) / plan.n_splits * block);
+      AttendRange(q, k, v, pos0, n_kv, s, u, j_begin, j_end, block, t, ctx);
+      const int64_t n_rows = u.rows();
+      if (plan.n_splits == 1) {
+        for (int64_t r = 0; r < n_rows; ++r) {
+          const float inv = 1.0f / t.l[r];
+          float* o = OutputRow(out, s, u, r);
+          for (int64_t i = 0; i < s.v_dim; ++i) o[i] = t.acc[r * s.v_dim + i] * inv;
+        }
+      } else {
+        float* part = scratch.partials.data() + item * part_floats;
+        std::copy_n(t.acc, n_rows * s.v_dim, part);
+        std::copy_n(t.m, n_rows, part + kMaxRows * s.v_dim);
+        std::copy_n(t.l, n_rows, part + kMaxRows * s.v_dim + kMaxRows);
+      }
     }
   });
+  if (plan.n_splits == 1) return;
+
+  // Merge each unit's splits: rescale every split to the largest maximum, add, normalize.
+  ctx.pool->ParallelFor(static_cast<size_t>(plan.n_units), 1, [&](size_t b, size_t e) {
+    for (size_t unit = b; unit < e; ++unit) {
+      const Unit u = plan.Get(static_cast<int64_t>(unit), n_tokens, s);
+      const float* parts = scratch.partials.data() + static_cast<int64_t>(unit) * plan.n_splits * part_floats;
+      for (int64_t r = 0; r < u.rows(); ++r) {
+        float m = -std::numeric_limits<float>::infinity();
+        for (int64_t p = 0; p < plan.n_splits; ++p) m = std::max(m, parts[p * part_floats + kMaxRows * s.v_dim + r]);
+        float* o = OutputRow(out, s, u, r);
+        std::fill_n(o, s.v_dim, 0.0f);
+        float l = 0.0f;
+        for (int64_t p = 0; p < plan.n_splits; ++p) {
+          const float* part = parts + p * part_floats;
+          const float l_p = part[kMaxRows * s.v_dim + kMaxRows + r];
+          if (l_p == 0.0f) continue;  // this split saw nothing of the row
+          const float w = std::exp(part[kMaxRows * s.v_dim + r] - m);
+          l += l_p * w;
+          ctx.kernels->axpy(w, part + r * s.v_dim, o, static_cast<size_t>(s.v_dim));
+        }
+        ctx.kernels->scale(o, 1.0f / l, static_cast<size_t>(s.v_dim));
+      }
+    }
+  });
+}
+
+void ExactAttention(const float* q, const KvRows& k, const KvRows& v, float* out, int64_t n_tokens, int64_t pos0,
+                    int64_t n_kv, const AttentionShape& s, AttentionScratch& scratch, OpContext& ctx) {
+  const FloatKernels& fk = *ctx.kernels;
+  const int64_t group = s.n_heads / s.n_kv_heads;
+  const int64_t k_stride = static_cast<int64_t>(k.row_bytes / sizeof(float));
+  const int64_t v_stride = static_cast<int64_t>(v.row_bytes / sizeof(float));
+  const float* kf = reinterpret_cast<const float*>(k.data);
+  const float* vf = reinterpret_cast<const float*>(v.data);
+  const size_t n_items = static_cast<size_t>(n_tokens * s.n_heads);
+  ctx.pool->ParallelFor(n_items, 1, [&](size_t b, size_t e, int thread) {
+    float* scores = scratch.scores.data() + static_cast<size_t>(thread) * static_cast<size_t>(scratch.scores_stride);
+    for (size_t item = b; item < e; ++item) {
+      const int64_t t = static_cast<int64_t>(item) / s.n_heads, h = static_cast<int64_t>(item) % s.n_heads;
+      const int64_t g = h / group;
+      const int64_t n_seen = std::min(n_kv, pos0 + t + 1);
+      const float* qh = q + t * s.q_stride + h * s.k_dim;
+      for (int64_t j = 0; j < n_seen; ++j) scores[j] = fk.dot(qh, kf + j * k_stride + g * s.k_dim, s.k_dim) * s.scale;
+      fk.softmax(scores, static_cast<size_t>(n_seen));
+      float* oh = out + t * s.out_stride + h * s.v_dim;
+      std::fill(oh, oh + s.v_dim, 0.0f);
+      for (int64_t j = 0; j < n_seen; ++j) fk.axpy(scores[j], vf + j * v_stride + g * s.v_dim, oh, s.v_dim);
+    }
+  });
+}
+
+void Attention(const float* q, const KvRows& k, const KvRows& v, float* out, int64_t n_tokens, int64_t pos0,
+               int64_t n_kv, const AttentionShape& s, AttentionScratch& scratch, OpContext& ctx) {
+  if (k.type == DType::kF32) {
+    ExactAttention(q, k, v, out, n_tokens, pos0, n_kv, s, scratch, ctx);
+  } else {
+    FlashAttention(q, k, v, out, n_tokens, pos0, n_kv, s, scratch, ctx);
+  }
 }
 
 }  // namespace r1

@@ -1,35 +1,69 @@
-// attention.h — causal grouped-query attention of new tokens over a KV cache.
+// attention.h — causal attention of new tokens over the KV cache.
+//
+// Two engines, chosen by what the cache stores (the session's cache type, never per call):
+//  - f16 / q8_0 rows: FlashAttention. Blocks of cached positions are converted to f32 once
+//    and used by every query row of a tile (all query heads that share the KV head, and
+//    several tokens in a prompt), with an online softmax, so each cached row is read once per
+//    token and KV head. When there are few tiles (decode), each cache is split into ranges of
+//    whole blocks that the threads share, and the partial results merged in a fixed order: the
+//    split depends on the cache length only, so any thread count gives the same bits.
+//  - f32 rows: ExactAttention. Whole score rows, softmax, weighted sum: the reference's
+//    arithmetic, for the f32 cache, r1's exactness mode.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
 #include "ops/op_context.h"
+#include "r1/dtype.h"
 
 namespace r1 {
 
+// Cached rows of one layer: position p's row starts at data + p * row_bytes.
+struct KvRows {
+  const uint8_t* data = nullptr;
+  DType type = DType::kF32;
+  uint64_t row_bytes = 0;
+};
+
 struct AttentionShape {
   int64_t n_heads = 0;
-  int64_t n_kv_heads = 0;
-  int64_t head_dim = 0;
-  float scale = 1.0f;  // applied to q·k, usually 1/sqrt(head_dim)
+  int64_t n_kv_heads = 0;   // query head h uses KV head h / (n_heads / n_kv_heads)
+  int64_t k_dim = 0;        // query/key length per head; KV head g's key is at element g * k_dim of a row
+  int64_t v_dim = 0;        // value length per head; KV head g's value is at element g * v_dim of a row
+  int64_t q_stride = 0;     // floats between tokens of q; head h's query starts at h * k_dim
+  int64_t out_stride = 0;   // floats between tokens of out; head h writes at h * v_dim
+  float scale = 1.0f;       // on q·k, usually 1/sqrt(k_dim)
 };
 
-// Per-thread score rows; sized by Reserve for the longest context.
+// Per-thread buffers, sized once by Reserve for the session (the decode loop allocates
+// nothing; the merge buffer of split caches grows to its largest use once).
 struct AttentionScratch {
-  std::vector<float> scores;  // [n_threads, n_ctx]
-  int64_t stride = 0;
-  void Reserve(int n_threads, int64_t n_ctx) {
-    stride = n_ctx;
-    scores.assign(static_cast<size_t>(n_threads) * static_cast<size_t>(n_ctx), 0.0f);
-  }
+  int n_threads = 0;
+  int64_t block = 0;         // cached positions per tile
+  int64_t thread_floats = 0;
+  std::vector<float> tiles;  // FlashAttention: [n_threads][thread_floats]
+  std::vector<float> partials;  // FlashAttention: split results before merging
+  int64_t scores_stride = 0;
+  std::vector<float> scores;  // ExactAttention: [n_threads][scores_stride]
+
+  // flash: tiles for keys of k_dim and values of v_dim; exact_ctx > 0: score rows that long.
+  void Reserve(int n_threads, bool flash, int64_t k_dim, int64_t v_dim, int64_t exact_ctx);
 };
 
-//   q:    [n_tokens, n_heads * head_dim], token t at position pos0 + t
-//   k, v: [n_kv, n_kv_heads * head_dim], positions 0 .. n_kv - 1 (the new tokens included)
-//   out:  [n_tokens, n_heads * head_dim]
-// Token t attends to positions 0 .. pos0 + t. Same result as ref::Attention.
-void Attention(const float* q, const float* k, const float* v, float* out, int64_t n_tokens, int64_t pos0,
+//   q:   [n_tokens, q_stride], token t at position pos0 + t
+//   k, v: rows of positions 0 .. n_kv - 1 (the new tokens' included); v may be k itself
+//   out: [n_tokens, out_stride]
+// Token t attends to positions 0 .. min(n_kv, pos0 + t + 1) - 1. F32 rows take ExactAttention,
+// the others FlashAttention.
+void Attention(const float* q, const KvRows& k, const KvRows& v, float* out, int64_t n_tokens, int64_t pos0,
                int64_t n_kv, const AttentionShape& shape, AttentionScratch& scratch, OpContext& ctx);
+
+// The engines themselves (tests compare them). FlashAttention takes rows of any cache type;
+// ExactAttention takes F32 rows only.
+void FlashAttention(const float* q, const KvRows& k, const KvRows& v, float* out, int64_t n_tokens, int64_t pos0,
+                    int64_t n_kv, const AttentionShape& shape, AttentionScratch& scratch, OpContext& ctx);
+void ExactAttention(const float* q, const KvRows& k, const KvRows& v, float* out, int64_t n_tokens, int64_t pos0,
+                    int64_t n_kv, const AttentionShape& shape, AttentionScratch& scratch, OpContext& ctx);
 
 }  // namespace r1

@@ -5,10 +5,48 @@
 #include <cstring>
 
 #include "absl/strings/str_format.h"
+#include "r1/tokenizer.h"
 #include "session/session_impl.h"
 
 namespace r1 {
 
+
+namespace {
+
+// An R1 chat reasons for thousands of tokens: chat models get up to 32K positions (reserved,
+// not touched, so an unused tail costs no memory); models without a template stay at 4K.
+int64_t DefaultContext(const Model& model) {
+  const Tokenizer* tok = model.tokenizer();
+  const bool chat = tok != nullptr && !tok->chat_template().empty();
+  return std::min<int64_t>(model.config().n_ctx_train, chat ? 32768 : 4096);
+}
+
+std::optional<DType> CacheDType(CacheType type) {
+  switch (type) {
+    case CacheType::kF16: return DType::kF16;
+    case CacheType::kQ8_0: return DType::kQ8_0;
+    case CacheType::kF32: return DType::kF32;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+const char* CacheTypeName(CacheType type) {
+  switch (type) {
+    case CacheType::kF16: return "f16";
+    case CacheType::kQ8_0: return "q8_0";
+    case CacheType::kF32: return "f32";
+  }
+  return "unknown";
+}
+
+std::optional<CacheType> ParseCacheType(std::string_view name) {
+  for (CacheType t : {CacheType::kF16, CacheType::kQ8_0, CacheType::kF32}) {
+    if (name == CacheTypeName(t)) return t;
+  }
+  return std::nullopt;
+}
 
 Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Session::~Session() = default;
@@ -21,18 +59,21 @@ StatusOr<std::unique_ptr<Session>> Session::Create(std::shared_ptr<const Model> 
     return absl::InvalidArgumentError("Session options: n_ctx, n_batch and n_threads must not be negative "
                                       "(n_batch must be positive)");
   }
-  const int64_t n_ctx = options.n_ctx > 0 ? options.n_ctx : std::min<int64_t>(c.n_ctx_train, 4096);
+  const int64_t n_ctx = options.n_ctx > 0 ? options.n_ctx : DefaultContext(*model);
+  const std::optional<DType> cache_type = CacheDType(options.cache_type);
+  if (!cache_type) return absl::InvalidArgumentError("Session options: unknown cache type");
   const int n_threads = options.n_threads > 0 ? options.n_threads : model->default_threads();
   auto impl = std::make_unique<Impl>(n_threads);
   impl->model = std::move(model);
   impl->n_ctx = n_ctx;
+  impl->cache_type = options.cache_type;
   impl->n_batch = std::min(options.n_batch, n_ctx);
   impl->ctx.isa = DefaultIsa();
   impl->ctx.kernels = &GetFloatKernels(impl->ctx.isa);
   impl->ctx.pool = &impl->pool;
-  R1_RETURN_IF_ERROR(InitKvCache(c, n_ctx, impl->kv));
+  R1_RETURN_IF_ERROR(InitKvCache(c, n_ctx, *cache_type, impl->ctx.isa, impl->kv));
   impl->tokens.reserve(static_cast<size_t>(n_ctx));
-  impl->acts.Init(c, impl->n_batch, n_ctx, n_threads);
+  impl->acts.Init(c, impl->n_batch, n_ctx, n_threads, *cache_type);
   return std::unique_ptr<Session>(new Session(std::move(impl)));
 }
 
@@ -83,6 +124,8 @@ absl::Span<const int32_t> Session::tokens() const { return impl_->tokens; }
 int64_t Session::n_ctx() const { return impl_->n_ctx; }
 int Session::n_threads() const { return impl_->pool.n_threads(); }
 std::string_view Session::isa() const { return IsaName(impl_->ctx.isa); }
+CacheType Session::cache_type() const { return impl_->cache_type; }
+uint64_t Session::kv_bytes_per_token() const { return impl_->kv.bytes_per_position(); }
 const Model& Session::model() const { return *impl_->model; }
 
 Status Session::Truncate(int64_t n) {

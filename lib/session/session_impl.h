@@ -14,6 +14,7 @@ struct Session::Impl {
   std::shared_ptr<const Model> model;
   int64_t n_ctx = 0;
   int64_t n_batch = 0;
+  CacheType cache_type = CacheType::kF16;
   std::vector<int32_t> tokens;  // the context: tokens[i] is at position i; size() == n_past
   ThreadPool pool;
   OpContext ctx;

@@ -208,7 +208,10 @@ def state_cases(seed_path):
         "empty": b"",
         "short-header": base[:20],
         "bad-magic": b"R1STATX\0" + base[8:],
-        "version-2": with_header(version=2),
+        "version-unknown": with_header(version=99),
+        "cache-type-unknown": with_header(version=2, reserved=5),
+        # Version 1 rows (f32) labelled as f16: the file's size cannot match.
+        "cache-type-size-mismatch": with_header(version=2, reserved=1),
         "other-model": with_header(fp=fp ^ 1),
         "n-layers-huge": with_header(n_layers=1 << 60),
         "n-tokens-huge": with_header(n_tokens=(1 << 64) - 1),

@@ -41,15 +41,16 @@ struct Runner {
   Activations acts;
   int64_t n_past = 0;
 
-  Runner(std::shared_ptr<const Model> m, bool plain, int n_threads = 2, int64_t n_ctx = 64, int64_t n_batch = 64)
+  Runner(std::shared_ptr<const Model> m, bool plain, int n_threads = 2, int64_t n_ctx = 64, int64_t n_batch = 64,
+         DType cache = DType::kF32)
       : model(std::move(m)), pool(n_threads) {
     ctx.isa = DefaultIsa();
     ctx.kernels = &GetFloatKernels(ctx.isa);
     ctx.pool = &pool;
     const ModelConfig& c = model->config();
-    REQUIRE(InitKvCache(c, n_ctx, kv).ok());
-    acts.Init(c, n_batch, n_ctx, n_threads);
-    if (plain) acts.EnablePlainMla(c, n_ctx);
+    REQUIRE(InitKvCache(c, n_ctx, cache, ctx.isa, kv).ok());
+    acts.Init(c, n_batch, n_ctx, n_threads, cache);
+    if (plain) acts.EnablePlainMla(c, n_ctx, n_threads);
   }
 
   // All rows' logits of `ids`, evaluated in one batch.
@@ -97,6 +98,14 @@ void CheckShape(const TinyMoeSpec& spec, double bound) {
   Runner absorbed_steps(model, false, 1);
   const auto steps = absorbed_steps.Stepwise(prompt);
   CHECK(MaxDiff(steps, got) <= bound);
+
+  // The f16 cache (tiled attention over the latent rows, split over the threads in decode)
+  // against the f32 cache, batched and token by token: within the f16 cache's rounding.
+  const double f16_bound = std::max(bound, 5e-3);
+  Runner flash(model, false, 2, 64, 64, DType::kF16);
+  CHECK(MaxDiff(flash.Batch(prompt), got) <= f16_bound);
+  Runner flash_steps(model, false, 2, 64, 64, DType::kF16);
+  CHECK(MaxDiff(flash_steps.Stepwise(prompt), got) <= f16_bound);
 
   // Split prefill: two batches, the second attending to the first's cache.
   Runner split(model, false);
@@ -146,10 +155,13 @@ TEST_CASE("deepseek2: the KV cache holds kv_lora_rank + rope dims per token per 
   const auto model = Load(path);
   const ModelConfig& c = model->config();
   KvCache kv;
-  REQUIRE(InitKvCache(c, 100, kv).ok());
+  REQUIRE(InitKvCache(c, 100, DType::kF32, Isa::kScalar, kv).ok());
   CHECK(kv.n_k_dim() == 64 + 16);
   CHECK(kv.n_v_dim() == 0);
-  CHECK(kv.bytes() == uint64_t(spec.n_layers) * 100 * (64 + 16) * sizeof(float));
+  CHECK(kv.reserved_bytes() == uint64_t(spec.n_layers) * 100 * (64 + 16) * sizeof(float));
+  KvCache kv16;
+  REQUIRE(InitKvCache(c, 100, DType::kF16, Isa::kScalar, kv16).ok());
+  CHECK(kv16.bytes_per_position() == uint64_t(spec.n_layers) * (64 + 16) * 2);
   // A dense cache of the same heads would hold n_heads * (k + v) per token and layer.
   CHECK(kv.n_k_dim() < c.n_heads * (c.head_dim + c.v_head_dim));
 
@@ -159,7 +171,7 @@ TEST_CASE("deepseek2: the KV cache holds kv_lora_rank + rope dims per token per 
   Runner r(model, false, 1, 100);
   r.Batch({5, 6, 7});
   for (int64_t l = 0; l < c.n_layers; ++l) {
-    const float* rows = r.kv.Keys(l);
+    const float* rows = reinterpret_cast<const float*>(r.kv.KeyRow(l, 0));
     double filled = 0, beyond = 0;
     for (int64_t i = 0; i < 3 * kv.n_k_dim(); ++i) filled += std::abs(rows[i]);
     for (int64_t i = 3 * kv.n_k_dim(); i < 100 * kv.n_k_dim(); ++i) beyond += std::abs(rows[i]);

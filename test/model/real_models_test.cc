@@ -20,10 +20,14 @@ using nlohmann::json;
 constexpr double kExactBound = 1e-3;  // vs the F32-KV-cache, no-flash-attention run
 constexpr double kDefaultBound = 5e-2;  // vs llama.cpp's defaults (F16 KV cache)
 
-std::unique_ptr<Session> NewSession(const std::shared_ptr<const Model>& model) {
+// A q8_0 cache rounds keys and values to 8 bits: its error adds to the default bound.
+constexpr double kQ8CacheBound = 1e-1;
+
+std::unique_ptr<Session> NewSession(const std::shared_ptr<const Model>& model, CacheType cache) {
   SessionOptions options;
   options.n_ctx = 256;
   options.n_threads = 2;
+  options.cache_type = cache;
   auto session = Session::Create(model, options);
   REQUIRE_MESSAGE(session.ok(), session.status().ToString());
   return *std::move(session);
@@ -45,15 +49,20 @@ TEST_CASE("real models match llama.cpp's logits and greedy continuations") {
     const bool compare_ids = file.find("random") == std::string::npos;
 
     for (const auto& [variant_name, variant] : ref["variants"].items()) {
-      const double bound = variant_name == "f32kv" ? kExactBound : kDefaultBound;
+      // llama.cpp's exact run against r1's f32 cache; its default (f16 cache) against r1's f16
+      // and q8_0 caches.
+      const bool exact = variant_name == "f32kv";
+      for (const CacheType cache : exact ? std::vector{CacheType::kF32} : std::vector{CacheType::kF16, CacheType::kQ8_0}) {
+      if (!test::CacheTypeFits(*model, cache)) continue;
+      const double bound = exact ? kExactBound : cache == CacheType::kQ8_0 ? kQ8CacheBound : kDefaultBound;
       for (const json& prompt : variant["prompts"]) {
-        INFO(file, " [", variant_name, "] prompt ", prompt["index"].dump());
+        INFO(file, " [", variant_name, ", ", std::string(CacheTypeName(cache)), " cache] prompt ", prompt["index"].dump());
         const auto ids = prompt["token_ids"].get<std::vector<int32_t>>();
         const bool all_rows = prompt["logits_rows"].get<std::string>() == "all prompt positions";
         const auto want = test::ReadLogits(dir + "/" + prompt["logits_file"].get<std::string>(),
                                            all_rows ? ids.size() : 1, n_vocab);
         REQUIRE_FALSE(want.empty());
-        auto session = NewSession(*model);
+        auto session = NewSession(*model, cache);
         REQUIRE(session->Evaluate(ids, all_rows).ok());
         for (size_t row = 0; row < (all_rows ? ids.size() : 1); ++row) {
           INFO("row ", row);
@@ -71,6 +80,7 @@ TEST_CASE("real models match llama.cpp's logits and greedy continuations") {
           REQUIRE(session->Evaluate({&next, 1}).ok());
         }
         CHECK(generated == expected);
+      }
       }
     }
   }

@@ -1,5 +1,7 @@
 #include "reference_data.h"
 
+#include <doctest/doctest.h>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -67,6 +69,15 @@ std::vector<std::string> FilesEndingWith(const std::string& dir, const std::stri
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+bool CacheTypeFits(const std::shared_ptr<const Model>& model, CacheType type) {
+  SessionOptions options;
+  options.n_ctx = 8;
+  options.cache_type = type;
+  if (Session::Create(model, options).ok()) return true;
+  MESSAGE(model->path(), ": no ", std::string(CacheTypeName(type)), " cache (head sizes are not multiples of its blocks)");
+  return false;
 }
 
 }  // namespace r1::test

@@ -1,10 +1,13 @@
 // reference_data.h — reading the llama.cpp reference files in the shared folder.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "r1/session.h"
 
 namespace r1::test {
 
@@ -26,5 +29,9 @@ double LogitBound(const std::string& quant_type, bool exact_variant);
 
 // Every file in `dir` whose name ends with `suffix`, sorted.
 std::vector<std::string> FilesEndingWith(const std::string& dir, const std::string& suffix);
+
+// Whether a session of `model` can hold its cache as `type` (q8_0 needs head sizes that are
+// multiples of 32; f16 and f32 fit any). Says so when it cannot.
+bool CacheTypeFits(const std::shared_ptr<const Model>& model, CacheType type);
 
 }  // namespace r1::test

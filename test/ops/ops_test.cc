@@ -1,12 +1,12 @@
 // The operators of lib/ops against plain references, on every supported ISA and at awkward
-// sizes: matrix products (Eigen over dequantized weights), embedding rows, attention, rope angles.
+// sizes: matrix products (Eigen over dequantized weights), embedding rows, rope angles
+// (attention: attention_test.cc).
 #include <doctest/doctest.h>
 
 #include <Eigen/Core>
 #include <cmath>
 #include <vector>
 
-#include "ops/attention.h"
 #include "ops/matmul.h"
 #include "ops/rope.h"
 #include "quant/quant_kernels.h"
@@ -109,33 +109,6 @@ TEST_CASE("GetRows converts the asked-for rows") {
       GetRows(table.view, ids.data(), int64_t(ids.size()), got.data(), c.ctx);
       for (size_t t = 0; t < ids.size(); ++t) {
         for (int64_t i = 0; i < 256; ++i) CHECK(got[t * 256 + size_t(i)] == table.dense(ids[t], i));
-      }
-    }
-  }
-}
-
-TEST_CASE("Attention matches the reference over a cache, with grouped heads") {
-  for (Isa isa : SupportedIsas()) {
-    for (const auto& [n_heads, n_kv_heads, head_dim] :
-         {std::tuple<int64_t, int64_t, int64_t>{4, 2, 16}, {3, 1, 7}, {8, 8, 128}, {6, 2, 64}}) {
-      for (const auto& [pos0, n_tokens] : {std::pair<int64_t, int64_t>{0, 1}, {0, 9}, {5, 1}, {11, 6}}) {
-        INFO(IsaName(isa), " heads ", n_heads, "/", n_kv_heads, " dim ", head_dim, " pos0 ", pos0, " n ", n_tokens);
-        const int64_t n_kv = pos0 + n_tokens, q_dim = n_heads * head_dim, kv_dim = n_kv_heads * head_dim;
-        const auto q = test::RandomFloats(size_t(n_tokens * q_dim), 1, -2.0f, 2.0f);
-        const auto k = test::RandomFloats(size_t(n_kv * kv_dim), 2, -2.0f, 2.0f);
-        const auto v = test::RandomFloats(size_t(n_kv * kv_dim), 3);
-        const float scale = 1.0f / std::sqrt(float(head_dim));
-        std::vector<float> want(size_t(n_tokens * q_dim)), got(want.size());
-        ref::Attention(q.data(), k.data(), v.data(), want.data(), size_t(n_tokens), size_t(pos0), size_t(n_kv),
-                       size_t(n_heads), size_t(n_kv_heads), size_t(head_dim), scale);
-        Context c(isa, 2);
-        AttentionScratch scratch;
-        scratch.Reserve(2, 64);
-        Attention(q.data(), k.data(), v.data(), got.data(), n_tokens, pos0, n_kv,
-                  AttentionShape{n_heads, n_kv_heads, head_dim, scale}, scratch, c.ctx);
-        double worst = 0;
-        for (size_t i = 0; i < got.size(); ++i) worst = std::max(worst, std::fabs(double(got[i]) - want[i]));
-        CHECK(worst < 1e-5);
       }
     }
   }

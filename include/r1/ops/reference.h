@@ -74,6 +74,35 @@ inline void Rope(float* x, const float* cos_sin, size_t head_dim, bool neox) {
   }
 }
 
+// The three steps of tiled (flash) attention over a block of cached positions.
+// Scores: s[r * s_stride + j] = scale * (q_r · k_j) for rows r < n_rows and positions j < n_pos.
+inline void AttentionScores(const float* q, int64_t q_stride, int64_t n_rows, const float* k, int64_t k_stride,
+                            int64_t n_pos, int64_t dim, float scale, float* s, int64_t s_stride) {
+  for (int64_t r = 0; r < n_rows; ++r) {
+    for (int64_t j = 0; j < n_pos; ++j) {
+      s[r * s_stride + j] = scale * Dot(q + r * q_stride, k + j * k_stride, size_t(dim));
+    }
+  }
+}
+
+// Weighted values: acc[r * acc_stride + i] += sum_j p[r * p_stride + j] * v[j * v_stride + i].
+inline void AttentionAccumulate(const float* p, int64_t p_stride, int64_t n_rows, const float* v, int64_t v_stride,
+                                int64_t n_pos, int64_t dim, float* acc, int64_t acc_stride) {
+  for (int64_t r = 0; r < n_rows; ++r) {
+    for (int64_t j = 0; j < n_pos; ++j) Axpy(p[r * p_stride + j], v + j * v_stride, acc + r * acc_stride, size_t(dim));
+  }
+}
+
+// In place x[i] = exp(x[i] - shift); returns the sum of the results.
+inline float ExpSum(float* x, int64_t n, float shift) {
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - shift);
+    sum += x[i];
+  }
+  return float(sum);
+}
+
 // Causal attention with grouped-query heads, one sequence.
 //   q:   [n_tokens, n_heads * head_dim]      queries at positions pos0 .. pos0 + n_tokens - 1
 //   k,v: [n_kv, n_kv_heads * head_dim]       keys/values of positions 0 .. n_kv - 1

@@ -1,32 +1,11 @@
-// mla_attention.cc — one (token, head) pair per work item: scores, softmax, weighted sum.
-#include "ops/mla_attention.h"
+// head_matmul.cc — per-head products for MLA, every head and token in one parallel pass.
+#include "ops/head_matmul.h"
 
 #include <algorithm>
 
 #include "quant/quant_kernels.h"
 
 namespace r1 {
-
-void MlaAttention(const float* q, const float* k, const float* v, float* out, int64_t n_tokens, int64_t pos0,
-                  int64_t n_kv, const MlaAttentionShape& s, AttentionScratch& scratch, OpContext& ctx) {
-  const FloatKernels& fk = *ctx.kernels;
-  const int64_t group = s.n_heads / s.n_kv_heads;
-  const size_t n_items = static_cast<size_t>(n_tokens * s.n_heads);
-  ctx.pool->ParallelFor(n_items, 1, [&](size_t b, size_t e, int thread) {
-    float* scores = scratch.scores.data() + static_cast<size_t>(thread) * static_cast<size_t>(scratch.stride);
-    for (size_t item = b; item < e; ++item) {
-      const int64_t t = static_cast<int64_t>(item) / s.n_heads, h = static_cast<int64_t>(item) % s.n_heads;
-      const int64_t g = h / group;
-      const int64_t n_seen = std::min(n_kv, pos0 + t + 1);
-      const float* qh = q + t * s.q_stride + h * s.k_dim;
-      for (int64_t j = 0; j < n_seen; ++j) scores[j] = fk.dot(qh, k + j * s.k_stride + g * s.k_dim, s.k_dim) * s.scale;
-      fk.softmax(scores, static_cast<size_t>(n_seen));
-      float* oh = out + t * s.out_stride + h * s.v_dim;
-      std::fill(oh, oh + s.v_dim, 0.0f);
-      for (int64_t j = 0; j < n_seen; ++j) fk.axpy(scores[j], v + j * s.v_stride + g * s.v_dim, oh, s.v_dim);
-    }
-  });
-}
 
 uint64_t HeadMatMulScratchBytes(int64_t n_heads, int64_t n_in) {
   // f32 rows bound every vec_dot_type's row size.

@@ -1,0 +1,154 @@
+// attention_simd.cc — the tiled-attention kernels on xsimd batches; compiled once per ISA (see
+// simd_arch.h). Scores take a batch of positions at a time and reduce their accumulators
+// together; the weighted sum keeps two rows' slices of the output in registers while
+// the value rows stream past.
+#include <cmath>
+
+#include "kernels/attention_kernels.h"
+#include "kernels/simd_arch.h"
+
+namespace r1::R1_SIMD_NS {
+namespace {
+
+using F = xsimd::batch<float, Arch>;
+constexpr int64_t kLanes = static_cast<int64_t>(F::size);
+
+// Lane p of the result = the sum of the lanes of acc[p], for kLanes batches. (xsimd 8's own
+// haddp orders AVX-512 lanes wrongly.)
+F ReduceLanes(const F* acc) {
+#if defined(R1_SIMD_AVX512)
+  // Pairs of rows, then pairs of pairs, within each 128-bit lane; then the four lanes.
+  const auto pair = [](__m512 a, __m512 b) { return _mm512_add_ps(_mm512_unpacklo_ps(a, b), _mm512_unpackhi_ps(a, b)); };
+  const auto quad = [](__m512 a, __m512 b) {
+    const __m512d da = _mm512_castps_pd(a), db = _mm512_castps_pd(b);
+    return _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(da, db)), _mm512_castpd_ps(_mm512_unpackhi_pd(da, db)));
+  };
+  const auto lanes = [](__m512 a, __m512 b) {
+    return _mm512_add_ps(_mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(2, 0, 2, 0)),
+                         _mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
+  };
+  __m512 q[4];
+  for (int i = 0; i < 4; ++i) q[i] = quad(pair(acc[4 * i], acc[4 * i + 1]), pair(acc[4 * i + 2], acc[4 * i + 3]));
+  return lanes(lanes(q[0], q[1]), lanes(q[2], q[3]));
+#elif defined(R1_SIMD_AVX2)
+  return xsimd::haddp(acc);
+#else
+  alignas(64) float sums[kLanes];
+  for (int64_t p = 0; p < kLanes; ++p) sums[p] = xsimd::hadd(acc[p]);
+  return F::load_aligned(sums);
+#endif
+}
+
+float DotTail(const float* a, const float* b, int64_t from, int64_t n) {
+  float sum = 0.0f;
+  for (int64_t i = from; i < n; ++i) sum += a[i] * b[i];
+  return sum;
+}
+
+float Dot(const float* a, const float* b, int64_t n) {
+  F acc(0.0f);
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) acc = xsimd::fma(F::load_unaligned(a + i), F::load_unaligned(b + i), acc);
+  return xsimd::hadd(acc) + DotTail(a, b, i, n);
+}
+
+void Scores(const float* q, int64_t q_stride, int64_t n_rows, const float* k, int64_t k_stride, int64_t n_pos,
+            int64_t dim, float scale, float* s, int64_t s_stride) {
+  const int64_t whole = dim / kLanes * kLanes;
+  const F vscale(scale);
+  for (int64_t r = 0; r < n_rows; ++r) {
+    const float* qr = q + r * q_stride;
+    float* sr = s + r * s_stride;
+    int64_t j = 0;
+    for (; j + kLanes <= n_pos; j += kLanes) {
+      const float* kj = k + j * k_stride;
+      F acc[kLanes];
+#pragma GCC unroll 16
+      for (int64_t p = 0; p < kLanes; ++p) acc[p] = F(0.0f);
+      for (int64_t d = 0; d < whole; d += kLanes) {
+        const F qv = F::load_unaligned(qr + d);
+#pragma GCC unroll 16
+        for (int64_t p = 0; p < kLanes; ++p) acc[p] = xsimd::fma(qv, F::load_unaligned(kj + p * k_stride + d), acc[p]);
+      }
+      F sums = ReduceLanes(acc);
+      if (whole < dim) {
+        alignas(64) float tail[kLanes];
+        for (int64_t p = 0; p < kLanes; ++p) tail[p] = DotTail(qr, kj + p * k_stride, whole, dim);
+        sums += F::load_aligned(tail);
+      }
+      (sums * vscale).store_unaligned(sr + j);
+    }
+    for (; j < n_pos; ++j) sr[j] = scale * Dot(qr, k + j * k_stride, dim);
+  }
+}
+
+// acc[r][d0 .. d0 + kChunks * kLanes) += sum_j p[r][j] * v[j][same], for kRows rows at once.
+template <int kRows, int kChunks>
+void AccumulateSlice(const float* p, int64_t p_stride, const float* v, int64_t v_stride, int64_t n_pos, int64_t d0,
+                     float* acc, int64_t acc_stride) {
+  F a[kRows][kChunks];
+  for (int r = 0; r < kRows; ++r) {
+    for (int c = 0; c < kChunks; ++c) a[r][c] = F::load_unaligned(acc + r * acc_stride + d0 + c * kLanes);
+  }
+  for (int64_t j = 0; j < n_pos; ++j) {
+    const float* vj = v + j * v_stride + d0;
+    F vv[kChunks];
+    for (int c = 0; c < kChunks; ++c) vv[c] = F::load_unaligned(vj + c * kLanes);
+    for (int r = 0; r < kRows; ++r) {
+      const F pr(p[r * p_stride + j]);
+      for (int c = 0; c < kChunks; ++c) a[r][c] = xsimd::fma(pr, vv[c], a[r][c]);
+    }
+  }
+  for (int r = 0; r < kRows; ++r) {
+    for (int c = 0; c < kChunks; ++c) a[r][c].store_unaligned(acc + r * acc_stride + d0 + c * kLanes);
+  }
+}
+
+template <int kRows>
+void AccumulateRows(const float* p, int64_t p_stride, const float* v, int64_t v_stride, int64_t n_pos, int64_t dim,
+                    float* acc, int64_t acc_stride) {
+  int64_t d = 0;
+  for (; d + 4 * kLanes <= dim; d += 4 * kLanes) AccumulateSlice<kRows, 4>(p, p_stride, v, v_stride, n_pos, d, acc, acc_stride);
+  for (; d + kLanes <= dim; d += kLanes) AccumulateSlice<kRows, 1>(p, p_stride, v, v_stride, n_pos, d, acc, acc_stride);
+  for (; d < dim; ++d) {
+    for (int r = 0; r < kRows; ++r) {
+      float sum = acc[r * acc_stride + d];
+      for (int64_t j = 0; j < n_pos; ++j) sum += p[r * p_stride + j] * v[j * v_stride + d];
+      acc[r * acc_stride + d] = sum;
+    }
+  }
+}
+
+void Accumulate(const float* p, int64_t p_stride, int64_t n_rows, const float* v, int64_t v_stride, int64_t n_pos,
+                int64_t dim, float* acc, int64_t acc_stride) {
+  int64_t r = 0;
+  for (; r + 2 <= n_rows; r += 2) {
+    AccumulateRows<2>(p + r * p_stride, p_stride, v, v_stride, n_pos, dim, acc + r * acc_stride, acc_stride);
+  }
+  if (r < n_rows) AccumulateRows<1>(p + r * p_stride, p_stride, v, v_stride, n_pos, dim, acc + r * acc_stride, acc_stride);
+}
+
+float ExpSum(float* x, int64_t n, float shift) {
+  const F vshift(shift);
+  F vsum(0.0f);
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    const F e = xsimd::exp(F::load_unaligned(x + i) - vshift);
+    e.store_unaligned(x + i);
+    vsum += e;
+  }
+  float sum = xsimd::hadd(vsum);
+  for (; i < n; ++i) {
+    x[i] = std::exp(x[i] - shift);
+    sum += x[i];
+  }
+  return sum;
+}
+
+const AttentionKernels kKernels = {kIsa, Scores, Accumulate, ExpSum};
+
+}  // namespace
+
+const AttentionKernels& GetAttentionKernels() { return kKernels; }
+
+}  // namespace r1::R1_SIMD_NS
