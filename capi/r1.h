@@ -141,11 +141,23 @@ R1_CAPI r1_status r1_detokenize(const r1_model *model, const int32_t *tokens, si
 
 /* ---- sessions ----------------------------------------------------------------------- */
 
+/* How a session's KV cache stores keys and values (r1_session_options.cache_type). */
+typedef enum r1_cache_type {
+  R1_CACHE_F16 = 0,  /* half of F32's memory and bandwidth, no measurable loss */
+  R1_CACHE_Q8_0 = 1, /* half of F16's again; needs head sizes that are multiples of 32 */
+  R1_CACHE_F32 = 2,  /* the exactness reference */
+  R1_CACHE_MAX_ENUM = 0x7FFFFFFF
+} r1_cache_type;
+
 typedef struct r1_session_options {
   uint32_t struct_size;
-  int32_t n_ctx;     /* context length; 0 = the model's, at most 4096 */
-  int32_t n_threads; /* 0 = the model's default */
-  int32_t n_batch;   /* prompt tokens per forward pass; 0 = 512 */
+  /* context length; 0 = the model's training context, capped at 32,768 for a model with a
+   * chat template and at 4,096 for one without (the cache is reserved, not touched: memory
+   * grows with the positions used) */
+  int32_t n_ctx;
+  int32_t n_threads;  /* 0 = the model's default */
+  int32_t n_batch;    /* prompt tokens per forward pass; 0 = 512 */
+  int32_t cache_type; /* an r1_cache_type; default R1_CACHE_F16 */
 } r1_session_options;
 
 R1_CAPI void r1_session_options_default(r1_session_options *options);
@@ -159,7 +171,7 @@ typedef struct r1_message {
 
 typedef struct r1_generate_options {
   uint32_t struct_size;
-  int32_t max_new_tokens;   /* default 1024; < 0 until the context is full */
+  int32_t max_new_tokens;   /* < 0 (default -1): until the context is full */
   float temperature;        /* default 0.6; 0 = greedy */
   int32_t top_k;            /* default 0 (off) */
   float top_p;              /* default 0.95 */

@@ -13,6 +13,11 @@
 #include "r1/session.h"
 #include "r1/tokenizer.h"
 
+// The C constants are the C++ enumerators' values, so a cache type converts by a cast.
+static_assert(R1_CACHE_F16 == static_cast<int>(r1::CacheType::kF16) &&
+              R1_CACHE_Q8_0 == static_cast<int>(r1::CacheType::kQ8_0) &&
+              R1_CACHE_F32 == static_cast<int>(r1::CacheType::kF32));
+
 struct r1_model {
   std::shared_ptr<const r1::Model> model;
 };
@@ -294,6 +299,7 @@ void r1_session_options_default(r1_session_options* o) {
   if (o == nullptr) return;
   *o = r1_session_options{};
   o->struct_size = sizeof(*o);
+  o->cache_type = R1_CACHE_F16;
 }
 
 r1_status r1_session_create(r1_model* model, const r1_session_options* options, r1_session** out_session) {
@@ -308,6 +314,11 @@ r1_status r1_session_create(r1_model* model, const r1_session_options* options, 
     so.n_ctx = o.n_ctx;
     so.n_threads = o.n_threads;
     so.n_batch = o.n_batch == 0 ? 512 : o.n_batch;
+    if (o.cache_type < R1_CACHE_F16 || o.cache_type > R1_CACHE_F32) {
+      return Fail(R1_ERR_INVALID_ARGUMENT, "r1_session_options.cache_type: unknown cache type " +
+                                               std::to_string(o.cache_type));
+    }
+    so.cache_type = static_cast<r1::CacheType>(o.cache_type);
     auto session = r1::Session::Create(model->model, so);
     if (!session.ok()) return FromStatus(session.status());
     *out_session = new r1_session{model->model, *std::move(session), {}};

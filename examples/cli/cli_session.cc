@@ -23,8 +23,16 @@ StatusOr<std::unique_ptr<Session>> OpenSession(const Args& args) {
     if (!n || *n < 1) return absl::InvalidArgumentError(absl::StrFormat("bad context length '%s'", *v));
     options.n_ctx = *n;
   }
+  R1_ASSIGN_OR_RETURN(options.cache_type, ParseCacheTypeFlag(args));
   R1_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, Model::Load(args.positional()[0]));
   return Session::Create(std::move(model), options);
+}
+
+StatusOr<CacheType> ParseCacheTypeFlag(const Args& args) {
+  const auto v = args.Value("--cache-type");
+  if (!v) return CacheType::kF16;
+  if (auto type = ParseCacheType(*v)) return *type;
+  return absl::InvalidArgumentError(absl::StrFormat("--cache-type must be f16, q8_0 or f32, not '%s'", *v));
 }
 
 StatusOr<GenerateOptions> ParseGenerateOptions(const Args& args) {

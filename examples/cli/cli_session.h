@@ -9,11 +9,14 @@
 
 namespace r1::cli {
 
-// Flags understood by every command that runs a model.
-inline const std::vector<std::string> kSessionFlags = {"-t", "--threads", "--ctx"};
+// Flags understood by every command that runs a model; each takes a value.
+inline const std::vector<std::string> kSessionFlags = {"-t", "--threads", "--ctx", "--cache-type"};
 
-// Loads args.positional()[0] and opens a session with -t/--threads and --ctx.
+// Loads args.positional()[0] and opens a session with -t/--threads, --ctx and --cache-type.
 StatusOr<std::unique_ptr<Session>> OpenSession(const Args& args);
+
+// --cache-type f16|q8_0|f32 (default f16).
+StatusOr<CacheType> ParseCacheTypeFlag(const Args& args);
 
 // -n, --seed, --temp, --top-k, --top-p, --min-p, --think-budget as GenerateOptions.
 StatusOr<GenerateOptions> ParseGenerateOptions(const Args& args);

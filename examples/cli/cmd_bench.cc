@@ -1,19 +1,27 @@
-// r1 bench MODEL [-p 512] [-n 128] [-t THREADS] [-r REPS] [--json] [--membw] — prompt and
-// generation speed with llama-bench's definitions: ppP = one batch of P prompt tokens into an
-// empty cache; tgN = N single-token decodes from an empty cache. Each test runs REPS times after
-// one warm-up decode (which also pages the whole model in); mean ± sample stddev of tok/s.
+// r1 bench MODEL [-p 512] [-n 128] [-d 0] [-t THREADS] [-r REPS] [--cache-type T] [--json] [--membw]
+// — prompt and generation speed with llama-bench's definitions: ppP = one batch of P prompt
+// tokens, tgN = N single-token decodes, both after DEPTH tokens already in the cache (0: an
+// empty cache). -p, -n and -d take comma lists; each (depth, test) pair is one result. The
+// cache is filled to each depth once; every repetition truncates back to it, so only the test
+// itself is timed. Each test runs REPS times after one warm-up decode (which also pages the
+// whole model in); mean ± sample stddev of tok/s.
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "cli_args.h"
+#include "cli_session.h"
 #include "commands.h"
 #include "r1/model.h"
 #include "r1/session.h"
@@ -67,32 +75,64 @@ Stats MeanSd(const std::vector<double>& v) {
   return s;
 }
 
+// "512" or "0,4096,16384": integers in [lo, hi]; nullopt on anything else (an empty item, a
+// value out of range, a fraction, "nan").
+std::optional<std::vector<int64_t>> ParseIntList(const std::string& text, int64_t lo, int64_t hi) {
+  std::vector<int64_t> out;
+  for (absl::string_view item : absl::StrSplit(text, ',')) {
+    const auto n = ParseInt(std::string_view(item.data(), item.size()));
+    if (!n || *n < lo || *n > hi) return std::nullopt;
+    out.push_back(*n);
+  }
+  return out;
+}
+
+int64_t Max(const std::vector<int64_t>& v) { return v.empty() ? 0 : *std::max_element(v.begin(), v.end()); }
+
+// JSON numbers with a fixed number of decimals, as the measurements deserve.
+double Round(double x, int decimals) {
+  const double scale = std::pow(10.0, decimals);
+  return std::round(x * scale) / scale;
+}
+
 }  // namespace
 
 int RunBench(int argc, char** argv) {
-  const std::vector<std::string> known = {"-p", "-n", "-t", "--threads", "-r", "--json", "--membw"};
-  const Args args(argc, argv, {"-p", "-n", "-t", "--threads", "-r"});
+  const std::vector<std::string> with_value = {"-p", "-n", "-d", "-t", "--threads", "-r", "--cache-type"};
+  std::vector<std::string> known = with_value;
+  known.insert(known.end(), {"--json", "--membw"});
+  const Args args(argc, argv, with_value);
   if (!args.error().empty()) return Fail("bench", args.error());
   if (auto flag = args.Unknown(known)) return Fail("bench", "unknown option " + *flag);
   if (args.positional().size() != 1) {
-    return Fail("bench", "usage: r1 bench MODEL [-p 512] [-n 128] [-t THREADS] [-r 5] [--json] [--membw]");
+    return Fail("bench", "usage: r1 bench MODEL [-p 512] [-n 128] [-d 0] [-t THREADS] [-r 5] "
+                         "[--cache-type f16|q8_0|f32] [--json] [--membw]");
   }
-  auto int_flag = [&](std::initializer_list<const char*> flags, int64_t def, int64_t lo,
-                      int64_t hi) -> std::optional<int64_t> {
+  // The value of the first of `flags` given, as integers in [lo, hi]; on a bad value, records
+  // the first error in `bad` and returns {def}.
+  std::string bad;
+  auto int_list = [&](std::initializer_list<const char*> flags, int64_t def, int64_t lo, int64_t hi,
+                      bool single = false) -> std::vector<int64_t> {
     for (const char* f : flags) {
-      if (auto v = args.Value(f)) {
-        auto n = ParseInt(*v);
-        if (!n || *n < lo || *n > hi) return std::nullopt;
-        return *n;
+      const auto v = args.Value(f);
+      if (!v) continue;
+      auto list = ParseIntList(*v, lo, hi);
+      if (list && (!single || list->size() == 1)) return *list;
+      if (bad.empty()) {
+        bad = absl::StrFormat("%s needs %s in [%d, %d], not '%s'", f, single ? "an integer" : "integers", lo, hi, *v);
       }
+      return {def};
     }
-    return def;
+    return {def};
   };
-  const auto n_prompt = int_flag({"-p"}, 512, 0, 1 << 16);
-  const auto n_gen = int_flag({"-n"}, 128, 0, 1 << 16);
-  const auto reps = int_flag({"-r"}, 5, 1, 1000);
-  const auto threads = int_flag({"-t", "--threads"}, 0, 0, 1024);
-  if (!n_prompt || !n_gen || !reps || !threads) return Fail("bench", "bad -p, -n, -r or -t value");
+  const std::vector<int64_t> prompts = int_list({"-p"}, 512, 0, 1 << 16);
+  const std::vector<int64_t> gens = int_list({"-n"}, 128, 0, 1 << 16);
+  const std::vector<int64_t> depths = int_list({"-d"}, 0, 0, 1 << 24);
+  const int64_t reps = int_list({"-r"}, 5, 1, 1000, /*single=*/true)[0];
+  const int64_t threads = int_list({"-t", "--threads"}, 0, 0, 1024, /*single=*/true)[0];
+  if (!bad.empty()) return Fail("bench", bad);
+  const auto cache_type = ParseCacheTypeFlag(args);
+  if (!cache_type.ok()) return Fail("bench", cache_type.status());
   const bool json = args.Has("--json");
 
   const std::string path = args.positional()[0];
@@ -101,29 +141,37 @@ int RunBench(int argc, char** argv) {
   if (!model.ok()) return Fail("bench", model.status());
   const double load_s = Seconds(t_load);
   SessionOptions so;
-  so.n_threads = static_cast<int>(*threads);
-  so.n_ctx = std::max<int64_t>(*n_prompt, *n_gen) + 1;
-  so.n_batch = std::max<int64_t>(*n_prompt, 1);
+  so.n_threads = static_cast<int>(threads);
+  so.n_ctx = Max(depths) + std::max(Max(prompts), Max(gens)) + 1;
+  so.n_batch = std::max<int64_t>(512, Max(prompts));  // a pp test is one batch
+  so.cache_type = *cache_type;
   auto session = Session::Create(*model, so);
   if (!session.ok()) return Fail("bench", session.status());
   Session& s = **session;
   const ModelConfig& cfg = (*model)->config();
   const std::string type = ModelTypeName(**model);
   const std::string isa(s.isa());
+  const std::string cache_name = CacheTypeName(s.cache_type());
+  const uint64_t kv_bytes_per_token = s.kv_bytes_per_token();
   const int n_threads = s.n_threads();
+  const double file_mib = static_cast<double>((*model)->file_bytes()) / (1 << 20);
 
-  // Bytes a decode step reads: every matrix once, except the embedding table, of which one row
-  // is read, unless it doubles as the output matrix.
-  uint64_t bytes_per_token = 0;
+  // Weight bytes a decode step reads: every matrix once, except the embedding table, of which
+  // one row is read, unless it doubles as the output matrix.
+  uint64_t weight_bytes_per_token = 0;
   for (const TensorSummary& t : (*model)->Tensors()) {
     if (t.name == "token_embd.weight" && !cfg.tied_embeddings) continue;
-    bytes_per_token += t.n_bytes;
+    weight_bytes_per_token += t.n_bytes;
   }
-  double ceiling = 0, bandwidth = 0;
-  if (args.Has("--membw")) {
-    bandwidth = tools::MeasureReadBandwidth(n_threads);
-    ceiling = bandwidth / static_cast<double>(bytes_per_token);
-  }
+  double bandwidth = 0;
+  if (args.Has("--membw")) bandwidth = tools::MeasureReadBandwidth(n_threads);
+  // tok/s if decoding were bound by memory reads alone: N decodes after `depth` read the cache
+  // of depth + (N + 1) / 2 positions on average.
+  auto decode_ceiling = [&](int64_t depth, int64_t n_gen) {
+    const double cache_positions = static_cast<double>(depth) + static_cast<double>(n_gen + 1) / 2;
+    return bandwidth / (static_cast<double>(weight_bytes_per_token) +
+                        cache_positions * static_cast<double>(kv_bytes_per_token));
+  };
 
   std::mt19937 rng(1234);
   std::uniform_int_distribution<int32_t> pick(0, static_cast<int32_t>(cfg.n_vocab - 1));
@@ -142,71 +190,92 @@ int RunBench(int argc, char** argv) {
     std::printf("model: %s (%s, %s, file %.2f GiB, weights %.2f GB, read per token %.2f GB)\n",
                 path.c_str(), cfg.architecture.c_str(), type.c_str(),
                 static_cast<double>((*model)->file_bytes()) / (1 << 30),
-                static_cast<double>((*model)->weight_bytes()) / 1e9, bytes_per_token / 1e9);
-    std::printf("load: %.3f s | isa: %s | threads: %d\n", load_s, isa.c_str(), n_threads);
+                static_cast<double>((*model)->weight_bytes()) / 1e9, weight_bytes_per_token / 1e9);
+    std::printf("load: %.3f s | isa: %s | threads: %d | cache: %s, %.1f KiB per token\n", load_s, isa.c_str(),
+                n_threads, cache_name.c_str(), static_cast<double>(kv_bytes_per_token) / 1024);
     if (bandwidth > 0) {
       std::printf("read bandwidth: %.1f GB/s (%d threads)\n", bandwidth / 1e9, n_threads);
-      std::printf("decode ceiling: %.1f tok/s\n", ceiling);
+      std::printf("decode ceiling: %.1f tok/s (empty cache)\n", bandwidth / static_cast<double>(weight_bytes_per_token));
     }
-    std::printf("| %-8s | %8s | %18s |\n", "test", "threads", "t/s");
+    std::printf("| %-16s | %8s | %18s |\n", "test", "threads", "t/s");
   }
 
-  auto report = [&](const std::string& test, int64_t n_tok, const std::vector<double>& secs) {
+  auto report = [&](const std::string& test, int64_t depth, int64_t n_tok, const std::vector<double>& secs) {
     std::vector<double> tps;
     for (double x : secs) tps.push_back(static_cast<double>(n_tok) / x);
     const Stats st = MeanSd(tps);
+    const bool is_tg = test.rfind("tg", 0) == 0;
+    const double ceiling = bandwidth > 0 && is_tg ? decode_ceiling(depth, n_tok) : 0;
     if (json) {
-      std::string extra;
-      if (ceiling > 0 && test.rfind("tg", 0) == 0) {
-        extra = absl::StrFormat(", \"ceiling_tokens_per_second\": %.3f, \"ceiling_fraction\": %.4f", ceiling,
-                                st.mean / ceiling);
+      nlohmann::ordered_json row = {
+          {"test", test},
+          {"depth", depth},
+          {"tokens_per_second", Round(st.mean, 4)},
+          {"stddev", Round(st.sd, 4)},
+          {"threads", n_threads},
+          {"type", type},
+          {"isa", isa},
+          {"cache_type", cache_name},
+          {"kv_bytes_per_token", kv_bytes_per_token},
+          {"model_file", path},
+          {"n_tokens", n_tok},
+          {"reps", secs.size()},
+          {"load_seconds", Round(load_s, 4)},
+          {"peak_rss_mib", Round(PeakRssMiB(), 1)},
+          {"file_mib", Round(file_mib, 1)},
+      };
+      if (ceiling > 0) {
+        row["ceiling_tokens_per_second"] = Round(ceiling, 3);
+        row["ceiling_fraction"] = Round(st.mean / ceiling, 4);
       }
-      if (bandwidth > 0) extra += absl::StrFormat(", \"read_bandwidth_gbps\": %.3f", bandwidth / 1e9);
-      std::printf(
-          "{\"test\": \"%s\", \"tokens_per_second\": %.4f, \"stddev\": %.4f, \"threads\": %d, \"type\": \"%s\", "
-          "\"isa\": \"%s\", \"model_file\": \"%s\", \"n_tokens\": %lld, \"reps\": %zu, \"load_seconds\": %.4f, "
-          "\"peak_rss_mib\": %.1f, \"file_mib\": %.1f%s}\n",
-          test.c_str(), st.mean, st.sd, n_threads, type.c_str(), isa.c_str(), path.c_str(),
-          static_cast<long long>(n_tok), secs.size(), load_s, PeakRssMiB(),
-          static_cast<double>((*model)->file_bytes()) / (1 << 20), extra.c_str());
+      if (bandwidth > 0) row["read_bandwidth_gbps"] = Round(bandwidth / 1e9, 3);
+      // Replace, not throw, should the path not be valid UTF-8.
+      std::printf("%s\n", row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     } else {
+      const std::string name = depth > 0 ? absl::StrFormat("%s @ d%d", test, depth) : test;
       std::string pct;
-      if (ceiling > 0 && test.rfind("tg", 0) == 0) pct = absl::StrFormat(" (%.0f%% of ceiling)", 100 * st.mean / ceiling);
-      std::printf("| %-8s | %8d | %9.2f ± %6.2f |%s\n", test.c_str(), n_threads, st.mean, st.sd, pct.c_str());
+      if (ceiling > 0) pct = absl::StrFormat(" (%.0f%% of ceiling)", 100 * st.mean / ceiling);
+      std::printf("| %-16s | %8d | %9.2f ± %6.2f |%s\n", name.c_str(), n_threads, st.mean, st.sd, pct.c_str());
     }
     std::fflush(stdout);
   };
 
-  if (*n_prompt > 0) {
-    std::vector<double> secs;
-    for (int64_t r = 0; r < *reps; ++r) {
-      s.Reset();
-      const std::vector<int32_t> prompt = random_tokens(*n_prompt);
-      const auto t0 = std::chrono::steady_clock::now();
-      if (Status st = s.Evaluate(prompt); !st.ok()) return Fail("bench", st);
-      secs.push_back(Seconds(t0));
+  for (const int64_t depth : depths) {
+    s.Reset();
+    if (depth > 0) {
+      // Evaluate splits the tokens into batches of n_batch.
+      if (Status st = s.Evaluate(random_tokens(depth)); !st.ok()) return Fail("bench", st);
     }
-    report(absl::StrFormat("pp%d", *n_prompt), *n_prompt, secs);
-  }
-  if (*n_gen > 0) {
-    std::vector<double> secs;
-    for (int64_t r = 0; r < *reps; ++r) {
-      s.Reset();
-      const std::vector<int32_t> toks = random_tokens(*n_gen);
-      const auto t0 = std::chrono::steady_clock::now();
-      for (int64_t i = 0; i < *n_gen; ++i) {
-        if (Status st = s.Evaluate(absl::MakeConstSpan(&toks[static_cast<size_t>(i)], 1)); !st.ok()) {
-          return Fail("bench", st);
-        }
+    for (const int64_t n_prompt : prompts) {
+      if (n_prompt == 0) continue;
+      std::vector<double> secs;
+      for (int64_t r = 0; r < reps; ++r) {
+        if (Status st = s.Truncate(depth); !st.ok()) return Fail("bench", st);
+        const std::vector<int32_t> prompt = random_tokens(n_prompt);
+        const auto t0 = std::chrono::steady_clock::now();
+        if (Status st = s.Evaluate(prompt); !st.ok()) return Fail("bench", st);
+        secs.push_back(Seconds(t0));
       }
-      secs.push_back(Seconds(t0));
+      report(absl::StrFormat("pp%d", n_prompt), depth, n_prompt, secs);
     }
-    report(absl::StrFormat("tg%d", *n_gen), *n_gen, secs);
+    for (const int64_t n_gen : gens) {
+      if (n_gen == 0) continue;
+      std::vector<double> secs;
+      for (int64_t r = 0; r < reps; ++r) {
+        if (Status st = s.Truncate(depth); !st.ok()) return Fail("bench", st);
+        const std::vector<int32_t> toks = random_tokens(n_gen);
+        const auto t0 = std::chrono::steady_clock::now();
+        for (int64_t i = 0; i < n_gen; ++i) {
+          if (Status st = s.Evaluate(absl::MakeConstSpan(&toks[static_cast<size_t>(i)], 1)); !st.ok()) {
+            return Fail("bench", st);
+          }
+        }
+        secs.push_back(Seconds(t0));
+      }
+      report(absl::StrFormat("tg%d", n_gen), depth, n_gen, secs);
+    }
   }
-  if (!json) {
-    std::printf("peak resident memory: %.1f MiB (file %.1f MiB)\n", PeakRssMiB(),
-                static_cast<double>((*model)->file_bytes()) / (1 << 20));
-  }
+  if (!json) std::printf("peak resident memory: %.1f MiB (file %.1f MiB)\n", PeakRssMiB(), file_mib);
   return 0;
 }
 

@@ -25,11 +25,12 @@ extern "C" void OnInterrupt(int) {
 }  // namespace
 
 int RunChat(int argc, char** argv) {
-  std::vector<std::string> known = {"-n", "--seed", "--temp", "--top-k", "--top-p", "--min-p", "--think-budget",
-                                    "--hide-thinking", "--system"};
-  known.insert(known.end(), kSessionFlags.begin(), kSessionFlags.end());
-  const Args args(argc, argv, {"-n", "--seed", "--temp", "--top-k", "--top-p", "--min-p", "--think-budget", "--system",
-                               "-t", "--threads", "--ctx"});
+  std::vector<std::string> with_value = {"-n", "--seed", "--temp", "--top-k", "--top-p", "--min-p", "--think-budget",
+                                         "--system"};
+  with_value.insert(with_value.end(), kSessionFlags.begin(), kSessionFlags.end());
+  std::vector<std::string> known = with_value;
+  known.push_back("--hide-thinking");
+  const Args args(argc, argv, with_value);
   if (!args.error().empty()) return Fail("chat", args.error());
   if (auto flag = args.Unknown(known)) return Fail("chat", "unknown option " + *flag);
   if (args.positional().size() != 1) return Fail("chat", "usage: r1 chat MODEL [--system TEXT] [run options]");

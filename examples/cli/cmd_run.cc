@@ -11,11 +11,12 @@
 namespace r1::cli {
 
 int RunRun(int argc, char** argv) {
-  std::vector<std::string> known = {"-p", "--prompt", "-n", "--seed", "--temp", "--top-k", "--top-p", "--min-p",
-                                    "--think-budget", "--hide-thinking", "--no-chat", "--system"};
-  known.insert(known.end(), kSessionFlags.begin(), kSessionFlags.end());
-  const Args args(argc, argv, {"-p", "--prompt", "-n", "--seed", "--temp", "--top-k", "--top-p", "--min-p",
-                               "--think-budget", "--system", "-t", "--threads", "--ctx"});
+  std::vector<std::string> with_value = {"-p", "--prompt", "-n", "--seed", "--temp", "--top-k", "--top-p", "--min-p",
+                                         "--think-budget", "--system"};
+  with_value.insert(with_value.end(), kSessionFlags.begin(), kSessionFlags.end());
+  std::vector<std::string> known = with_value;
+  known.insert(known.end(), {"--hide-thinking", "--no-chat"});
+  const Args args(argc, argv, with_value);
   if (!args.error().empty()) return Fail("run", args.error());
   if (auto flag = args.Unknown(known)) return Fail("run", "unknown option " + *flag);
   auto prompt = args.Value("-p");

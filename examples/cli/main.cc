@@ -24,7 +24,8 @@ const Command kCommands[] = {
     {"run", r1::cli::RunRun,
      "run MODEL -p PROMPT [-n MAX_NEW] [--seed S] [--temp T] [--top-k K] [--top-p P] [--min-p P] "
      "[--think-budget N] [--hide-thinking] [--no-chat] [--system TEXT]"},
-    {"bench", r1::cli::RunBench, "bench MODEL [-p 512] [-n 128] [-t THREADS] [-r REPS] [--json] [--membw]"},
+    {"bench", r1::cli::RunBench,
+     "bench MODEL [-p 512] [-n 128] [-d 0] [-t THREADS] [-r REPS] [--cache-type T] [--json] [--membw]"},
     {"quantize", r1::cli::RunQuantize, "quantize IN.gguf OUT.gguf TYPE [-t THREADS] [-v]"},
     {"mkmodel", r1::cli::RunMkModel,
      "mkmodel --preset NAME [--type TYPE] OUT.gguf [--tied] [--layers N] [--seed S] [-t THREADS]"},
@@ -33,6 +34,7 @@ const Command kCommands[] = {
 void PrintUsage(FILE* out) {
   std::fprintf(out, "usage: r1 COMMAND [ARGS]\n\ncommands:\n");
   for (const Command& c : kCommands) std::fprintf(out, "  r1 %s\n", c.usage);
+  std::fprintf(out, "\nlogits, generate, chat and run also take -t THREADS, --ctx N and --cache-type f16|q8_0|f32\n");
 }
 
 }  // namespace

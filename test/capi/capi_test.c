@@ -1,5 +1,6 @@
 /* capi_test.c — drives the whole C ABI, compiled as C99: load with progress, chat, streaming
- * with channels, cancellation, save and restore, and error paths with null and bad arguments.
+ * with channels, cancellation, save and restore, KV cache types, and error paths with null and
+ * bad arguments.
  * Usage: capi_test MODEL_GGUF STATE_FILE_PATH. Prints "N passed, M failed". */
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,6 +97,54 @@ static void test_errors(const char *model_path) {
   r1_session_free(NULL);
 }
 
+/* Each cache type generates; an unknown one is refused; a struct from before the field
+ * existed (smaller struct_size) gets the default, whatever lies beyond it. */
+static void test_cache_types(const char *model_path) {
+  static const int32_t types[] = {R1_CACHE_F16, R1_CACHE_Q8_0, R1_CACHE_F32};
+  r1_model *model = NULL;
+  r1_session *session = NULL;
+  r1_session_options so;
+  r1_generate_options go;
+  r1_result result;
+  size_t i;
+
+  CHECK(r1_model_load(model_path, NULL, &model) == R1_OK);
+  if (model == NULL) return;
+  r1_session_options_default(&so);
+  CHECK(so.cache_type == R1_CACHE_F16);
+  r1_generate_options_default(&go);
+  CHECK(go.max_new_tokens < 0); /* until the context is full */
+  go.max_new_tokens = 6;
+  go.temperature = 0.0f;
+  go.ignore_eos = 1;
+  so.n_ctx = 64;
+  for (i = 0; i < sizeof types / sizeof types[0]; ++i) {
+    so.cache_type = types[i];
+    CHECK(r1_session_create(model, &so, &session) == R1_OK);
+    if (session == NULL) continue;
+    r1_result_default(&result);
+    CHECK(r1_session_generate(session, "The cat", 7, &go, NULL, NULL, &result) == R1_OK);
+    CHECK(result.n_generated_tokens == 6);
+    r1_session_free(session);
+    session = NULL;
+  }
+
+  so.cache_type = R1_CACHE_F32 + 1;
+  CHECK(r1_session_create(model, &so, &session) == R1_ERR_INVALID_ARGUMENT);
+  CHECK(session == NULL && strstr(r1_last_error(), "cache_type") != NULL);
+  so.cache_type = -1;
+  CHECK(r1_session_create(model, &so, &session) == R1_ERR_INVALID_ARGUMENT);
+
+  so.struct_size = (uint32_t)offsetof(r1_session_options, cache_type);
+  so.cache_type = 12345; /* beyond the caller's struct: never read */
+  CHECK(r1_session_create(model, &so, &session) == R1_OK);
+  if (session != NULL) {
+    CHECK(r1_session_generate(session, "The cat", 7, &go, NULL, NULL, &result) == R1_OK);
+  }
+  r1_session_free(session);
+  r1_model_free(model);
+}
+
 int main(int argc, char **argv) {
   const char *model_path, *state_path;
   r1_model_options mo;
@@ -123,6 +172,7 @@ int main(int argc, char **argv) {
   model_path = argv[1];
   state_path = argv[2];
   test_errors(model_path);
+  test_cache_types(model_path);
 
   /* Load with progress; a progress callback can cancel. */
   r1_model_options_default(&mo);

@@ -1,6 +1,6 @@
 # Type stubs of the r1 package (the r1._r1 extension).
 import enum
-from typing import Callable, Iterable, Iterator, Mapping, Optional, Sequence, Tuple, Union
+from typing import Callable, Iterable, Iterator, Literal, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -178,7 +178,8 @@ class Model:
                     chat_template: Optional[str] = None) -> str: ...
 
 class Session:
-    def __init__(self, model: Model, *, n_ctx: int = 0, n_threads: int = 0, n_batch: int = 512) -> None: ...
+    def __init__(self, model: Model, *, n_ctx: int = 0, n_threads: int = 0, n_batch: int = 512,
+                 cache_type: Literal["f16", "q8_0", "f32"] = "f16") -> None: ...
     def chat(self, messages: Iterable[Message], *, options: Optional[GenerateOptions] = None,
              **overrides: object) -> Stream: ...
     def generate(self, prompt: str, *, options: Optional[GenerateOptions] = None,
@@ -195,6 +196,8 @@ class Session:
     def n_ctx(self) -> int: ...
     @property
     def n_threads(self) -> int: ...
+    @property
+    def cache_type(self) -> str: ...
     @property
     def isa(self) -> str: ...
     @property

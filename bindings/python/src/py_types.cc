@@ -83,7 +83,7 @@ Keyword arguments set fields of the options or of their sampler:
              ApplyOverrides(options, kwargs);
              return options.cast<r1::GenerateOptions>();
            }))
-      .def_readwrite("max_new_tokens", &r1::GenerateOptions::max_new_tokens, "< 0: until the context is full")
+      .def_readwrite("max_new_tokens", &r1::GenerateOptions::max_new_tokens, "< 0 (default): until the context is full")
       .def_readwrite("sampler", &r1::GenerateOptions::sampler, "an r1.SamplerConfig")
       .def_readwrite("stop", &r1::GenerateOptions::stop, "stop strings (not emitted)")
       .def_readwrite("reasoning_budget", &r1::GenerateOptions::reasoning_budget,
