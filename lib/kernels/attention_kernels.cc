@@ -19,7 +19,7 @@ namespace neon { const AttentionKernels& GetAttentionKernels(); }
 #endif
 
 namespace {
-const AttentionKernels kScalarKernels = {Isa::kScalar, ref::AttentionScores, ref::AttentionAccumulate, ref::ExpSum};
+const AttentionKernels kScalarKernels = {Isa::kScalar, ref::AttentionScores, ref::AttentionAccumulate, ref::Max, ref::ExpSum};
 }  // namespace
 
 const AttentionKernels& GetAttentionKernels(Isa isa) {

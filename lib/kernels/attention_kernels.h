@@ -15,6 +15,7 @@ struct AttentionKernels {
                  int64_t dim, float scale, float* s, int64_t s_stride);
   void (*accumulate)(const float* p, int64_t p_stride, int64_t n_rows, const float* v, int64_t v_stride,
                      int64_t n_pos, int64_t dim, float* acc, int64_t acc_stride);
+  float (*max)(const float* x, int64_t n);
   float (*exp_sum)(float* x, int64_t n, float shift);
 };
 

@@ -2,6 +2,7 @@
 // simd_arch.h). Scores take a batch of positions at a time and reduce their accumulators
 // together; the weighted sum keeps two rows' slices of the output in registers while
 // the value rows stream past.
+#include <algorithm>
 #include <cmath>
 
 #include "kernels/attention_kernels.h"
@@ -128,6 +129,20 @@ void Accumulate(const float* p, int64_t p_stride, int64_t n_rows, const float* v
   if (r < n_rows) AccumulateRows<1>(p + r * p_stride, p_stride, v, v_stride, n_pos, dim, acc + r * acc_stride, acc_stride);
 }
 
+float Max(const float* x, int64_t n) {
+  int64_t i = 0;
+  float m = x[0];
+  if (n >= kLanes) {
+    F vm = F::load_unaligned(x);
+    for (i = kLanes; i + kLanes <= n; i += kLanes) vm = xsimd::max(vm, F::load_unaligned(x + i));
+    alignas(64) float lanes[kLanes];
+    vm.store_aligned(lanes);
+    m = *std::max_element(lanes, lanes + kLanes);
+  }
+  for (; i < n; ++i) m = std::max(m, x[i]);
+  return m;
+}
+
 float ExpSum(float* x, int64_t n, float shift) {
   const F vshift(shift);
   F vsum(0.0f);
@@ -145,7 +160,7 @@ float ExpSum(float* x, int64_t n, float shift) {
   return sum;
 }
 
-const AttentionKernels kKernels = {kIsa, Scores, Accumulate, ExpSum};
+const AttentionKernels kKernels = {kIsa, Scores, Accumulate, Max, ExpSum};
 
 }  // namespace
 

@@ -17,8 +17,8 @@ constexpr int64_t kFewUnits = 8;   // below this many tiles, caches are split
 constexpr int64_t kSplitPositions = 256;
 constexpr int64_t kMaxSplits = 64;
 
-// Cached positions per tile: the f32 key tile stays within ~32 KiB, in whole SIMD batches.
-int64_t BlockPositions(int64_t k_dim) { return std::clamp<int64_t>(8192 / std::max<int64_t>(k_dim, 1) / 16 * 16, 16, 64); }
+// Cached positions per tile: the f32 key and value tiles stay within ~32 KiB together (L1).
+int64_t BlockPositions(int64_t k_dim) { return std::clamp<int64_t>(4096 / std::max<int64_t>(k_dim, 1) / 16 * 16, 16, 64); }
 
 uint64_t ElementOffsetBytes(DType type, int64_t elements) { return *RowBytes(type, static_cast<uint64_t>(elements)); }
 
@@ -121,7 +121,7 @@ void AttendRange(const float* q, const KvRows& k, const KvRows& v, int64_t pos0,
         std::fill_n(sr, nb, 0.0f);
         continue;
       }
-      const float m_new = std::max(t.m[r], *std::max_element(sr, sr + n));
+      const float m_new = std::max(t.m[r], ak.max(sr, n));
       const float correction = std::exp(t.m[r] - m_new);  // 0 on the first block (m = -inf)
       const float sum = ak.exp_sum(sr, n, m_new);
       std::fill(sr + n, sr + nb, 0.0f);

@@ -43,14 +43,29 @@ void AddBias(const float* bias, int64_t r0, int64_t nr, int64_t n_tokens, float*
   }
 }
 
+// Asks for the weight bytes [from + kPrefetchAhead, + bytes) to be brought into L2 (not L1:
+// they are needed a row or two later), stopping at `end`. The hardware prefetcher alone does
+// not keep enough reads in flight: each row's loads waited on memory, then its arithmetic ran,
+// and decode read at about two thirds of the machine's bandwidth. Measured on the 1.5B Q4_K_M
+// shape, 2 threads: 15.7 tok/s without, 19.9 with 2 KiB ahead (1 and 8 KiB: 19.2-19.4; into
+// L1 instead: slower than none).
+constexpr uint64_t kPrefetchAhead = 2048;
+void PrefetchAhead(const uint8_t* from, uint64_t bytes, const uint8_t* end) {
+  for (const uint8_t* p = from + kPrefetchAhead; p < from + kPrefetchAhead + bytes && p < end; p += 64) {
+    __builtin_prefetch(p, 0, 2);
+  }
+}
+
 void DotRows(const QuantKernels* k, const WeightMatrix& w, const uint8_t* xq, uint64_t x_row_bytes,
              int64_t n_tokens, const float* bias, float* y, size_t b, size_t e) {
   const int64_t n_out = w.n_out;
+  const uint8_t* end = w.Row(static_cast<int64_t>(e) - 1) + w.row_bytes;  // of this share of rows
   if (k->vec_dot_rows != nullptr) {
     // Rows in groups small enough to stay in L1 while every token row passes over them.
     constexpr size_t kGroup = 16;
     for (size_t g = b; g < e; g += kGroup) {
       const int64_t r0 = static_cast<int64_t>(g), nr = static_cast<int64_t>(std::min(e, g + kGroup) - g);
+      PrefetchAhead(w.Row(r0), static_cast<uint64_t>(nr) * w.row_bytes, end);
       for (int64_t t = 0; t < n_tokens; ++t) {
         k->vec_dot_rows(w.n_in, w.Row(r0), w.row_bytes, nr, xq + t * x_row_bytes, y + t * n_out + r0);
       }
@@ -60,6 +75,7 @@ void DotRows(const QuantKernels* k, const WeightMatrix& w, const uint8_t* xq, ui
   }
   for (size_t o = b; o < e; ++o) {
     const uint8_t* row = w.Row(static_cast<int64_t>(o));
+    PrefetchAhead(row, w.row_bytes, end);
     const float bo = bias ? bias[o] : 0.0f;
     for (int64_t t = 0; t < n_tokens; ++t) {
       y[t * n_out + static_cast<int64_t>(o)] = k->vec_dot(w.n_in, row, xq + t * x_row_bytes) + bo;

@@ -93,6 +93,9 @@ inline void AttentionAccumulate(const float* p, int64_t p_stride, int64_t n_rows
   }
 }
 
+// The largest of x[0 .. n), n > 0.
+inline float Max(const float* x, int64_t n) { return *std::max_element(x, x + n); }
+
 // In place x[i] = exp(x[i] - shift); returns the sum of the results.
 inline float ExpSum(float* x, int64_t n, float shift) {
   double sum = 0.0;
