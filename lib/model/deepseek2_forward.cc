@@ -45,7 +45,8 @@ void AbsorbedAttention(const ModelConfig& c, const LayerWeights& L, const KvRows
     CopyRows(a.q.data() + h * hd + nope, H * hd, a.q_lat.data() + h * row + lat, H * row, n_tokens, rope);
   }
   // One shared KV head: keys are whole cached rows, values their latent part.
-  const AttentionShape s{H, 1, row, lat, H * row, H * lat, c.attn_scale};
+  AttentionShape s{H, 1, row, lat, H * row, H * lat, c.attn_scale};
+  s.values_in_keys = true;
   Attention(a.q_lat.data(), cache, cache, a.o_lat.data(), n_tokens, pos0, pos0 + n_tokens, s, a.attention, ctx);
   // attn[t, h] = W_vb[h] o_lat[t, h]: [n_tokens, n_heads * v_head_dim]
   HeadMatMul(L.wv_b, a.o_lat.data(), H * lat, lat, n_tokens, a.attn.data(), H * vd, vd, a.head_conv, ctx);

@@ -28,6 +28,13 @@ Status KvCache::Init(int64_t n_layers, int64_t n_ctx, int64_t n_k_dim, int64_t n
   if (static_cast<uint64_t>(n_ctx) > kMaxBytes / per_pos) {
     return absl::InvalidArgumentError(absl::StrFormat("KV cache of %d positions is too large", n_ctx));
   }
+  const uint64_t bytes = per_pos * static_cast<uint64_t>(n_ctx);
+  if (!memory_.Reserve(bytes).ok()) {
+    return absl::ResourceExhaustedError(absl::StrFormat(
+        "cannot reserve a KV cache of %d MiB for %d positions; a shorter context or the q8_0 cache type "
+        "needs less",
+        bytes >> 20, n_ctx));
+  }
   n_layers_ = n_layers;
   n_ctx_ = n_ctx;
   n_k_dim_ = n_k_dim;
@@ -38,11 +45,6 @@ Status KvCache::Init(int64_t n_layers, int64_t n_ctx, int64_t n_k_dim, int64_t n
   v_base_ = static_cast<uint64_t>(n_layers) * static_cast<uint64_t>(n_ctx) * k_row;
   from_float_ = k->from_float;
   to_float_ = k->to_float;
-  const Status reserved = memory_.Reserve(per_pos * static_cast<uint64_t>(n_ctx));
-  if (!reserved.ok()) {
-    return absl::ResourceExhaustedError(absl::StrFormat("cannot reserve a KV cache of %d MiB for %d positions",
-                                                        (per_pos * static_cast<uint64_t>(n_ctx)) >> 20, n_ctx));
-  }
   return absl::OkStatus();
 }
 

@@ -87,12 +87,13 @@ struct Tiles {
 void AttendRange(const float* q, const KvRows& k, const KvRows& v, int64_t pos0, int64_t n_kv, const AttentionShape& s,
                  const Unit& u, int64_t j_begin, int64_t j_end, int64_t block, const Tiles& t, const OpContext& ctx) {
   const AttentionKernels& ak = GetAttentionKernels(ctx.isa);
-  const auto to_float = GetQuantKernels(ctx.isa, k.type)->to_float;
+  const auto k_to_float = GetQuantKernels(ctx.isa, k.type)->to_float;
+  const auto v_to_float = GetQuantKernels(ctx.isa, v.type)->to_float;
   const int64_t n_rows = u.rows();
   const uint64_t k_off = ElementOffsetBytes(k.type, u.g * s.k_dim);
   const uint64_t v_off = ElementOffsetBytes(v.type, u.g * s.v_dim);
   // Values that are the leading part of the key rows (MLA's latent) come from the key tile.
-  const bool v_in_k = v.data == k.data && v.row_bytes == k.row_bytes && k_off == v_off && s.v_dim <= s.k_dim;
+  const bool v_in_k = s.values_in_keys;
   const float* v_tile = v_in_k ? t.k : t.v;
   const int64_t v_tile_stride = v_in_k ? s.k_dim : s.v_dim;
 
@@ -108,8 +109,10 @@ void AttendRange(const float* q, const KvRows& k, const KvRows& v, int64_t pos0,
   for (int64_t j0 = j_begin; j0 < j_end; j0 += block) {
     const int64_t nb = std::min(block, j_end - j0);
     for (int64_t j = 0; j < nb; ++j) {
-      to_float(k.data + static_cast<uint64_t>(j0 + j) * k.row_bytes + k_off, t.k + j * s.k_dim, s.k_dim);
-      if (!v_in_k) to_float(v.data + static_cast<uint64_t>(j0 + j) * v.row_bytes + v_off, t.v + j * s.v_dim, s.v_dim);
+      k_to_float(k.data + static_cast<uint64_t>(j0 + j) * k.row_bytes + k_off, t.k + j * s.k_dim, s.k_dim);
+      if (!v_in_k) {
+        v_to_float(v.data + static_cast<uint64_t>(j0 + j) * v.row_bytes + v_off, t.v + j * s.v_dim, s.v_dim);
+      }
     }
     ak.scores(t.q, s.k_dim, n_rows, t.k, s.k_dim, nb, s.k_dim, s.scale, t.s, block);
     for (int64_t r = 0; r < n_rows; ++r) {
@@ -122,6 +125,10 @@ void AttendRange(const float* q, const KvRows& k, const KvRows& v, int64_t pos0,
         continue;
       }
       const float m_new = std::max(t.m[r], ak.max(sr, n));
+      if (std::isinf(m_new) && m_new < 0) {  // every score -inf (non-finite cache values): no weight
+        std::fill_n(sr, nb, 0.0f);
+        continue;
+      }
       const float correction = std::exp(t.m[r] - m_new);  // 0 on the first block (m = -inf)
       const float sum = ak.exp_sum(sr, n, m_new);
       std::fill(sr + n, sr + nb, 0.0f);
@@ -139,8 +146,10 @@ float* OutputRow(float* out, const AttentionShape& s, const Unit& u, int64_t r) 
 
 }  // namespace
 
-void AttentionScratch::Reserve(int threads, bool flash, int64_t k_dim, int64_t v_dim, int64_t exact_ctx) {
+void AttentionScratch::Reserve(int threads, bool flash, int64_t keys, int64_t values, int64_t exact_ctx) {
   n_threads = threads;
+  k_dim = flash ? keys : 0;
+  v_dim = flash ? values : 0;
   block = BlockPositions(k_dim);
   thread_floats = flash ? Tiles::Floats(block, k_dim, v_dim) : 0;
   tiles.assign(static_cast<size_t>(thread_floats * threads), 0.0f);
@@ -148,9 +157,34 @@ void AttentionScratch::Reserve(int threads, bool flash, int64_t k_dim, int64_t v
   scores.assign(static_cast<size_t>(exact_ctx * threads), 0.0f);
 }
 
+namespace {
+
+// Grows the scratch when a call needs more than was reserved (a caller that reserved for other
+// shapes); the session's own calls always fit.
+void FitFlash(AttentionScratch& scratch, int n_threads, int64_t k_dim, int64_t v_dim) {
+  if (scratch.k_dim >= k_dim && scratch.v_dim >= v_dim && scratch.n_threads >= n_threads) return;
+  const int64_t exact_ctx = scratch.scores_stride;
+  std::vector<float> scores = std::move(scratch.scores);
+  scratch.Reserve(std::max(n_threads, scratch.n_threads), true, std::max(k_dim, scratch.k_dim),
+                  std::max(v_dim, scratch.v_dim), 0);
+  scratch.scores_stride = exact_ctx;
+  scratch.scores = std::move(scores);
+}
+
+void FitExact(AttentionScratch& scratch, int n_threads, int64_t n_kv) {
+  if (scratch.scores_stride >= n_kv && scratch.n_threads >= n_threads) return;
+  scratch.n_threads = std::max(n_threads, scratch.n_threads);
+  scratch.scores_stride = std::max(n_kv, scratch.scores_stride);
+  scratch.scores.assign(static_cast<size_t>(scratch.scores_stride * scratch.n_threads), 0.0f);
+}
+
+}  // namespace
+
 void FlashAttention(const float* q, const KvRows& k, const KvRows& v, float* out, int64_t n_tokens, int64_t pos0,
                     int64_t n_kv, const AttentionShape& s, AttentionScratch& scratch, OpContext& ctx) {
+  if (n_kv <= 0 || n_tokens <= 0) return;
   const int n_threads = ctx.pool->n_threads();
+  FitFlash(scratch, n_threads, s.k_dim, s.v_dim);
   const int64_t block = scratch.block;
   const Plan plan(s, n_tokens, n_kv, block);
   const int64_t n_items = plan.n_units * plan.n_splits;
@@ -160,7 +194,7 @@ void FlashAttention(const float* q, const KvRows& k, const KvRows& v, float* out
   }
   std::atomic<int64_t> next{0};
   ctx.pool->ParallelFor(static_cast<size_t>(n_threads), 1, [&](size_t, size_t, int thread) {
-    const Tiles t(scratch.tiles.data() + thread * scratch.thread_floats, block, s.k_dim, s.v_dim);
+    const Tiles t(scratch.tiles.data() + thread * scratch.thread_floats, block, scratch.k_dim, scratch.v_dim);
     for (int64_t item; (item = next.fetch_add(1, std::memory_order_relaxed)) < n_items;) {
       const int64_t split = item % plan.n_splits;
       const Unit u = plan.Get(item / plan.n_splits, n_tokens, s);
@@ -172,9 +206,9 @@ void FlashAttention(const float* q, const KvRows& k, const KvRows& v, float* out
       const int64_t n_rows = u.rows();
       if (plan.n_splits == 1) {
         for (int64_t r = 0; r < n_rows; ++r) {
-          const float inv = 1.0f / t.l[r];
           float* o = OutputRow(out, s, u, r);
-          for (int64_t i = 0; i < s.v_dim; ++i) o[i] = t.acc[r * s.v_dim + i] * inv;
+          std::copy_n(t.acc + r * s.v_dim, s.v_dim, o);
+          ctx.kernels->scale(o, t.l[r] > 0 ? 1.0f / t.l[r] : 0.0f, static_cast<size_t>(s.v_dim));
         }
       } else {
         float* part = scratch.partials.data() + item * part_floats;
@@ -205,7 +239,7 @@ void FlashAttention(const float* q, const KvRows& k, const KvRows& v, float* out
           l += l_p * w;
           ctx.kernels->axpy(w, part + r * s.v_dim, o, static_cast<size_t>(s.v_dim));
         }
-        ctx.kernels->scale(o, 1.0f / l, static_cast<size_t>(s.v_dim));
+        ctx.kernels->scale(o, l > 0 ? 1.0f / l : 0.0f, static_cast<size_t>(s.v_dim));
       }
     }
   });
@@ -214,6 +248,7 @@ void FlashAttention(const float* q, const KvRows& k, const KvRows& v, float* out
 void ExactAttention(const float* q, const KvRows& k, const KvRows& v, float* out, int64_t n_tokens, int64_t pos0,
                     int64_t n_kv, const AttentionShape& s, AttentionScratch& scratch, OpContext& ctx) {
   const FloatKernels& fk = *ctx.kernels;
+  FitExact(scratch, ctx.pool->n_threads(), n_kv);
   const int64_t group = s.n_heads / s.n_kv_heads;
   const int64_t k_stride = static_cast<int64_t>(k.row_bytes / sizeof(float));
   const int64_t v_stride = static_cast<int64_t>(v.row_bytes / sizeof(float));

@@ -34,18 +34,21 @@ struct AttentionShape {
   int64_t q_stride = 0;     // floats between tokens of q; head h's query starts at h * k_dim
   int64_t out_stride = 0;   // floats between tokens of out; head h writes at h * v_dim
   float scale = 1.0f;       // on q·k, usually 1/sqrt(k_dim)
+  bool values_in_keys = false;  // MLA: one KV head whose values are the first v_dim of each key row
 };
 
-// Per-thread buffers, sized once by Reserve for the session (the decode loop allocates
-// nothing; the merge buffer of split caches grows to its largest use once).
+// Per-thread buffers, sized by Reserve for the session's shapes, so that the decode loop
+// allocates nothing. A call with larger shapes or more threads than reserved grows them (never
+// shrinks); the merge buffer of split caches grows once, the first time a cache is split.
 struct AttentionScratch {
   int n_threads = 0;
-  int64_t block = 0;         // cached positions per tile
+  int64_t k_dim = 0, v_dim = 0;  // what the tiles hold
+  int64_t block = 0;             // cached positions per tile
   int64_t thread_floats = 0;
-  std::vector<float> tiles;  // FlashAttention: [n_threads][thread_floats]
-  std::vector<float> partials;  // FlashAttention: split results before merging
+  std::vector<float> tiles;      // FlashAttention: [n_threads][thread_floats]
+  std::vector<float> partials;   // FlashAttention: split results before merging
   int64_t scores_stride = 0;
-  std::vector<float> scores;  // ExactAttention: [n_threads][scores_stride]
+  std::vector<float> scores;     // ExactAttention: [n_threads][scores_stride]
 
   // flash: tiles for keys of k_dim and values of v_dim; exact_ctx > 0: score rows that long.
   void Reserve(int n_threads, bool flash, int64_t k_dim, int64_t v_dim, int64_t exact_ctx);

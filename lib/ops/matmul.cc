@@ -59,7 +59,8 @@ void PrefetchAhead(const uint8_t* from, uint64_t bytes, const uint8_t* end) {
 void DotRows(const QuantKernels* k, const WeightMatrix& w, const uint8_t* xq, uint64_t x_row_bytes,
              int64_t n_tokens, const float* bias, float* y, size_t b, size_t e) {
   const int64_t n_out = w.n_out;
-  const uint8_t* end = w.Row(static_cast<int64_t>(e) - 1) + w.row_bytes;  // of this share of rows
+  // End of this share of rows (callers never pass an empty share).
+  const uint8_t* end = w.Row(static_cast<int64_t>(e) - 1) + w.row_bytes;
   if (k->vec_dot_rows != nullptr) {
     // Rows in groups small enough to stay in L1 while every token row passes over them.
     constexpr size_t kGroup = 16;

@@ -125,8 +125,8 @@ Status Session::LoadState(const std::string& path) {
   if (std::memcmp(h.magic, kMagic, sizeof(kMagic)) != 0) return invalid("not an r1 state file");
   if (h.version != 1 && h.version != kVersion) return invalid(absl::StrFormat("unsupported version %d", h.version));
   const DType stored = h.version == 1 ? DType::kF32 : static_cast<DType>(h.cache_type);
-  if ((h.version == 1 && h.cache_type != 0) ||
-      (stored != DType::kF32 && stored != DType::kF16 && stored != DType::kQ8_0)) {
+  if (h.version == 1 && h.cache_type != 0) return invalid("bad header");
+  if (stored != DType::kF32 && stored != DType::kF16 && stored != DType::kQ8_0) {
     return invalid(absl::StrFormat("unknown cache type %d", h.cache_type));
   }
   if (h.fingerprint != s.model->impl().fingerprint || h.n_layers != static_cast<uint64_t>(c.n_layers) ||

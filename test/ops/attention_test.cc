@@ -71,8 +71,8 @@ void CheckFlash(const Case& c, DType type, int64_t pos0, int64_t n_tokens) {
   const Rows k = MakeRows(type, n_kv, k_width, uint64_t(n_kv * 3 + c.n_heads));
   const Rows v = c.v_in_k ? Rows{} : MakeRows(type, n_kv, v_width, uint64_t(n_kv * 5 + c.k_dim));
   const auto q = test::RandomFloats(size_t(n_tokens * c.n_heads * c.k_dim), uint64_t(pos0 + 11), -2.0f, 2.0f);
-  const AttentionShape shape{c.n_heads, c.n_kv_heads, c.k_dim, c.v_dim, c.n_heads * c.k_dim, c.n_heads * c.v_dim,
-                             1.0f / std::sqrt(float(c.k_dim))};
+  AttentionShape shape{c.n_heads, c.n_kv_heads, c.k_dim, c.v_dim, c.n_heads * c.k_dim, c.n_heads * c.v_dim,
+                             1.0f / std::sqrt(float(c.k_dim)), c.v_in_k};
   const KvRows k_rows = k.view(type), v_rows = c.v_in_k ? k_rows : v.view(type);
   const KvRows k_dense = k.dense_view(k_width), v_dense = c.v_in_k ? k_dense : v.dense_view(v_width);
 

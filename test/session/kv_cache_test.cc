@@ -68,7 +68,7 @@ TEST_CASE("a 32K-position cache is reserved, not resident, until positions are u
     const uint64_t per_token = session->kv_bytes_per_token(), full = per_token * 32768;
     const uint64_t fresh = ResidentBytes() - std::min(ResidentBytes(), before);
     // Each further 1,000 positions add about 1,000 positions' worth (the first batch also sized
-    // the session's scratch buffers).
+    // the session's scratch buffers; the merge buffer of split caches still grows a little).
     REQUIRE(session->Evaluate(ids).ok());
     const uint64_t after_1000 = ResidentBytes();
     REQUIRE(session->Evaluate(ids).ok());
@@ -78,7 +78,7 @@ TEST_CASE("a 32K-position cache is reserved, not resident, until positions are u
             (per_token * 1000) >> 10, " KiB of cache)");
     CHECK(full >= (32u << 20));
     CHECK(fresh < full / 32);
-    CHECK(growth < per_token * 1000 + (1u << 20));
+    CHECK(growth < per_token * 1000 + (2u << 20));
     CHECK(growth > per_token * 1000 / 2);
   }
 }
