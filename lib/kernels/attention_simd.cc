@@ -7,6 +7,7 @@
 
 #include "kernels/attention_kernels.h"
 #include "kernels/simd_arch.h"
+#include "kernels/softmax_parts_impl.h"
 
 namespace r1::R1_SIMD_NS {
 namespace {
@@ -129,36 +130,8 @@ void Accumulate(const float* p, int64_t p_stride, int64_t n_rows, const float* v
   if (r < n_rows) AccumulateRows<1>(p + r * p_stride, p_stride, v, v_stride, n_pos, dim, acc + r * acc_stride, acc_stride);
 }
 
-float Max(const float* x, int64_t n) {
-  int64_t i = 0;
-  float m = x[0];
-  if (n >= kLanes) {
-    F vm = F::load_unaligned(x);
-    for (i = kLanes; i + kLanes <= n; i += kLanes) vm = xsimd::max(vm, F::load_unaligned(x + i));
-    alignas(64) float lanes[kLanes];
-    vm.store_aligned(lanes);
-    m = *std::max_element(lanes, lanes + kLanes);
-  }
-  for (; i < n; ++i) m = std::max(m, x[i]);
-  return m;
-}
-
-float ExpSum(float* x, int64_t n, float shift) {
-  const F vshift(shift);
-  F vsum(0.0f);
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    const F e = xsimd::exp(F::load_unaligned(x + i) - vshift);
-    e.store_unaligned(x + i);
-    vsum += e;
-  }
-  float sum = xsimd::hadd(vsum);
-  for (; i < n; ++i) {
-    x[i] = std::exp(x[i] - shift);
-    sum += x[i];
-  }
-  return sum;
-}
+float Max(const float* x, int64_t n) { return MaxOf(x, static_cast<size_t>(n)); }
+float ExpSum(float* x, int64_t n, float shift) { return ExpShiftSum(x, static_cast<size_t>(n), shift); }
 
 const AttentionKernels kKernels = {kIsa, Scores, Accumulate, Max, ExpSum};
 

@@ -7,6 +7,7 @@
 
 #include "kernels/float_kernels.h"
 #include "kernels/simd_arch.h"
+#include "kernels/softmax_parts_impl.h"
 
 namespace r1::R1_SIMD_NS {
 namespace {
@@ -41,39 +42,13 @@ void RmsNorm(const float* x, const float* w, float eps, float* out, size_t n) {
   for (; i < n; ++i) out[i] = x[i] * scale * w[i];
 }
 
-float Max(const float* x, size_t n) {
-  float m = -std::numeric_limits<float>::infinity();
-  size_t i = 0;
-  if (n >= kLanes) {
-    F vm = F::load_unaligned(x);
-    for (i = kLanes; i + kLanes <= n; i += kLanes) vm = xsimd::max(vm, F::load_unaligned(x + i));
-    alignas(64) float lanes[kLanes];
-    vm.store_aligned(lanes);
-    m = *std::max_element(lanes, lanes + kLanes);
-  }
-  for (; i < n; ++i) m = std::max(m, x[i]);
-  return m;
-}
-
 void Softmax(float* x, size_t n) {
   if (n == 0) return;
-  const float max = Max(x, n);
-  const F vmax(max);
-  F vsum(0.0f);
-  size_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    const F e = xsimd::exp(F::load_unaligned(x + i) - vmax);
-    e.store_unaligned(x + i);
-    vsum += e;
-  }
-  float sum = xsimd::hadd(vsum);
-  for (; i < n; ++i) {
-    x[i] = std::exp(x[i] - max);
-    sum += x[i];
-  }
+  const float sum = ExpShiftSum(x, n, MaxOf(x, n));
   const float inv = 1.0f / sum;
   const F vinv(inv);
-  for (i = 0; i + kLanes <= n; i += kLanes) (F::load_unaligned(x + i) * vinv).store_unaligned(x + i);
+  size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) (F::load_unaligned(x + i) * vinv).store_unaligned(x + i);
   for (; i < n; ++i) x[i] *= inv;
 }
 

@@ -12,20 +12,13 @@
 #include "ops/attention.h"
 #include "quant/quant_kernels.h"
 #include "r1/ops/reference.h"
+#include "op_context_for_test.h"
 #include "support/test_util.h"
 
 namespace r1 {
 namespace {
 
-struct Context {
-  explicit Context(Isa isa, int n_threads) : pool(n_threads) {
-    ctx.isa = isa;
-    ctx.kernels = &GetFloatKernels(isa);
-    ctx.pool = &pool;
-  }
-  ThreadPool pool;
-  OpContext ctx;
-};
+using test::Context;
 
 // n rows of `width` random values stored as `type`, and the f32 values the rows hold.
 struct Rows {

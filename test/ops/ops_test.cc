@@ -12,6 +12,7 @@
 #include "quant/quant_kernels.h"
 #include "r1/ops/reference.h"
 #include "r1/quant/reference.h"
+#include "op_context_for_test.h"
 #include "support/test_util.h"
 
 namespace r1 {
@@ -19,15 +20,7 @@ namespace {
 
 using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-struct Context {
-  explicit Context(Isa isa, int n_threads) : pool(n_threads) {
-    ctx.isa = isa;
-    ctx.kernels = &GetFloatKernels(isa);
-    ctx.pool = &pool;
-  }
-  ThreadPool pool;
-  OpContext ctx;
-};
+using test::Context;
 
 // A weight matrix of `type` from random values, with its dequantized f32 copy.
 struct Weights {
