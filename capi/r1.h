@@ -100,6 +100,11 @@ typedef struct r1_model_options {
   int32_t n_threads;         /* default threads of sessions on this model; 0 = all cores */
   r1_progress_fn progress;   /* may be NULL */
   void *progress_user_data;
+  /* 1: also keep the quantized matrices repacked for the prompt GEMM, once at load (faster
+   * prompts, most for short batches; an owned copy of ~1.25-1.5 bytes per weight beside the
+   * mapped file). 0 (default): repacked per prompt batch, no extra memory. Only CPUs with
+   * AVX-512 VNNI use it; elsewhere it is ignored. */
+  int32_t repack_weights;
 } r1_model_options;
 
 R1_CAPI void r1_model_options_default(r1_model_options *options);

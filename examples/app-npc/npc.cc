@@ -21,16 +21,14 @@
 #include <string>
 #include <thread>
 
-#include "r1/chat.h"
-#include "r1/model.h"
-#include "r1/session.h"
+#include <r1/r1.hpp>
 
 namespace {
 
 // One NPC's voice: a session, a worker thread and the queue between them.
 class NpcVoice {
  public:
-  explicit NpcVoice(std::unique_ptr<r1::Session> session) : session_(std::move(session)) {}
+  explicit NpcVoice(r1::Session session) : session_(std::move(session)) {}
   ~NpcVoice() {
     Interrupt();
     Join();
@@ -46,17 +44,24 @@ class NpcVoice {
       finished_ = false;
     }
     worker_ = std::thread([this, line = std::move(line), options = std::move(options)] {
-      std::vector<r1::ChatMessage> chat = {{"user", line}};
-      auto result = session_->Chat(chat, options, [this](const r1::StreamPiece& piece) {
-        std::unique_lock<std::mutex> lock(mu_);
-        // Wait while the bubble is full: speech goes no faster than the game shows it.
-        room_.wait(lock, [this] { return queue_.size() < kQueueLimit || interrupted_; });
-        if (interrupted_) return false;
-        queue_.emplace_back(piece.text);
-        return true;
-      });
+      const std::vector<r1::Message> chat = {{"user", line}};
+      std::optional<r1::Result> result;
+      std::string error;
+      try {
+        result = session_.Chat(chat, options, [this](r1::Channel, std::string_view text, int32_t) {
+          std::unique_lock<std::mutex> lock(mu_);
+          // Wait while the bubble is full: speech goes no faster than the game shows it.
+          room_.wait(lock, [this] { return queue_.size() < kQueueLimit || interrupted_; });
+          if (interrupted_) return false;
+          queue_.emplace_back(text);
+          return true;
+        });
+      } catch (const r1::Error& e) {
+        error = e.what();
+      }
       std::lock_guard<std::mutex> lock(mu_);
       result_ = std::move(result);
+      error_ = std::move(error);
       finished_ = true;
     });
   }
@@ -83,14 +88,19 @@ class NpcVoice {
       interrupted_ = true;
     }
     room_.notify_all();
-    session_->Cancel();
+    session_.Cancel();
   }
 
   // Joins the worker and returns how the last answer ended.
-  r1::StatusOr<r1::GenerateResult> Wait() {
+  // The answer, or nothing when it failed (error() says why).
+  std::optional<r1::Result> Wait() {
     Join();
     std::lock_guard<std::mutex> lock(mu_);
     return result_;
+  }
+  std::string error() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return error_;
   }
 
  private:
@@ -99,14 +109,15 @@ class NpcVoice {
   }
 
   static constexpr size_t kQueueLimit = 4;
-  std::unique_ptr<r1::Session> session_;
+  r1::Session session_;
   std::thread worker_;
   std::mutex mu_;
   std::condition_variable room_;
   std::deque<std::string> queue_;
   bool interrupted_ = false;
   bool finished_ = false;
-  r1::StatusOr<r1::GenerateResult> result_ = absl::UnknownError("nothing said yet");
+  std::optional<r1::Result> result_;
+  std::string error_ = "nothing said yet";
 };
 
 struct Scene {
@@ -117,8 +128,8 @@ struct Scene {
 
 // Plays one visit: ticks until the answer is complete or the player leaves after `leave_after`
 // pieces (< 0: the player stays).
-r1::StatusOr<r1::GenerateResult> Visit(NpcVoice& npc, const std::string& line, int leave_after,
-                                       const r1::GenerateOptions& options) {
+std::optional<r1::Result> Visit(NpcVoice& npc, const std::string& line, int leave_after,
+                                const r1::GenerateOptions& options) {
   std::printf("player: %s\nvillager: ", line.c_str());
   npc.Say(line, options);
   Scene scene;
@@ -142,7 +153,7 @@ r1::StatusOr<r1::GenerateResult> Visit(NpcVoice& npc, const std::string& line, i
   }
   auto result = npc.Wait();
   std::printf("\n  (%d ticks, %d pieces shown, %s)\n", scene.ticks, scene.pieces_shown,
-              result.ok() ? r1::StopReasonName(result->stop_reason) : "error");
+              result ? r1::StopReasonName(result->stop_reason) : "error");
   return result;
 }
 
@@ -157,48 +168,44 @@ int main(int argc, char** argv) {
   r1::GenerateOptions options;
   options.max_new_tokens = -1;  // only the context or the player ends the first answer
   options.ignore_eos = true;
-  options.sampler.temperature = 0.8f;
+  options.temperature = 0.8f;
   for (int i = 2; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--leave-after") == 0) {
       leave_after = std::atoi(argv[i + 1]);
     } else if (std::strcmp(argv[i], "--template") == 0) {
-      options.chat_template = r1::ChatTemplateFromName(argv[i + 1]);
-      if (!options.chat_template) {
-        std::fprintf(stderr, "npc: unknown template %s\n", argv[i + 1]);
-        return 2;
-      }
+      options.chat_template = argv[i + 1];  // an unknown name fails the first answer, naming it
     } else {
       std::fprintf(stderr, "npc: unknown option %s\n", argv[i]);
       return 2;
     }
   }
 
-  auto model = r1::Model::Load(argv[1]);
-  if (!model.ok()) {
-    std::fprintf(stderr, "npc: %s\n", std::string(model.status().message()).c_str());
-    return 1;
-  }
-  r1::SessionOptions session_options;
-  session_options.n_ctx = 512;
-  auto session = r1::Session::Create(*model, session_options);
-  if (!session.ok()) {
-    std::fprintf(stderr, "npc: %s\n", std::string(session.status().message()).c_str());
+  std::optional<r1::Model> model;
+  std::optional<r1::Session> session;
+  try {
+    model = r1::Model::Load(argv[1]);
+    r1::SessionOptions session_options;
+    session_options.n_ctx = 512;
+    session.emplace(*model, session_options);
+  } catch (const r1::Error& e) {
+    std::fprintf(stderr, "npc: %s\n", e.what());
     return 1;
   }
   NpcVoice villager(std::move(*session));
 
   // First visitor leaves mid-answer: the answer must end as cancelled.
   auto first = Visit(villager, "Once upon a time", leave_after, options);
-  if (!first.ok() || first->stop_reason != r1::StopReason::kCancelled) {
-    std::fprintf(stderr, "npc: the first answer was not cancelled\n");
+  if (!first || first->stop_reason != r1::StopReason::kCancelled) {
+    std::fprintf(stderr, "npc: the first answer was not cancelled%s%s\n", first ? "" : ": ",
+                 first ? "" : villager.error().c_str());
     return 1;
   }
   // Second visitor listens to a short answer to the end.
   r1::GenerateOptions short_answer = options;
   short_answer.max_new_tokens = 12;
   auto second = Visit(villager, "Tell me about the park", -1, short_answer);
-  if (!second.ok()) {
-    std::fprintf(stderr, "npc: %s\n", std::string(second.status().message()).c_str());
+  if (!second) {
+    std::fprintf(stderr, "npc: %s\n", villager.error().c_str());
     return 1;
   }
   return second->stop_reason == r1::StopReason::kCancelled ? 1 : 0;

@@ -5,6 +5,7 @@
  * Reads one user message per line from stdin, streams the model's answer to stdout (its
  * reasoning, if any, to stderr) and keeps the whole conversation, so every turn reuses the
  * cached prefix of the earlier ones. An empty line or end of input quits. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,14 +63,28 @@ static int on_piece(r1_channel channel, const char *text, size_t len, int32_t to
   return 0;
 }
 
+static void usage(const char *program) {
+  fprintf(stderr, "usage: %s MODEL.gguf [--template NAME] [--max-tokens N]\n", program);
+}
+
+/* A whole number in [lo, hi], the whole text; 0 when it is anything else. */
+static int parse_count(const char *text, long lo, long hi, int *out) {
+  char *end = NULL;
+  errno = 0;
+  long v = strtol(text, &end, 10);
+  if (errno != 0 || end == text || *end != '\0' || v < lo || v > hi) return 0;
+  *out = (int)v;
+  return 1;
+}
+
 static int fail(const char *what, r1_status status) {
   fprintf(stderr, "c_chat: %s: %s (%s)\n", what, r1_last_error(), r1_status_name(status));
   return 1;
 }
 
 int main(int argc, char **argv) {
-  if (argc < 2) {
-    fprintf(stderr, "usage: %s MODEL.gguf [--template NAME] [--max-tokens N]\n", argv[0]);
+  if (argc < 2 || argv[1][0] == '-') {
+    usage(argv[0]);
     return 2;
   }
   if (r1_version() / 100 != R1_VERSION_NUMBER / 100) {
@@ -80,14 +95,27 @@ int main(int argc, char **argv) {
   r1_generate_options gen;
   r1_generate_options_default(&gen);
   gen.max_new_tokens = 256;
-  for (int i = 2; i + 1 < argc; i += 2) {
+  for (int i = 2; i < argc; i += 2) {
+    const int known = strcmp(argv[i], "--template") == 0 || strcmp(argv[i], "--max-tokens") == 0;
+    if (!known) {
+      fprintf(stderr, "c_chat: unknown option '%s'\n", argv[i]);
+      usage(argv[0]);
+      return 2;
+    }
+    if (i + 1 >= argc) {
+      fprintf(stderr, "c_chat: %s needs a value\n", argv[i]);
+      usage(argv[0]);
+      return 2;
+    }
     if (strcmp(argv[i], "--template") == 0) {
       gen.chat_template = argv[i + 1];
-    } else if (strcmp(argv[i], "--max-tokens") == 0) {
-      gen.max_new_tokens = atoi(argv[i + 1]);
     } else {
-      fprintf(stderr, "c_chat: unknown option %s\n", argv[i]);
-      return 2;
+      int n = 0;
+      if (!parse_count(argv[i + 1], 1, 1 << 20, &n)) {
+        fprintf(stderr, "c_chat: --max-tokens: expected a whole number from 1 to %d, got '%s'\n", 1 << 20, argv[i + 1]);
+        return 2;
+      }
+      gen.max_new_tokens = n;
     }
   }
 

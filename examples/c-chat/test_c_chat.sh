@@ -2,6 +2,14 @@
 # test_c_chat.sh C_CHAT MODEL — two turns through c_chat; skips (77) without the model.
 set -euo pipefail
 c_chat=$1 model=$2
+# Malformed flags are usage errors (status 2), found before the model is read.
+for bad in "--bogus" "--max-tokens" "--max-tokens abc" "--max-tokens 12x" "--max-tokens -3"; do
+  set +e
+  # shellcheck disable=SC2086
+  "$c_chat" /nonexistent.gguf $bad </dev/null 2>/dev/null; rc=$?
+  set -e
+  [[ $rc -eq 2 ]] || { echo "FAIL: 'c_chat MODEL $bad' gave exit status $rc, not 2"; exit 1; }
+done
 [[ -f $model ]] || { echo "SKIP: $model not found"; exit 77; }
 out=$(printf 'Once upon a time\nTell me more\n' | "$c_chat" "$model" --template chatml --max-tokens 24 2>/dev/null)
 lines=$(printf '%s\n' "$out" | grep -c . || true)

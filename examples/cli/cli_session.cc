@@ -1,87 +1,112 @@
 #include "cli_session.h"
 
-#include <unistd.h>
-
 #include <cstdio>
+#include <random>
 
 #include "absl/strings/str_format.h"
+#include "r1/tokenizer.h"
 
 namespace r1::cli {
+namespace {
 
-StatusOr<std::unique_ptr<Session>> OpenSession(const Args& args) {
-  if (args.positional().empty()) return absl::InvalidArgumentError("missing MODEL path");
+constexpr ChatTemplate kChatTemplates[] = {ChatTemplate::kDeepSeekR1, ChatTemplate::kDeepSeekR1Distill,
+                                           ChatTemplate::kLlama3, ChatTemplate::kChatMl, ChatTemplate::kQwen2};
+
+// A seed from the system's entropy source, for runs that do not name one.
+uint64_t RandomSeed() {
+  std::random_device device;
+  return (static_cast<uint64_t>(device()) << 32) ^ device();
+}
+
+}  // namespace
+
+StatusOr<SessionOptions> ParseSessionOptions(const Args& args) {
   SessionOptions options;
-  for (const char* flag : {"-t", "--threads"}) {
-    if (auto v = args.Value(flag)) {
-      auto n = ParseInt(*v);
-      if (!n || *n < 1 || *n > 1024) return absl::InvalidArgumentError(absl::StrFormat("bad thread count '%s'", *v));
-      options.n_threads = static_cast<int>(*n);
-    }
-  }
-  if (auto v = args.Value("--ctx")) {
-    auto n = ParseInt(*v);
-    if (!n || *n < 1) return absl::InvalidArgumentError(absl::StrFormat("bad context length '%s'", *v));
-    options.n_ctx = *n;
-  }
+  int64_t threads = 0;
+  R1_RETURN_IF_ERROR(args.Int("-t", 1, 1024, &threads));
+  options.n_threads = static_cast<int>(threads);
+  R1_RETURN_IF_ERROR(args.Int("--ctx", 1, int64_t{1} << 24, &options.n_ctx));
   R1_ASSIGN_OR_RETURN(options.cache_type, ParseCacheTypeFlag(args));
-  R1_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, Model::Load(args.positional()[0]));
-  return Session::Create(std::move(model), options);
+  return options;
 }
 
 StatusOr<CacheType> ParseCacheTypeFlag(const Args& args) {
   const auto v = args.Value("--cache-type");
   if (!v) return CacheType::kF16;
   if (auto type = ParseCacheType(*v)) return *type;
-  return absl::InvalidArgumentError(absl::StrFormat("--cache-type must be f16, q8_0 or f32, not '%s'", *v));
+  return absl::InvalidArgumentError(absl::StrFormat("--cache-type: expected f16, q8_0 or f32, got '%s'", *v));
+}
+
+LoadOptions ParseLoadOptions(const Args& args) {
+  LoadOptions load;
+  load.repack_weights = args.Has("--repack");
+  return load;
+}
+
+StatusOr<std::unique_ptr<Session>> OpenSession(const std::string& path, const LoadOptions& load,
+                                               const SessionOptions& options) {
+  R1_ASSIGN_OR_RETURN(std::shared_ptr<const Model> model, Model::Load(path, load));
+  return Session::Create(std::move(model), options);
 }
 
 StatusOr<GenerateOptions> ParseGenerateOptions(const Args& args) {
   GenerateOptions o;
-  auto number = [&](const char* flag, auto& out) -> Status {
-    const auto v = args.Value(flag);
-    if (!v) return absl::OkStatus();
-    char* end = nullptr;
-    const double x = std::strtod(v->c_str(), &end);
-    if (v->empty() || *end != '\0') return absl::InvalidArgumentError(absl::StrFormat("%s needs a number, not '%s'", flag, *v));
-    out = static_cast<std::remove_reference_t<decltype(out)>>(x);
-    return absl::OkStatus();
-  };
-  R1_RETURN_IF_ERROR(number("-n", o.max_new_tokens));
-  R1_RETURN_IF_ERROR(number("--seed", o.sampler.seed));
-  R1_RETURN_IF_ERROR(number("--temp", o.sampler.temperature));
-  R1_RETURN_IF_ERROR(number("--top-k", o.sampler.top_k));
-  R1_RETURN_IF_ERROR(number("--top-p", o.sampler.top_p));
-  R1_RETURN_IF_ERROR(number("--min-p", o.sampler.min_p));
-  R1_RETURN_IF_ERROR(number("--think-budget", o.reasoning_budget));
+  constexpr int64_t kMaxTokens = int64_t{1} << 30;
+  if (args.Has("-n")) R1_RETURN_IF_ERROR(args.Int("-n", 0, kMaxTokens, &o.max_new_tokens));
+  o.sampler.seed = RandomSeed();
+  R1_RETURN_IF_ERROR(args.Unsigned("--seed", &o.sampler.seed));
+  double temp = o.sampler.temperature, top_p = o.sampler.top_p, min_p = o.sampler.min_p;
+  R1_RETURN_IF_ERROR(args.Real("--temp", 0, 100, &temp));
+  R1_RETURN_IF_ERROR(args.Real("--top-p", 0, 1, &top_p));
+  R1_RETURN_IF_ERROR(args.Real("--min-p", 0, 1, &min_p));
+  o.sampler.temperature = static_cast<float>(temp);
+  o.sampler.top_p = static_cast<float>(top_p);
+  o.sampler.min_p = static_cast<float>(min_p);
+  int64_t top_k = o.sampler.top_k;
+  R1_RETURN_IF_ERROR(args.Int("--top-k", 0, INT32_MAX, &top_k));
+  o.sampler.top_k = static_cast<int32_t>(top_k);
+  R1_RETURN_IF_ERROR(args.Int("--think-budget", 0, kMaxTokens, &o.reasoning_budget));
+  if (const auto name = args.Value("--template")) {
+    if (args.Has("--no-chat")) return absl::InvalidArgumentError("--template and --no-chat exclude each other");
+    o.chat_template = ChatTemplateFromName(*name);
+    if (!o.chat_template) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("--template: expected one of %s, got '%s'", ChatTemplateNames(), *name));
+    }
+  }
   return o;
 }
 
-PiecePrinter::PiecePrinter(bool hide_thinking) : hide_thinking_(hide_thinking), tty_(isatty(STDOUT_FILENO)) {}
-
-StreamCallback PiecePrinter::callback() {
-  return [this](const StreamPiece& piece) {
-    if (piece.channel == Channel::kReasoning && hide_thinking_) return true;
-    if (tty_ && piece.channel != shown_) std::fputs(piece.channel == Channel::kReasoning ? "\x1b[2m" : "\x1b[0m", stdout);
-    shown_ = piece.channel;
-    std::fwrite(piece.text.data(), 1, piece.text.size(), stdout);
-    std::fflush(stdout);
-    return true;
-  };
+std::string ChatTemplateNames() {
+  std::string names;
+  for (const ChatTemplate t : kChatTemplates) {
+    if (!names.empty()) names += ", ";
+    names += ChatTemplateName(t);
+  }
+  return names;
 }
 
-void PiecePrinter::Finish() {
-  if (tty_ && shown_ != Channel::kContent) std::fputs("\x1b[0m", stdout);
-  shown_ = Channel::kContent;
-  std::fputs("\n", stdout);
+StatusOr<PromptMode> ChoosePromptMode(const Args& args, const Model& model) {
+  if (args.Has("--no-chat")) return PromptMode::kRaw;
+  if (args.Has("--template")) return PromptMode::kChat;
+  const Tokenizer* tokenizer = model.tokenizer();
+  if (tokenizer == nullptr || tokenizer->chat_template().empty()) return PromptMode::kRaw;
+  if (DetectChatTemplate(tokenizer->chat_template())) return PromptMode::kChat;
+  return absl::FailedPreconditionError(absl::StrFormat(
+      "the model's chat template is not one of the built-in families; choose one with --template NAME (%s), "
+      "or use --no-chat for raw completion",
+      ChatTemplateNames()));
 }
 
-void PrintSummary(const GenerateResult& r) {
+void PrintSummary(const GenerateResult& r, uint64_t seed) {
+  std::fflush(stdout);
   std::fprintf(stderr,
                "%lld prompt tokens (%lld computed), %lld generated (%lld reasoning) | prefill %.1f tok/s | "
-               "decode %.1f tok/s | stop: %s\n",
+               "decode %.1f tok/s | seed %llu | stop: %s\n",
                static_cast<long long>(r.n_prompt_tokens), static_cast<long long>(r.n_prefilled_tokens),
                static_cast<long long>(r.n_generated_tokens), static_cast<long long>(r.n_reasoning_tokens),
-               r.prefill_tokens_per_second(), r.decode_tokens_per_second(), StopReasonName(r.stop_reason));
+               r.prefill_tokens_per_second(), r.decode_tokens_per_second(), static_cast<unsigned long long>(seed),
+               StopReasonName(r.stop_reason));
 }
 
 }  // namespace r1::cli

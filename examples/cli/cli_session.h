@@ -1,4 +1,5 @@
-// cli_session.h — loading a model and opening a session from common flags.
+// cli_session.h — the options shared by the commands that run a model: opening a session,
+// sampling settings, how the prompt reaches the model, the summary line.
 #pragma once
 
 #include <memory>
@@ -9,34 +10,34 @@
 
 namespace r1::cli {
 
-// Flags understood by every command that runs a model; each takes a value.
-inline const std::vector<std::string> kSessionFlags = {"-t", "--threads", "--ctx", "--cache-type"};
-
-// Loads args.positional()[0] and opens a session with -t/--threads, --ctx and --cache-type.
-StatusOr<std::unique_ptr<Session>> OpenSession(const Args& args);
-
+// -t/--threads, --ctx and --cache-type; InvalidArgument (a usage error) on a bad value.
+StatusOr<SessionOptions> ParseSessionOptions(const Args& args);
 // --cache-type f16|q8_0|f32 (default f16).
 StatusOr<CacheType> ParseCacheTypeFlag(const Args& args);
 
-// -n, --seed, --temp, --top-k, --top-p, --min-p, --think-budget as GenerateOptions.
+// --repack: weights repacked once at load for the prompt GEMM (LoadOptions::repack_weights).
+LoadOptions ParseLoadOptions(const Args& args);
+
+// Loads the model at `path` and opens a session on it.
+StatusOr<std::unique_ptr<Session>> OpenSession(const std::string& path, const LoadOptions& load,
+                                               const SessionOptions& options);
+
+// -n, --seed (a random one when absent), --temp, --top-k, --top-p, --min-p, --think-budget
+// and --template; InvalidArgument (a usage error) on a bad value.
 StatusOr<GenerateOptions> ParseGenerateOptions(const Args& args);
 
-// Prints pieces to stdout: reasoning dimmed when stdout is a terminal, or dropped when
-// hide_thinking. Finish() restores the terminal's normal style and ends the line.
-class PiecePrinter {
- public:
-  explicit PiecePrinter(bool hide_thinking);
-  StreamCallback callback();
-  void Finish();
+// "deepseek-r1, deepseek-r1-distill, llama3, chatml, qwen2".
+std::string ChatTemplateNames();
 
- private:
-  bool hide_thinking_;
-  bool tty_;
-  Channel shown_ = Channel::kContent;
-};
+// Whether prompts go through a chat template (kChat) or to the model as given (kRaw):
+// --no-chat is raw, --template is chat; otherwise chat when the model has a template.
+// FailedPrecondition, naming --template and --no-chat, when the model's template is not a
+// built-in family.
+enum class PromptMode { kChat, kRaw };
+StatusOr<PromptMode> ChoosePromptMode(const Args& args, const Model& model);
 
-// "N prompt tokens (M computed), K generated (R reasoning) | prefill X tok/s | decode Y tok/s | stop"
-// on stderr.
-void PrintSummary(const GenerateResult& result);
+// "N prompt tokens (M computed), K generated (R reasoning) | prefill X tok/s | decode Y tok/s |
+// seed S | stop: REASON" on stderr, after flushing stdout so the two never share a line.
+void PrintSummary(const GenerateResult& result, uint64_t seed);
 
 }  // namespace r1::cli

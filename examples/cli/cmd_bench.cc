@@ -1,4 +1,4 @@
-// r1 bench MODEL [-p 512] [-n 128] [-d 0] [-t THREADS] [-r REPS] [--cache-type T] [--json] [--membw]
+// r1 bench MODEL [-p 512] [-n 128] [-d 0] [-t THREADS] [-r REPS] [--cache-type T] [--repack] [--json] [--membw]
 // — prompt and generation speed with llama-bench's definitions: ppP = one batch of P prompt
 // tokens, tgN = N single-token decodes, both after DEPTH tokens already in the cache (0: an
 // empty cache). -p, -n and -d take comma lists; each (depth, test) pair is one result. The
@@ -22,6 +22,7 @@
 #include "absl/strings/str_split.h"
 #include "cli_args.h"
 #include "cli_session.h"
+#include "command_table.h"
 #include "commands.h"
 #include "r1/model.h"
 #include "r1/session.h"
@@ -98,46 +99,35 @@ double Round(double x, int decimals) {
 }  // namespace
 
 int RunBench(int argc, char** argv) {
-  const std::vector<std::string> with_value = {"-p", "-n", "-d", "-t", "--threads", "-r", "--cache-type"};
-  std::vector<std::string> known = with_value;
-  known.insert(known.end(), {"--json", "--membw"});
-  const Args args(argc, argv, with_value);
-  if (!args.error().empty()) return Fail("bench", args.error());
-  if (auto flag = args.Unknown(known)) return Fail("bench", "unknown option " + *flag);
-  if (args.positional().size() != 1) {
-    return Fail("bench", "usage: r1 bench MODEL [-p 512] [-n 128] [-d 0] [-t THREADS] [-r 5] "
-                         "[--cache-type f16|q8_0|f32] [--json] [--membw]");
-  }
-  // The value of the first of `flags` given, as integers in [lo, hi]; on a bad value, records
-  // the first error in `bad` and returns {def}.
+  const Args args(argc, argv, *FindCommand("bench"));
+  if (!args.error().empty()) return Usage("bench", args.error());
+  if (args.positional().size() != 1) return Usage("bench", "expected one MODEL path");
+  // A comma list of whole numbers in [lo, hi]; on a bad value, records the first error in `bad`.
   std::string bad;
-  auto int_list = [&](std::initializer_list<const char*> flags, int64_t def, int64_t lo, int64_t hi,
-                      bool single = false) -> std::vector<int64_t> {
-    for (const char* f : flags) {
-      const auto v = args.Value(f);
-      if (!v) continue;
-      auto list = ParseIntList(*v, lo, hi);
-      if (list && (!single || list->size() == 1)) return *list;
-      if (bad.empty()) {
-        bad = absl::StrFormat("%s needs %s in [%d, %d], not '%s'", f, single ? "an integer" : "integers", lo, hi, *v);
-      }
-      return {def};
+  auto int_list = [&](const char* flag, int64_t def, int64_t lo, int64_t hi) -> std::vector<int64_t> {
+    const auto v = args.Value(flag);
+    if (!v) return {def};
+    auto list = ParseIntList(*v, lo, hi);
+    if (list) return *list;
+    if (bad.empty()) {
+      bad = absl::StrFormat("%s: expected whole numbers from %d to %d separated by commas, got '%s'", flag, lo, hi, *v);
     }
     return {def};
   };
-  const std::vector<int64_t> prompts = int_list({"-p"}, 512, 0, 1 << 16);
-  const std::vector<int64_t> gens = int_list({"-n"}, 128, 0, 1 << 16);
-  const std::vector<int64_t> depths = int_list({"-d"}, 0, 0, 1 << 24);
-  const int64_t reps = int_list({"-r"}, 5, 1, 1000, /*single=*/true)[0];
-  const int64_t threads = int_list({"-t", "--threads"}, 0, 0, 1024, /*single=*/true)[0];
-  if (!bad.empty()) return Fail("bench", bad);
+  const std::vector<int64_t> prompts = int_list("-p", 512, 0, 1 << 16);
+  const std::vector<int64_t> gens = int_list("-n", 128, 0, 1 << 16);
+  const std::vector<int64_t> depths = int_list("-d", 0, 0, 1 << 24);
+  if (!bad.empty()) return Usage("bench", bad);
+  int64_t reps = 5, threads = 0;
+  if (Status st = args.Int("-r", 1, 1000, &reps); !st.ok()) return Usage("bench", st);
+  if (Status st = args.Int("-t", 1, 1024, &threads); !st.ok()) return Usage("bench", st);
   const auto cache_type = ParseCacheTypeFlag(args);
-  if (!cache_type.ok()) return Fail("bench", cache_type.status());
+  if (!cache_type.ok()) return Usage("bench", cache_type.status());
   const bool json = args.Has("--json");
 
   const std::string path = args.positional()[0];
   const auto t_load = std::chrono::steady_clock::now();
-  auto model = Model::Load(path);
+  auto model = Model::Load(path, ParseLoadOptions(args));
   if (!model.ok()) return Fail("bench", model.status());
   const double load_s = Seconds(t_load);
   SessionOptions so;
@@ -191,8 +181,12 @@ int RunBench(int argc, char** argv) {
                 path.c_str(), cfg.architecture.c_str(), type.c_str(),
                 static_cast<double>((*model)->file_bytes()) / (1 << 30),
                 static_cast<double>((*model)->weight_bytes()) / 1e9, weight_bytes_per_token / 1e9);
-    std::printf("load: %.3f s | isa: %s | threads: %d | cache: %s, %.1f KiB per token\n", load_s, isa.c_str(),
+    std::printf("load: %.3f s | isa: %s | threads: %d | cache: %s, %.1f KiB per token", load_s, isa.c_str(),
                 n_threads, cache_name.c_str(), static_cast<double>(kv_bytes_per_token) / 1024);
+    if ((*model)->repacked_bytes() > 0) {
+      std::printf(" | weights repacked: %.1f MiB", static_cast<double>((*model)->repacked_bytes()) / (1 << 20));
+    }
+    std::printf("\n");
     if (bandwidth > 0) {
       std::printf("read bandwidth: %.1f GB/s (%d threads)\n", bandwidth / 1e9, n_threads);
       std::printf("decode ceiling: %.1f tok/s (empty cache)\n", bandwidth / static_cast<double>(weight_bytes_per_token));
@@ -217,6 +211,7 @@ int RunBench(int argc, char** argv) {
           {"isa", isa},
           {"cache_type", cache_name},
           {"kv_bytes_per_token", kv_bytes_per_token},
+          {"repacked_mib", Round(static_cast<double>((*model)->repacked_bytes()) / (1 << 20), 1)},
           {"model_file", path},
           {"n_tokens", n_tok},
           {"reps", secs.size()},

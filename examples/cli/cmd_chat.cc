@@ -1,99 +1,143 @@
-// r1 chat MODEL — an interactive multi-turn chat on a terminal. Ctrl-C stops the current
-// answer, not the program. Commands: /reset, /save FILE, /load FILE, /quit.
-#include <unistd.h>
-
+// r1 chat MODEL — an interactive multi-turn chat. Ctrl-C stops the current answer, not the
+// program; lines starting with '/' are commands (/help lists them) and never reach the model.
 #include <algorithm>
-#include <csignal>
 #include <cstdio>
-#include <iostream>
 #include <string>
 
+#include "chat_input.h"
+#include "chat_saved.h"
 #include "cli_args.h"
+#include "cli_input.h"
+#include "cli_interrupt.h"
+#include "cli_output.h"
 #include "cli_session.h"
+#include "command_table.h"
 #include "commands.h"
-#include "r1/tokenizer.h"
 
 namespace r1::cli {
 namespace {
 
-Session* g_session = nullptr;  // the session Ctrl-C cancels
+constexpr char kChatHelp[] =
+    "commands:\n"
+    "  /help         this list\n"
+    "  /reset        forget the conversation (the system prompt stays)\n"
+    "  /save FILE    save the conversation: the model's state in FILE, the messages in FILE.chat.json\n"
+    "  /load FILE    continue a conversation saved with /save\n"
+    "  /quit, /exit  leave (as does Ctrl-D)\n"
+    "input:\n"
+    "  a line ending in \\ continues on the next line; a line \"\"\" starts a block that ends\n"
+    "  at the next \"\"\" line; start a message with // to send one beginning with /\n"
+    "  Ctrl-C stops the current answer\n";
 
-extern "C" void OnInterrupt(int) {
-  if (g_session != nullptr) g_session->Cancel();  // an atomic store: safe in a signal handler
+// The conversation as it grows: messages for a chat template, one text for a raw model.
+struct Conversation {
+  std::vector<ChatMessage> messages;
+  std::string transcript;
+
+  void Reset() {
+    transcript.clear();
+    messages.erase(std::remove_if(messages.begin(), messages.end(),
+                                  [](const ChatMessage& m) { return m.role != "system"; }),
+                   messages.end());
+  }
+};
+
+void Say(const std::string& text) {
+  std::fflush(stdout);
+  std::fprintf(stderr, "%s\n", text.c_str());
+}
+
+Status Save(const Session& s, const Conversation& c, const std::string& path) {
+  R1_RETURN_IF_ERROR(CheckWritable(path));
+  R1_RETURN_IF_ERROR(CheckWritable(ConversationPath(path)));
+  if (Status st = s.SaveState(path); !st.ok()) {
+    return absl::UnavailableError(WithoutTempName(std::string(st.message()), path));
+  }
+  return SaveConversation(path, {c.messages, c.transcript});
+}
+
+Status Load(Session& s, Conversation& c, const std::string& path) {
+  R1_ASSIGN_OR_RETURN(SavedChat saved, LoadConversation(path));
+  R1_RETURN_IF_ERROR(s.LoadState(path));
+  c.messages = std::move(saved.messages);
+  c.transcript = std::move(saved.transcript);
+  return absl::OkStatus();
 }
 
 }  // namespace
 
 int RunChat(int argc, char** argv) {
-  std::vector<std::string> with_value = {"-n", "--seed", "--temp", "--top-k", "--top-p", "--min-p", "--think-budget",
-                                         "--system"};
-  with_value.insert(with_value.end(), kSessionFlags.begin(), kSessionFlags.end());
-  std::vector<std::string> known = with_value;
-  known.push_back("--hide-thinking");
-  const Args args(argc, argv, with_value);
-  if (!args.error().empty()) return Fail("chat", args.error());
-  if (auto flag = args.Unknown(known)) return Fail("chat", "unknown option " + *flag);
-  if (args.positional().size() != 1) return Fail("chat", "usage: r1 chat MODEL [--system TEXT] [run options]");
-  auto options = ParseGenerateOptions(args);
-  if (!options.ok()) return Fail("chat", options.status());
-  auto session = OpenSession(args);
+  const Args args(argc, argv, *FindCommand("chat"));
+  if (!args.error().empty()) return Usage("chat", args.error());
+  if (args.positional().size() != 1) return Usage("chat", "expected one MODEL path");
+  const auto session_options = ParseSessionOptions(args);
+  if (!session_options.ok()) return Usage("chat", session_options.status());
+  const auto options = ParseGenerateOptions(args);
+  if (!options.ok()) return Usage("chat", options.status());
+  auto session = OpenSession(args.positional()[0], ParseLoadOptions(args), *session_options);
   if (!session.ok()) return Fail("chat", session.status());
   Session& s = **session;
-  g_session = &s;
-  struct sigaction action {};
-  action.sa_handler = OnInterrupt;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
+  const auto mode = ChoosePromptMode(args, s.model());
+  if (!mode.ok()) return Fail("chat", mode.status());
+  const bool templated = *mode == PromptMode::kChat;
 
-  const bool tty = isatty(STDOUT_FILENO);
-  PiecePrinter printer(args.Has("--hide-thinking"));
-  const StreamCallback print = printer.callback();
-  // Models without a chat template continue one growing text instead of a conversation.
-  const bool templated = s.model().tokenizer() != nullptr && !s.model().tokenizer()->chat_template().empty();
-  std::string transcript;
-  std::vector<ChatMessage> history;
-  if (auto system = args.Value("--system")) history.push_back({"system", *system});
-  std::fprintf(stderr, "r1 chat — /reset, /save FILE, /load FILE, /quit; Ctrl-C stops an answer\n");
-  std::string line;
-  while (true) {
-    std::fputs(tty ? "\x1b[1m> \x1b[0m" : "> ", stdout);
-    std::fflush(stdout);
-    if (!std::getline(std::cin, line)) break;
-    if (line == "/quit" || line == "/exit") break;
-    if (line == "/reset") {
-      s.Reset();
-      transcript.clear();
-      history.erase(std::remove_if(history.begin(), history.end(), [](const ChatMessage& m) { return m.role != "system"; }),
-                    history.end());
-      continue;
-    }
-    if (line.rfind("/save ", 0) == 0 || line.rfind("/load ", 0) == 0) {
-      const std::string path = line.substr(6);
-      const Status st = line[1] == 's' ? s.SaveState(path) : s.LoadState(path);
-      std::fprintf(stderr, "%s\n", st.ok() ? "done" : std::string(st.message()).c_str());
-      if (st.ok() && line[1] == 'l') {  // the restored context replaces this conversation
-        history.clear();
-        transcript.clear();
+  const InterruptHandler interrupt(s);
+  PiecePrinter printer(ChooseOutputStyle(/*json=*/false), args.Has("--hide-thinking"));
+  LineReader reader;
+  Conversation conversation;
+  if (auto system = args.Value("--system")) conversation.messages.push_back({"system", *system});
+  if (reader.interactive()) Say("r1 chat — /help lists the commands; Ctrl-C stops an answer, Ctrl-D quits");
+  while (std::optional<std::string> input = ReadMessage(reader)) {
+    std::string line = *std::move(input);
+    reader.AddHistory(line);
+    if (line.empty()) continue;
+    if (line[0] == '/' && line.rfind("//", 0) != 0) {
+      const size_t space = line.find(' ');
+      const std::string command = line.substr(0, space);
+      std::string arg;  // the rest of the line, leading spaces dropped
+      if (const size_t start = line.find_first_not_of(' ', std::min(space, line.size())); start != std::string::npos) {
+        arg = line.substr(start);
+      }
+      if (command == "/quit" || command == "/exit") break;
+      if (command == "/help") {
+        std::fflush(stdout);
+        std::fputs(kChatHelp, stderr);
+      } else if (command == "/reset") {
+        s.Reset();
+        conversation.Reset();
+      } else if ((command == "/save" || command == "/load") && arg.empty()) {
+        Say("error: " + command + " needs a FILE");
+      } else if (command == "/save") {
+        const Status st = Save(s, conversation, arg);
+        Say(st.ok() ? "saved " + arg : "error: " + std::string(st.message()));
+      } else if (command == "/load") {
+        const Status st = Load(s, conversation, arg);
+        Say(st.ok() ? "loaded " + arg : "error: " + std::string(st.message()));
+      } else {
+        Say("error: unknown command " + command + "; /help lists the commands");
       }
       continue;
     }
-    if (line.empty()) continue;
-    history.push_back({"user", line});
-    const std::string before = transcript;
-    transcript += line;
-    auto result = templated ? s.Chat(history, *options, print) : s.Generate(transcript, *options, print);
+    if (line.rfind("//", 0) == 0) line.erase(0, 1);
+
+    const Conversation before = conversation;
+    conversation.messages.push_back({"user", line});
+    // A raw model continues one text: each input starts on a line of its own.
+    if (!conversation.transcript.empty() && conversation.transcript.back() != '\n') conversation.transcript += '\n';
+    conversation.transcript += line;
+    ClearInterrupt();
+    auto result = templated ? s.Chat(conversation.messages, *options, printer.callback())
+                            : s.Generate(conversation.transcript, *options, printer.callback());
     printer.Finish();
     if (!result.ok()) {
-      std::fprintf(stderr, "error: %s\n", std::string(result.status().message()).c_str());
-      history.pop_back();
-      transcript = before;
+      Say("error: " + std::string(result.status().message()));
+      conversation = before;
       continue;
     }
-    history.push_back({"assistant", result->content});
-    transcript += result->content;
-    PrintSummary(*result);
+    conversation.messages.push_back({"assistant", result->content});
+    conversation.transcript += result->content;
+    PrintSummary(*result, options->sampler.seed);
   }
-  g_session = nullptr;
   return 0;
 }
 

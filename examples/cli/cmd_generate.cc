@@ -1,45 +1,52 @@
-// r1 generate MODEL (--tokens 1,2,3 | -p TEXT) -n N — greedy decoding. When the model has a
-// tokenizer the generated text is printed first; the last line of stdout is always the
+// r1 generate MODEL (--tokens 1,2,3 | -p TEXT | -f FILE) -n N — greedy decoding. When the model
+// has a tokenizer the generated text is printed first; the last line of stdout is always the
 // generated ids separated by spaces.
 #include <cstdio>
 #include <string>
 
 #include "cli_args.h"
+#include "cli_input.h"
 #include "cli_session.h"
+#include "command_table.h"
 #include "commands.h"
 #include "r1/tokenizer.h"
 
 namespace r1::cli {
 
 int RunGenerate(int argc, char** argv) {
-  std::vector<std::string> known = {"--tokens", "-p", "--prompt", "-n"};
-  known.insert(known.end(), kSessionFlags.begin(), kSessionFlags.end());
-  const Args args(argc, argv, known);
-  if (!args.error().empty()) return Fail("generate", args.error());
-  if (auto flag = args.Unknown(known)) return Fail("generate", "unknown option " + *flag);
-  auto text = args.Value("-p") ? args.Value("-p") : args.Value("--prompt");
-  if (args.positional().size() != 1 || (!args.Value("--tokens") == !text)) {
-    return Fail("generate", "usage: r1 generate MODEL (--tokens 1,2,3 | -p TEXT) [-n N]");
+  const Args args(argc, argv, *FindCommand("generate"));
+  if (!args.error().empty()) return Usage("generate", args.error());
+  const auto source = FindPrompt(args);
+  if (!source.ok()) return Usage("generate", source.status());
+  if (args.positional().size() != 1) return Usage("generate", "expected one MODEL path");
+  if (args.Value("--tokens").has_value() == source->given()) {
+    return Usage("generate", "give the prompt either as --tokens IDS or as text (-p TEXT, -p -, -f FILE)");
   }
   std::optional<std::vector<int32_t>> prompt;
-  if (!text) {
-    prompt = ParseTokenList(*args.Value("--tokens"));
-    if (!prompt || prompt->empty()) return Fail("generate", "--tokens needs a list of ids such as 1,2,3");
+  if (const auto tokens = args.Value("--tokens")) {
+    prompt = ParseTokenList(*tokens);
+    if (!prompt || prompt->empty()) {
+      return Usage("generate", "--tokens: expected token ids such as 1,2,3, got '" + *tokens + "'");
+    }
   }
   int64_t n_new = 32;
-  if (auto v = args.Value("-n")) {
-    auto n = ParseInt(*v);
-    if (!n || *n < 0) return Fail("generate", "-n needs a non-negative count");
-    n_new = *n;
+  if (Status st = args.Int("-n", 0, int64_t{1} << 30, &n_new); !st.ok()) return Usage("generate", st);
+  const auto session_options = ParseSessionOptions(args);
+  if (!session_options.ok()) return Usage("generate", session_options.status());
+  std::string text;
+  if (source->given()) {
+    auto read = ReadPrompt(*source);
+    if (!read.ok()) return Fail("generate", read.status());
+    text = *std::move(read);
   }
 
-  auto session = OpenSession(args);
+  auto session = OpenSession(args.positional()[0], ParseLoadOptions(args), *session_options);
   if (!session.ok()) return Fail("generate", session.status());
   Session& s = **session;
   const Tokenizer* tokenizer = s.model().tokenizer();
-  if (text) {
+  if (!prompt) {
     if (tokenizer == nullptr) return Fail("generate", "the model has no tokenizer: use --tokens");
-    auto ids = tokenizer->Encode(*text, {.parse_special = true});
+    auto ids = tokenizer->Encode(text, {.parse_special = true});
     if (!ids.ok()) return Fail("generate", ids.status());
     if (ids->empty()) return Fail("generate", "the prompt is empty");
     prompt = *std::move(ids);

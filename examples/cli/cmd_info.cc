@@ -4,16 +4,16 @@
 #include <string>
 
 #include "cli_args.h"
+#include "command_table.h"
 #include "commands.h"
 #include "r1/model.h"
 
 namespace r1::cli {
 
 int RunInfo(int argc, char** argv) {
-  const Args args(argc, argv, {});
-  if (!args.error().empty()) return Fail("info", args.error());
-  if (auto flag = args.Unknown({})) return Fail("info", "unknown option " + *flag);
-  if (args.positional().size() != 1) return Fail("info", "usage: r1 info MODEL");
+  const Args args(argc, argv, *FindCommand("info"));
+  if (!args.error().empty()) return Usage("info", args.error());
+  if (args.positional().size() != 1) return Usage("info", "expected one MODEL path");
   auto model = Model::Load(args.positional()[0]);
   if (!model.ok()) return Fail("info", model.status());
   const ModelConfig& c = (*model)->config();

@@ -1,52 +1,59 @@
-// r1 run MODEL -p "…" — streams an answer: reasoning dimmed on a terminal (or hidden), the
-// answer on stdout, then a one-line summary on stderr.
+// r1 run MODEL (-p PROMPT | -f FILE) — streams an answer to stdout: the reasoning (dimmed on a
+// terminal, between <think> lines otherwise, or as JSON events with --json), then the answer,
+// then a one-line summary on stderr. Ctrl-C stops the answer; the exit status is then 130.
 #include <cstdio>
 #include <string>
 
 #include "cli_args.h"
+#include "cli_input.h"
+#include "cli_interrupt.h"
+#include "cli_output.h"
 #include "cli_session.h"
+#include "command_table.h"
 #include "commands.h"
-#include "r1/tokenizer.h"
 
 namespace r1::cli {
 
 int RunRun(int argc, char** argv) {
-  std::vector<std::string> with_value = {"-p", "--prompt", "-n", "--seed", "--temp", "--top-k", "--top-p", "--min-p",
-                                         "--think-budget", "--system"};
-  with_value.insert(with_value.end(), kSessionFlags.begin(), kSessionFlags.end());
-  std::vector<std::string> known = with_value;
-  known.insert(known.end(), {"--hide-thinking", "--no-chat"});
-  const Args args(argc, argv, with_value);
-  if (!args.error().empty()) return Fail("run", args.error());
-  if (auto flag = args.Unknown(known)) return Fail("run", "unknown option " + *flag);
-  auto prompt = args.Value("-p");
-  if (!prompt) prompt = args.Value("--prompt");
-  if (args.positional().size() != 1 || !prompt) {
-    return Fail("run", "usage: r1 run MODEL -p PROMPT [-n MAX_NEW] [--seed S] [--temp T] [--top-k K] [--top-p P] "
-                       "[--min-p P] [--think-budget N] [--hide-thinking] [--no-chat] [--system TEXT]");
-  }
-  auto options = ParseGenerateOptions(args);
-  if (!options.ok()) return Fail("run", options.status());
-  auto session = OpenSession(args);
+  const Args args(argc, argv, *FindCommand("run"));
+  if (!args.error().empty()) return Usage("run", args.error());
+  const auto source = FindPrompt(args);
+  if (!source.ok()) return Usage("run", source.status());
+  if (args.positional().size() != 1) return Usage("run", "expected one MODEL path");
+  if (!source->given()) return Usage("run", "give a prompt with -p TEXT, -p - (stdin) or -f FILE");
+  const auto session_options = ParseSessionOptions(args);
+  if (!session_options.ok()) return Usage("run", session_options.status());
+  const auto options = ParseGenerateOptions(args);
+  if (!options.ok()) return Usage("run", options.status());
+  const auto prompt = ReadPrompt(*source);
+  if (!prompt.ok()) return Fail("run", prompt.status());
+
+  auto session = OpenSession(args.positional()[0], ParseLoadOptions(args), *session_options);
   if (!session.ok()) return Fail("run", session.status());
   Session& s = **session;
+  const auto mode = ChoosePromptMode(args, s.model());
+  if (!mode.ok()) return Fail("run", mode.status());
 
-  PiecePrinter printer(args.Has("--hide-thinking"));
-  const StreamCallback print = printer.callback();
-
-  const bool chat = !args.Has("--no-chat") && s.model().tokenizer() != nullptr &&
-                    !s.model().tokenizer()->chat_template().empty();
+  PiecePrinter printer(ChooseOutputStyle(args.Has("--json")), args.Has("--hide-thinking"));
   StatusOr<GenerateResult> result = [&]() -> StatusOr<GenerateResult> {
-    if (!chat) return s.Generate(*prompt, *options, print);
+    const InterruptHandler interrupt(s);
+    if (*mode == PromptMode::kRaw) return s.Generate(*prompt, *options, printer.callback());
     std::vector<ChatMessage> messages;
     if (auto system = args.Value("--system")) messages.push_back({"system", *system});
     messages.push_back({"user", *prompt});
-    return s.Chat(messages, *options, print);
+    return s.Chat(messages, *options, printer.callback());
   }();
   printer.Finish();
-  if (!result.ok()) return Fail("run", result.status());
-  PrintSummary(*result);
-  return 0;
+  if (!result.ok()) {
+    if (args.Has("--json")) printer.PrintError(std::string(result.status().message()));
+    return Fail("run", result.status());
+  }
+  if (args.Has("--json")) {
+    printer.PrintDone(*result, options->sampler.seed);
+  } else {
+    PrintSummary(*result, options->sampler.seed);
+  }
+  return Interrupted() ? kExitInterrupted : 0;
 }
 
 }  // namespace r1::cli

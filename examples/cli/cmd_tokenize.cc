@@ -10,8 +10,6 @@
 //       [{"role": "system"|"user"|"assistant", "content": "..."}]; "-" reads stdin.
 #include <cstdio>
 #include <exception>
-#include <fstream>
-#include <iterator>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -19,27 +17,15 @@
 #include <vector>
 
 #include "cli_args.h"
+#include "cli_input.h"
+#include "cli_session.h"
+#include "command_table.h"
 #include "commands.h"
 #include "r1/chat.h"
 #include "r1/tokenizer.h"
 
 namespace r1::cli {
 namespace {
-
-// Reads a whole file (or stdin for "-") in binary.
-std::optional<std::string> ReadAll(const std::string& path) {
-  if (path == "-") {
-    std::string data;
-    char buffer[1 << 16];
-    size_t n;
-    while ((n = std::fread(buffer, 1, sizeof(buffer), stdin)) > 0) data.append(buffer, n);
-    if (std::ferror(stdin)) return std::nullopt;
-    return data;
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
 void WriteAll(std::string_view bytes) {
   std::fwrite(bytes.data(), 1, bytes.size(), stdout);
@@ -79,79 +65,6 @@ std::string Printable(std::string_view piece) {
   return out;
 }
 
-// Like Args, but only the listed options are options: any other argument (and everything
-// after "--") is positional, so a text may start with "-".
-struct Parsed {
-  std::vector<std::string> positional;
-  std::vector<std::string> switches;
-  std::vector<std::pair<std::string, std::string>> values;
-  std::string error;
-
-  bool Has(std::string_view s) const {
-    for (const auto& x : switches) {
-      if (x == s) return true;
-    }
-    return false;
-  }
-  std::optional<std::string> Value(std::string_view key) const {
-    for (const auto& [k, v] : values) {
-      if (k == key) return v;
-    }
-    return std::nullopt;
-  }
-};
-
-Parsed ParseArgs(int argc, char** argv, const std::vector<std::string>& switches,
-                 const std::vector<std::string>& with_value) {
-  Parsed p;
-  bool options_done = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (options_done || arg.size() < 2 || arg[0] != '-') {
-      p.positional.push_back(arg);
-      continue;
-    }
-    if (arg == "--") {
-      options_done = true;
-      continue;
-    }
-    std::optional<std::string> value;
-    if (const size_t eq = arg.find('='); eq != std::string::npos && arg.rfind("--", 0) == 0) {
-      value = arg.substr(eq + 1);
-      arg.resize(eq);
-    }
-    bool known = false;
-    for (const auto& s : switches) {
-      if (arg == s && !value) {
-        p.switches.push_back(arg);
-        known = true;
-      }
-    }
-    for (const auto& w : with_value) {
-      if (arg != w) continue;
-      if (!value) {
-        if (i + 1 >= argc) {
-          p.error = arg + " needs a value";
-          return p;
-        }
-        value = argv[++i];
-      }
-      p.values.emplace_back(arg, *value);
-      known = true;
-    }
-    if (!known) {
-      // A negative number or other dash-led text is a positional argument.
-      if (arg.size() > 1 && arg[1] >= '0' && arg[1] <= '9') {
-        p.positional.push_back(argv[i]);
-        continue;
-      }
-      p.error = "unknown option " + arg;
-      return p;
-    }
-  }
-  return p;
-}
-
 // Messages from JSON; the library never throws, so exceptions from the JSON library stop here.
 std::optional<std::vector<ChatMessage>> ParseMessages(const std::string& json, std::string* error) {
   try {
@@ -184,12 +97,12 @@ std::optional<std::vector<ChatMessage>> ParseMessages(const std::string& json, s
 }  // namespace
 
 int RunTokenize(int argc, char** argv) {
-  const Parsed args = ParseArgs(argc, argv, {"--no-bos", "--special", "--pieces"}, {"--file"});
-  const char* usage =
-      "usage: r1 tokenize MODEL (TEXT | --file PATH) [--no-bos] [--special] [--pieces]";
-  if (!args.error.empty()) return Fail("tokenize", args.error + "\n" + usage);
+  const Args args(argc, argv, *FindCommand("tokenize"));
+  if (!args.error().empty()) return Usage("tokenize", args.error());
   const std::optional<std::string> file = args.Value("--file");
-  if (args.positional.size() != (file ? 1u : 2u)) return Fail("tokenize", usage);
+  if (args.positional().size() != (file ? 1u : 2u)) {
+    return Usage("tokenize", file ? "expected one MODEL path with --file" : "expected MODEL and TEXT (or --file PATH)");
+  }
 
   std::string text;
   if (file) {
@@ -197,9 +110,9 @@ int RunTokenize(int argc, char** argv) {
     if (!data) return Fail("tokenize", "cannot read " + *file);
     text = std::move(*data);
   } else {
-    text = args.positional[1];
+    text = args.positional()[1];
   }
-  auto tok = Tokenizer::Load(args.positional[0]);
+  auto tok = Tokenizer::Load(args.positional()[0]);
   if (!tok.ok()) return Fail("tokenize", tok.status());
   EncodeOptions options;
   if (args.Has("--no-bos")) options.add_bos = false;
@@ -224,15 +137,14 @@ int RunTokenize(int argc, char** argv) {
 }
 
 int RunDetokenize(int argc, char** argv) {
-  const Parsed args = ParseArgs(argc, argv, {}, {});
-  const char* usage = "usage: r1 detokenize MODEL 1,2,3";
-  if (!args.error.empty()) return Fail("detokenize", args.error + "\n" + usage);
-  if (args.positional.size() < 2) return Fail("detokenize", usage);
+  const Args args(argc, argv, *FindCommand("detokenize"));
+  if (!args.error().empty()) return Usage("detokenize", args.error());
+  if (args.positional().size() < 2) return Usage("detokenize", "expected MODEL and token ids");
   std::string list;
-  for (size_t i = 1; i < args.positional.size(); ++i) list += args.positional[i] + " ";
+  for (size_t i = 1; i < args.positional().size(); ++i) list += args.positional()[i] + " ";
   const std::optional<std::vector<int32_t>> ids = ParseTokenList(list);
-  if (!ids) return Fail("detokenize", "token ids must be integers separated by commas or spaces");
-  auto tok = Tokenizer::Load(args.positional[0]);
+  if (!ids) return Usage("detokenize", "expected token ids (whole numbers ≥ 0) separated by commas or spaces, got '" + list.substr(0, list.size() - 1) + "'");
+  auto tok = Tokenizer::Load(args.positional()[0]);
   if (!tok.ok()) return Fail("detokenize", tok.status());
   auto text = (*tok)->Decode(*ids);
   if (!text.ok()) return Fail("detokenize", text.status());
@@ -241,19 +153,17 @@ int RunDetokenize(int argc, char** argv) {
 }
 
 int RunTemplate(int argc, char** argv) {
-  const Parsed args =
-      ParseArgs(argc, argv, {"--no-generation-prompt"}, {"--messages", "--template"});
-  const char* usage =
-      "usage: r1 template MODEL --messages MESSAGES.json [--no-generation-prompt] "
-      "[--template deepseek-r1|deepseek-r1-distill|llama3|chatml|qwen2]";
-  if (!args.error.empty()) return Fail("template", args.error + "\n" + usage);
+  const Args args(argc, argv, *FindCommand("template"));
+  if (!args.error().empty()) return Usage("template", args.error());
   const std::optional<std::string> messages_path = args.Value("--messages");
-  if (args.positional.size() != 1 || !messages_path) return Fail("template", usage);
+  if (args.positional().size() != 1 || !messages_path) return Usage("template", "expected MODEL --messages FILE");
 
   std::optional<ChatTemplate> override_template;
   if (const std::optional<std::string> name = args.Value("--template")) {
     override_template = ChatTemplateFromName(*name);
-    if (!override_template) return Fail("template", "unknown template '" + *name + "'\n" + usage);
+    if (!override_template) {
+      return Usage("template", "--template: expected one of " + ChatTemplateNames() + ", got '" + *name + "'");
+    }
   }
   const std::optional<std::string> json = ReadAll(*messages_path);
   if (!json) return Fail("template", "cannot read " + *messages_path);
@@ -261,7 +171,7 @@ int RunTemplate(int argc, char** argv) {
   const std::optional<std::vector<ChatMessage>> messages = ParseMessages(*json, &error);
   if (!messages) return Fail("template", error);
 
-  auto tok = Tokenizer::Load(args.positional[0]);
+  auto tok = Tokenizer::Load(args.positional()[0]);
   if (!tok.ok()) return Fail("template", tok.status());
   auto prompt =
       FormatChat(**tok, *messages, !args.Has("--no-generation-prompt"), override_template);

@@ -6,6 +6,7 @@
  * firmware.md): one process per question, the model mapped rather than read, a small context,
  * and nothing but C crossing into the library, which turns every failure into a status code.
  * Prints the answer on stdout; exit status 0, or 1 with r1's message on stderr. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,27 +21,52 @@ static int print_piece(r1_channel channel, const char *text, size_t len, int32_t
   return 0;
 }
 
+static void usage(const char *program) {
+  fprintf(stderr, "usage: %s MODEL.gguf QUESTION [--template NAME] [--max-tokens N] [--threads N]\n", program);
+}
+
+/* A whole number in [lo, hi], the whole text; 0 when it is anything else. */
+static int parse_count(const char *text, long lo, long hi, int *out) {
+  char *end = NULL;
+  errno = 0;
+  long v = strtol(text, &end, 10);
+  if (errno != 0 || end == text || *end != '\0' || v < lo || v > hi) return 0;
+  *out = (int)v;
+  return 1;
+}
+
 static int fail(const char *what, r1_status status) {
   fprintf(stderr, "hub: %s: %s (%s)\n", what, r1_last_error(), r1_status_name(status));
   return 1;
 }
 
 int main(int argc, char **argv) {
-  if (argc < 3) {
-    fprintf(stderr, "usage: %s MODEL.gguf QUESTION [--template NAME] [--max-tokens N] [--threads N]\n", argv[0]);
+  if (argc < 3 || argv[1][0] == '-') {
+    usage(argv[0]);
     return 2;
   }
   const char *template_name = NULL;
   int max_tokens = 128, threads = 1;
-  for (int i = 3; i + 1 < argc; i += 2) {
-    if (strcmp(argv[i], "--template") == 0) {
-      template_name = argv[i + 1];
-    } else if (strcmp(argv[i], "--max-tokens") == 0) {
-      max_tokens = atoi(argv[i + 1]);
-    } else if (strcmp(argv[i], "--threads") == 0) {
-      threads = atoi(argv[i + 1]);
-    } else {
-      fprintf(stderr, "hub: unknown option %s\n", argv[i]);
+  for (int i = 3; i < argc; i += 2) {
+    const int is_template = strcmp(argv[i], "--template") == 0;
+    const int is_max_tokens = strcmp(argv[i], "--max-tokens") == 0;
+    const int is_threads = strcmp(argv[i], "--threads") == 0;
+    if (!is_template && !is_max_tokens && !is_threads) {
+      fprintf(stderr, "hub: unknown option '%s'\n", argv[i]);
+      usage(argv[0]);
+      return 2;
+    }
+    if (i + 1 >= argc) {
+      fprintf(stderr, "hub: %s needs a value\n", argv[i]);
+      usage(argv[0]);
+      return 2;
+    }
+    const char *value = argv[i + 1];
+    if (is_template) {
+      template_name = value;
+    } else if (!parse_count(value, 1, is_threads ? 1024 : 1 << 20, is_threads ? &threads : &max_tokens)) {
+      fprintf(stderr, "hub: %s: expected a whole number from 1 to %d, got '%s'\n", argv[i],
+              is_threads ? 1024 : 1 << 20, value);
       return 2;
     }
   }

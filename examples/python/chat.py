@@ -5,6 +5,8 @@
     python3 chat.py MODEL.gguf -p "Why is the sky blue?"
 
 Ctrl-C during an answer stops it and returns to the prompt; Ctrl-C at the prompt quits.
+A model without a chat template r1 knows (a plain language model) continues each line as text
+instead, unless --template names one.
 """
 import argparse
 import sys
@@ -19,10 +21,19 @@ def styles(enabled):
     return {"reasoning": ("\x1b[2;3m", "\x1b[0m"), "content": ("", "")}
 
 
-def answer(session, messages, args, style):
+def can_chat(model, template):
+    """Whether the model (or the --template given) formats conversations."""
+    try:
+        model.format_chat([{"role": "user", "content": "hi"}], chat_template=template)
+        return True
+    except r1.NoChatTemplate:
+        return False
+
+
+def answer(start, style):
+    """Streams one answer from start() (a new r1.Stream) and returns its result."""
     current = None
-    with session.chat(messages, chat_template=args.template, max_new_tokens=args.max_tokens,
-                      temperature=args.temperature, seed=args.seed) as stream:
+    with start() as stream:
         try:
             for event in stream:
                 kind = "reasoning" if event.channel == r1.Channel.REASONING else "content"
@@ -60,10 +71,15 @@ def main():
     style = styles(color)
     try:
         model = r1.Model(args.model)
+        session = r1.Session(model)
+        chat = can_chat(model, args.template)
     except r1.Error as e:
         sys.exit(f"chat.py: {e}")
-    session = r1.Session(model)
+    if not chat:
+        print("chat.py: the model has no chat template r1 knows; continuing each line as plain text "
+              "(--template chatml makes it chat)", file=sys.stderr)
     messages = [{"role": "system", "content": args.system}] if args.system else []
+    sampling = dict(max_new_tokens=args.max_tokens, temperature=args.temperature, seed=args.seed)
 
     def lines():
         if args.prompt:
@@ -78,11 +94,17 @@ def main():
                 return
             yield line
 
-    for line in lines():
-        messages.append({"role": "user", "content": line})
-        result = answer(session, messages, args, style)
-        # Earlier answers go back without their reasoning, as the R1 templates expect.
-        messages.append({"role": "assistant", "content": result.content})
+    try:
+        for line in lines():
+            if not chat:
+                answer(lambda: session.generate(line, **sampling), style)
+                continue
+            messages.append({"role": "user", "content": line})
+            result = answer(lambda: session.chat(messages, chat_template=args.template, **sampling), style)
+            # Earlier answers go back without their reasoning, as the R1 templates expect.
+            messages.append({"role": "assistant", "content": result.content})
+    except r1.Error as e:
+        sys.exit(f"chat.py: {e}")
 
 
 if __name__ == "__main__":

@@ -50,7 +50,7 @@ if [[ $mode == installed || $mode == all ]]; then
     "${r1_opts[@]}" >/dev/null
   ninja -C "$tmp/r1-build" -j "$jobs" >/dev/null
   meson install -C "$tmp/r1-build" --quiet >/dev/null
-  test -f "$tmp/prefix/lib/libr1.a" && test -f "$tmp/prefix/include/r1.h" && test -f "$tmp/prefix/include/r1/session.h"
+  test -f "$tmp/prefix/lib/libr1.a" && test -f "$tmp/prefix/include/r1.h" && test -f "$tmp/prefix/include/r1/r1.hpp"
   # libr1.a carries the whole library: the C ABI and the core.
   nm -C "$tmp/prefix/lib/libr1.a" >"$tmp/nm.txt" 2>/dev/null || true
   grep -q ' T r1_session_generate' "$tmp/nm.txt" || { echo "FAIL: libr1.a lacks the C ABI"; exit 1; }

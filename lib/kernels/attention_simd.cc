@@ -47,40 +47,46 @@ float DotTail(const float* a, const float* b, int64_t from, int64_t n) {
   return sum;
 }
 
-float Dot(const float* a, const float* b, int64_t n) {
-  F acc(0.0f);
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) acc = xsimd::fma(F::load_unaligned(a + i), F::load_unaligned(b + i), acc);
-  return xsimd::hadd(acc) + DotTail(a, b, i, n);
+// Scores of query row qr with `count` <= kLanes key rows from kj, into sr. Every position's
+// dot is summed in the same order whether its group is full or the last, partial one (lane p
+// of ReduceLanes depends on acc[p] only), so a score never depends on how many positions
+// shared the call.
+template <bool kFull>
+void ScoreGroup(const float* qr, const float* kj, int64_t k_stride, int64_t count, int64_t dim, F vscale, float* sr) {
+  const int64_t whole = dim / kLanes * kLanes;
+  const int64_t n = kFull ? kLanes : count;
+  F acc[kLanes];
+#pragma GCC unroll 16
+  for (int64_t p = 0; p < kLanes; ++p) acc[p] = F(0.0f);
+  for (int64_t d = 0; d < whole; d += kLanes) {
+    const F qv = F::load_unaligned(qr + d);
+#pragma GCC unroll 16
+    for (int64_t p = 0; p < n; ++p) acc[p] = xsimd::fma(qv, F::load_unaligned(kj + p * k_stride + d), acc[p]);
+  }
+  F sums = ReduceLanes(acc);
+  alignas(64) float lanes[kLanes] = {};
+  if (whole < dim) {
+    for (int64_t p = 0; p < n; ++p) lanes[p] = DotTail(qr, kj + p * k_stride, whole, dim);
+    sums += F::load_aligned(lanes);
+  }
+  sums *= vscale;
+  if constexpr (kFull) {
+    sums.store_unaligned(sr);
+  } else {
+    sums.store_aligned(lanes);
+    std::copy_n(lanes, n, sr);
+  }
 }
 
 void Scores(const float* q, int64_t q_stride, int64_t n_rows, const float* k, int64_t k_stride, int64_t n_pos,
             int64_t dim, float scale, float* s, int64_t s_stride) {
-  const int64_t whole = dim / kLanes * kLanes;
   const F vscale(scale);
   for (int64_t r = 0; r < n_rows; ++r) {
     const float* qr = q + r * q_stride;
     float* sr = s + r * s_stride;
     int64_t j = 0;
-    for (; j + kLanes <= n_pos; j += kLanes) {
-      const float* kj = k + j * k_stride;
-      F acc[kLanes];
-#pragma GCC unroll 16
-      for (int64_t p = 0; p < kLanes; ++p) acc[p] = F(0.0f);
-      for (int64_t d = 0; d < whole; d += kLanes) {
-        const F qv = F::load_unaligned(qr + d);
-#pragma GCC unroll 16
-        for (int64_t p = 0; p < kLanes; ++p) acc[p] = xsimd::fma(qv, F::load_unaligned(kj + p * k_stride + d), acc[p]);
-      }
-      F sums = ReduceLanes(acc);
-      if (whole < dim) {
-        alignas(64) float tail[kLanes];
-        for (int64_t p = 0; p < kLanes; ++p) tail[p] = DotTail(qr, kj + p * k_stride, whole, dim);
-        sums += F::load_aligned(tail);
-      }
-      (sums * vscale).store_unaligned(sr + j);
-    }
-    for (; j < n_pos; ++j) sr[j] = scale * Dot(qr, k + j * k_stride, dim);
+    for (; j + kLanes <= n_pos; j += kLanes) ScoreGroup<true>(qr, k + j * k_stride, k_stride, kLanes, dim, vscale, sr + j);
+    if (j < n_pos) ScoreGroup<false>(qr, k + j * k_stride, k_stride, n_pos - j, dim, vscale, sr + j);
   }
 }
 

@@ -2,6 +2,9 @@
 #include "absl/strings/str_format.h"
 #include "model/model_config.h"
 #include "model/model_impl.h"
+#include "model/prompt_panels.h"
+#include "kernels/isa.h"
+#include "quant/quant_kernels.h"
 #include "runtime/thread_pool.h"
 #include "tokenize/gguf_vocab.h"
 
@@ -49,6 +52,9 @@ StatusOr<std::shared_ptr<const Model>> Model::Load(const std::string& path, cons
   auto weights = BindWeights(*impl->gguf, impl->config);
   if (!weights.ok()) return annotate(weights.status());
   impl->weights = *std::move(weights);
+  if (options.repack_weights && GetInt8GemmKernels(DefaultIsa()) != nullptr) {
+    if (Status s = PackPromptPanels(*impl->weights, impl->default_threads); !s.ok()) return annotate(s);
+  }
   R1_RETURN_IF_ERROR(report(0.6f));
   if (impl->gguf->Has("tokenizer.ggml.model")) {
     auto tokenizer = TokenizerFromGguf(*impl->gguf);
@@ -71,6 +77,8 @@ int Model::default_threads() const { return impl_->default_threads; }
 const Tokenizer* Model::tokenizer() const { return impl_->tokenizer.get(); }
 const std::string& Model::path() const { return impl_->path; }
 uint64_t Model::file_bytes() const { return impl_->file->bytes().size(); }
+
+uint64_t Model::repacked_bytes() const { return impl_->weights->prompt_panels.size(); }
 
 uint64_t Model::weight_bytes() const {
   uint64_t total = 0;

@@ -10,6 +10,7 @@
 
 #include "gguf/gguf_reader.h"
 #include "r1/model.h"
+#include "runtime/reserved_memory.h"
 
 namespace r1 {
 
@@ -20,6 +21,9 @@ struct WeightMatrix {
   int64_t n_out = 0;
   uint64_t row_bytes = 0;
   const uint8_t* data = nullptr;
+  // The rows repacked for the INT8 prompt GEMM, 16 per panel (model/prompt_panels.h); null
+  // unless the model was loaded with LoadOptions::repack_weights.
+  const uint8_t* panels = nullptr;
 
   const uint8_t* Row(int64_t r) const { return data + static_cast<uint64_t>(r) * row_bytes; }
 };
@@ -28,11 +32,13 @@ struct WeightMatrix {
 struct ExpertMatrices {
   WeightMatrix first;         // expert 0
   uint64_t expert_bytes = 0;  // n_out * row_bytes
+  uint64_t expert_panel_bytes = 0;  // the same for first.panels, when set
   int64_t n_experts = 0;
 
   WeightMatrix Expert(int64_t e) const {
     WeightMatrix m = first;
     m.data = first.data + static_cast<uint64_t>(e) * expert_bytes;
+    if (first.panels != nullptr) m.panels = first.panels + static_cast<uint64_t>(e) * expert_panel_bytes;
     return m;
   }
 };
@@ -77,6 +83,7 @@ struct ModelWeights {
   const float* rope_freq_factors = nullptr;  // [n_rot / 2], Llama 3
   std::vector<LayerWeights> layers;
   std::vector<std::unique_ptr<float[]>> owned;  // converted small vectors
+  ReservedMemory prompt_panels;                 // what WeightMatrix::panels point into
 };
 
 // Binds every tensor the architecture needs; errors name the tensor and the mismatch.

@@ -13,9 +13,13 @@ namespace r1 {
 namespace {
 
 constexpr int64_t kMaxRows = 32;  // query rows (token, head) per tile
-constexpr int64_t kFewUnits = 8;   // below this many tiles, caches are split
-constexpr int64_t kSplitPositions = 256;
-constexpr int64_t kMaxSplits = 64;
+constexpr int64_t kFewUnits = 8;   // below this many tiles, chunks are shared among threads
+// The softmax of every row is formed per chunk of this many cached positions, aligned to
+// position 0, and the chunks merged in order. So a row's arithmetic depends only on its
+// position and the cache, never on how many tokens share the call or how the work is split:
+// a prompt and the same tokens decoded one by one give the same bits. (A multiple of every
+// block size.)
+constexpr int64_t kChunkPositions = 256;
 
 // Cached positions per tile: the f32 key and value tiles stay within ~32 KiB together (L1).
 int64_t BlockPositions(int64_t k_dim) { return std::clamp<int64_t>(4096 / std::max<int64_t>(k_dim, 1) / 16 * 16, 16, 64); }
@@ -29,25 +33,22 @@ struct Unit {
   int64_t rows() const { return nt * nh; }
 };
 
-// How a call is cut into units (and units' caches into splits).
+// How a call is cut into units, and whether units' chunks are shared among threads.
 struct Plan {
-  int64_t group, head_tile, n_head_tiles, token_tile, n_token_tiles, n_units, n_splits;
+  int64_t group, head_tile, n_head_tiles, token_tile, n_token_tiles, n_units, n_chunks;
+  bool shared_chunks;
 
-  Plan(const AttentionShape& s, int64_t n_tokens, int64_t n_kv, int64_t block) {
+  Plan(const AttentionShape& s, int64_t n_tokens, int64_t n_kv) {
     group = s.n_heads / s.n_kv_heads;
     head_tile = std::min(group, kMaxRows);
     n_head_tiles = (group + head_tile - 1) / head_tile;
     token_tile = std::max<int64_t>(1, kMaxRows / head_tile);
     n_token_tiles = (n_tokens + token_tile - 1) / token_tile;
     n_units = n_token_tiles * s.n_kv_heads * n_head_tiles;
-    // Few units (decode): split each unit's cache into ranges of whole blocks, merged
-    // afterwards, so that every thread has work. The split depends on the cache length only,
-    // never on the thread count, so results are the same with any number of threads.
-    n_splits = 1;
-    if (n_units < kFewUnits) {
-      const int64_t n_blocks = (n_kv + block - 1) / block;
-      n_splits = std::clamp<int64_t>(n_blocks * block / kSplitPositions, 1, kMaxSplits);
-    }
+    n_chunks = (n_kv + kChunkPositions - 1) / kChunkPositions;
+    // Few units (decode): every (unit, chunk) is its own work item, so that every thread has
+    // work; the chunks' partial results are merged afterwards.
+    shared_chunks = n_units < kFewUnits && n_chunks > 1;
   }
 
   // Heavy units first (the last tokens see the most positions) so dynamic claiming balances.
@@ -65,27 +66,66 @@ struct Plan {
   }
 };
 
-// One thread's tile buffers inside AttentionScratch::tiles.
-struct Tiles {
-  float *k, *v, *q, *s, *acc, *m, *l;
-  Tiles(float* base, int64_t block, int64_t k_dim, int64_t v_dim) {
-    k = base;
-    v = k + block * k_dim;
-    q = v + block * v_dim;
-    s = q + kMaxRows * k_dim;
-    acc = s + kMaxRows * block;
-    m = acc + kMaxRows * v_dim;
-    l = m + kMaxRows;
-  }
-  static int64_t Floats(int64_t block, int64_t k_dim, int64_t v_dim) {
-    return block * (k_dim + v_dim) + kMaxRows * (k_dim + block + v_dim + 2);
+// Softmax partial results of up to kMaxRows rows: unnormalized weighted sums of values, the
+// running maxima and the denominators.
+struct Partial {
+  float *acc, *m, *l;
+  Partial(float* base, int64_t v_dim) : acc(base), m(base + kMaxRows * v_dim), l(m + kMaxRows) {}
+  static int64_t Floats(int64_t v_dim) { return kMaxRows * (v_dim + 2); }
+  void Clear(int64_t n_rows, int64_t v_dim) const {
+    std::fill_n(acc, n_rows * v_dim, 0.0f);
+    std::fill_n(m, n_rows, -std::numeric_limits<float>::infinity());
+    std::fill_n(l, n_rows, 0.0f);
   }
 };
 
-// Runs one unit over cached positions [j_begin, j_end), leaving unnormalized sums in t.acc,
-// the running maxima in t.m and the softmax denominators in t.l.
-void AttendRange(const float* q, const KvRows& k, const KvRows& v, int64_t pos0, int64_t n_kv, const AttentionShape& s,
-                 const Unit& u, int64_t j_begin, int64_t j_end, int64_t block, const Tiles& t, const OpContext& ctx) {
+// One thread's tile buffers inside AttentionScratch::tiles: a block of keys and values as f32,
+// the unit's queries, scores, the current chunk's partial and the merged one.
+struct Tiles {
+  float *k, *v, *q, *s;
+  Partial chunk, merged;
+  Tiles(float* base, int64_t block, int64_t k_dim, int64_t v_dim)
+      : k(base),
+        v(k + block * k_dim),
+        q(v + block * v_dim),
+        s(q + kMaxRows * k_dim),
+        chunk(s + kMaxRows * block, v_dim),
+        merged(chunk.acc + Partial::Floats(v_dim), v_dim) {}
+  static int64_t Floats(int64_t block, int64_t k_dim, int64_t v_dim) {
+    return block * (k_dim + v_dim) + kMaxRows * (k_dim + block) + 2 * Partial::Floats(v_dim);
+  }
+};
+
+// Folds rows of chunk partial `c` into `into` (both n_rows rows): both are rescaled to the
+// larger maximum and added. Merging into a cleared partial copies `c` exactly.
+void MergePartial(const Partial& into, const Partial& c, int64_t n_rows, int64_t v_dim, const FloatKernels& fk) {
+  for (int64_t r = 0; r < n_rows; ++r) {
+    if (c.l[r] == 0.0f) continue;  // the chunk saw nothing of this row
+    const float m = std::max(into.m[r], c.m[r]);
+    const float w_into = std::exp(into.m[r] - m), w_c = std::exp(c.m[r] - m);
+    float* acc = into.acc + r * v_dim;
+    fk.scale(acc, w_into, static_cast<size_t>(v_dim));
+    fk.axpy(w_c, c.acc + r * v_dim, acc, static_cast<size_t>(v_dim));
+    into.l[r] = into.l[r] * w_into + c.l[r] * w_c;
+    into.m[r] = m;
+  }
+}
+
+// Copies the unit's query rows into t.q.
+void LoadQueries(const float* q, const AttentionShape& s, const Unit& u, const Tiles& t) {
+  for (int64_t i = 0; i < u.nt; ++i) {
+    for (int64_t h = 0; h < u.nh; ++h) {
+      std::copy_n(q + (u.t0 + i) * s.q_stride + (u.h0 + h) * s.k_dim, s.k_dim, t.q + (i * u.nh + h) * s.k_dim);
+    }
+  }
+}
+
+// Runs one unit (queries in t.q) over the cached positions of chunk `c`, leaving its partial
+// result in p.
+void AttendChunk(const KvRows& k, const KvRows& v, int64_t pos0, int64_t n_kv, const AttentionShape& s, const Unit& u,
+                 int64_t c, int64_t block, const Tiles& t, const Partial& p, const OpContext& ctx) {
+  const int64_t j_begin = c * kChunkPositions;
+  const int64_t j_end = std::min({n_kv, pos0 + u.t0 + u.nt, j_begin + kChunkPositions});
   const AttentionKernels& ak = GetAttentionKernels(ctx.isa);
   const auto k_to_float = GetQuantKernels(ctx.isa, k.type)->to_float;
   const auto v_to_float = GetQuantKernels(ctx.isa, v.type)->to_float;
@@ -97,14 +137,7 @@ void AttendRange(const float* q, const KvRows& k, const KvRows& v, int64_t pos0,
   const float* v_tile = v_in_k ? t.k : t.v;
   const int64_t v_tile_stride = v_in_k ? s.k_dim : s.v_dim;
 
-  for (int64_t i = 0; i < u.nt; ++i) {
-    for (int64_t h = 0; h < u.nh; ++h) {
-      std::copy_n(q + (u.t0 + i) * s.q_stride + (u.h0 + h) * s.k_dim, s.k_dim, t.q + (i * u.nh + h) * s.k_dim);
-    }
-  }
-  std::fill_n(t.acc, n_rows * s.v_dim, 0.0f);
-  std::fill_n(t.m, n_rows, -std::numeric_limits<float>::infinity());
-  std::fill_n(t.l, n_rows, 0.0f);
+  p.Clear(n_rows, s.v_dim);
 
   for (int64_t j0 = j_begin; j0 < j_end; j0 += block) {
     const int64_t nb = std::min(block, j_end - j0);
@@ -124,24 +157,29 @@ void AttendRange(const float* q, const KvRows& k, const KvRows& v, int64_t pos0,
         std::fill_n(sr, nb, 0.0f);
         continue;
       }
-      const float m_new = std::max(t.m[r], ak.max(sr, n));
+      const float m_new = std::max(p.m[r], ak.max(sr, n));
       if (std::isinf(m_new) && m_new < 0) {  // every score -inf (non-finite cache values): no weight
         std::fill_n(sr, nb, 0.0f);
         continue;
       }
-      const float correction = std::exp(t.m[r] - m_new);  // 0 on the first block (m = -inf)
+      const float correction = std::exp(p.m[r] - m_new);  // 0 on the first block (m = -inf)
       const float sum = ak.exp_sum(sr, n, m_new);
       std::fill(sr + n, sr + nb, 0.0f);
-      if (correction != 1.0f) ctx.kernels->scale(t.acc + r * s.v_dim, correction, static_cast<size_t>(s.v_dim));
-      t.l[r] = t.l[r] * correction + sum;
-      t.m[r] = m_new;
+      if (correction != 1.0f) ctx.kernels->scale(p.acc + r * s.v_dim, correction, static_cast<size_t>(s.v_dim));
+      p.l[r] = p.l[r] * correction + sum;
+      p.m[r] = m_new;
     }
-    ak.accumulate(t.s, block, n_rows, v_tile, v_tile_stride, nb, s.v_dim, t.acc, s.v_dim);
+    ak.accumulate(t.s, block, n_rows, v_tile, v_tile_stride, nb, s.v_dim, p.acc, s.v_dim);
   }
 }
 
-float* OutputRow(float* out, const AttentionShape& s, const Unit& u, int64_t r) {
-  return out + (u.t0 + r / u.nh) * s.out_stride + (u.h0 + r % u.nh) * s.v_dim;
+// Writes the unit's normalized rows of `p` to out.
+void WriteRows(const Partial& p, float* out, const AttentionShape& s, const Unit& u, const FloatKernels& fk) {
+  for (int64_t r = 0; r < u.rows(); ++r) {
+    float* o = out + (u.t0 + r / u.nh) * s.out_stride + (u.h0 + r % u.nh) * s.v_dim;
+    std::copy_n(p.acc + r * s.v_dim, s.v_dim, o);
+    fk.scale(o, p.l[r] > 0 ? 1.0f / p.l[r] : 0.0f, static_cast<size_t>(s.v_dim));
+  }
 }
 
 }  // namespace
@@ -186,61 +224,55 @@ void FlashAttention(const float* q, const KvRows& k, const KvRows& v, float* out
   const int n_threads = ctx.pool->n_threads();
   FitFlash(scratch, n_threads, s.k_dim, s.v_dim);
   const int64_t block = scratch.block;
-  const Plan plan(s, n_tokens, n_kv, block);
-  const int64_t n_items = plan.n_units * plan.n_splits;
-  const int64_t part_floats = kMaxRows * (s.v_dim + 2);  // acc, then m and l, per split
-  if (plan.n_splits > 1 && scratch.partials.size() < static_cast<size_t>(n_items * part_floats)) {
-    scratch.partials.resize(static_cast<size_t>(n_items * part_floats));
+  const FloatKernels& fk = *ctx.kernels;
+  const Plan plan(s, n_tokens, n_kv);
+  const int64_t n_items = plan.shared_chunks ? plan.n_units * plan.n_chunks : plan.n_units;
+  const int64_t part_floats = Partial::Floats(s.v_dim);
+  const size_t all_floats = static_cast<size_t>(n_items * part_floats);
+  if (plan.shared_chunks && scratch.partials.size() < all_floats) {
+    scratch.partials.resize(std::max(all_floats, 2 * scratch.partials.size()));  // rarely, as the cache grows
   }
   std::atomic<int64_t> next{0};
   ctx.pool->ParallelFor(static_cast<size_t>(n_threads), 1, [&](size_t, size_t, int thread) {
     const Tiles t(scratch.tiles.data() + thread * scratch.thread_floats, block, scratch.k_dim, scratch.v_dim);
     for (int64_t item; (item = next.fetch_add(1, std::memory_order_relaxed)) < n_items;) {
-      const int64_t split = item % plan.n_splits;
-      const Unit u = plan.Get(item / plan.n_splits, n_tokens, s);
-      const int64_t n_seen = std::min(n_kv, pos0 + u.t0 + u.nt);
-      const int64_t n_blocks = (n_seen + block - 1) / block;
-      const int64_t j_begin = n_blocks * split / plan.n_splits * block;
-      const int64_t j_end = std::min(n_seen, n_blocks * (split + 1) / plan.n_splits * block);
-      AttendRange(q, k, v, pos0, n_kv, s, u, j_begin, j_end, block, t, ctx);
-      const int64_t n_rows = u.rows();
-      if (plan.n_splits == 1) {
-        for (int64_t r = 0; r < n_rows; ++r) {
-          float* o = OutputRow(out, s, u, r);
-          std::copy_n(t.acc + r * s.v_dim, s.v_dim, o);
-          ctx.kernels->scale(o, t.l[r] > 0 ? 1.0f / t.l[r] : 0.0f, static_cast<size_t>(s.v_dim));
+      if (plan.shared_chunks) {  // one chunk of one unit, kept for the merge below
+        const Unit u = plan.Get(item / plan.n_chunks, n_tokens, s);
+        const int64_t c = item % plan.n_chunks;
+        const Partial kept(scratch.partials.data() + item * part_floats, s.v_dim);
+        if (c * kChunkPositions >= std::min(n_kv, pos0 + u.t0 + u.nt)) {
+          kept.Clear(u.rows(), s.v_dim);  // past every row's causal limit
+          continue;
         }
-      } else {
-        float* part = scratch.partials.data() + item * part_floats;
-        std::copy_n(t.acc, n_rows * s.v_dim, part);
-        std::copy_n(t.m, n_rows, part + kMaxRows * s.v_dim);
-        std::copy_n(t.l, n_rows, part + kMaxRows * s.v_dim + kMaxRows);
+        LoadQueries(q, s, u, t);
+        AttendChunk(k, v, pos0, n_kv, s, u, c, block, t, kept, ctx);
+        continue;
       }
+      const Unit u = plan.Get(item, n_tokens, s);
+      const int64_t n_seen = std::min(n_kv, pos0 + u.t0 + u.nt);
+      LoadQueries(q, s, u, t);
+      t.merged.Clear(u.rows(), s.v_dim);
+      for (int64_t c = 0; c * kChunkPositions < n_seen; ++c) {
+        AttendChunk(k, v, pos0, n_kv, s, u, c, block, t, t.chunk, ctx);
+        MergePartial(t.merged, t.chunk, u.rows(), s.v_dim, fk);
+      }
+      WriteRows(t.merged, out, s, u, fk);
     }
   });
-  if (plan.n_splits == 1) return;
+  if (!plan.shared_chunks) return;
 
-  // Merge each unit's splits: rescale every split to the largest maximum, add, normalize.
-  ctx.pool->ParallelFor(static_cast<size_t>(plan.n_units), 1, [&](size_t b, size_t e) {
+  // Each unit's chunks, merged in order as a single thread would have.
+  ctx.pool->ParallelFor(static_cast<size_t>(plan.n_units), 1, [&](size_t b, size_t e, int thread) {
+    const Tiles t(scratch.tiles.data() + thread * scratch.thread_floats, block, scratch.k_dim, scratch.v_dim);
     for (size_t unit = b; unit < e; ++unit) {
       const Unit u = plan.Get(static_cast<int64_t>(unit), n_tokens, s);
-      const float* parts = scratch.partials.data() + static_cast<int64_t>(unit) * plan.n_splits * part_floats;
-      for (int64_t r = 0; r < u.rows(); ++r) {
-        float m = -std::numeric_limits<float>::infinity();
-        for (int64_t p = 0; p < plan.n_splits; ++p) m = std::max(m, parts[p * part_floats + kMaxRows * s.v_dim + r]);
-        float* o = OutputRow(out, s, u, r);
-        std::fill_n(o, s.v_dim, 0.0f);
-        float l = 0.0f;
-        for (int64_t p = 0; p < plan.n_splits; ++p) {
-          const float* part = parts + p * part_floats;
-          const float l_p = part[kMaxRows * s.v_dim + kMaxRows + r];
-          if (l_p == 0.0f) continue;  // this split saw nothing of the row
-          const float w = std::exp(part[kMaxRows * s.v_dim + r] - m);
-          l += l_p * w;
-          ctx.kernels->axpy(w, part + r * s.v_dim, o, static_cast<size_t>(s.v_dim));
-        }
-        ctx.kernels->scale(o, l > 0 ? 1.0f / l : 0.0f, static_cast<size_t>(s.v_dim));
+      t.merged.Clear(u.rows(), s.v_dim);
+      for (int64_t c = 0; c < plan.n_chunks; ++c) {
+        const Partial kept(scratch.partials.data() + (static_cast<int64_t>(unit) * plan.n_chunks + c) * part_floats,
+                           s.v_dim);
+        MergePartial(t.merged, kept, u.rows(), s.v_dim, fk);
       }
+      WriteRows(t.merged, out, s, u, fk);
     }
   });
 }

@@ -4,9 +4,10 @@
 //  - f16 / q8_0 rows: FlashAttention. Blocks of cached positions are converted to f32 once
 //    and used by every query row of a tile (all query heads that share the KV head, and
 //    several tokens in a prompt), with an online softmax, so each cached row is read once per
-//    token and KV head. When there are few tiles (decode), each cache is split into ranges of
-//    whole blocks that the threads share, and the partial results merged in a fixed order: the
-//    split depends on the cache length only, so any thread count gives the same bits.
+//    token and KV head. Each row's softmax is formed per chunk of 256 positions (aligned to
+//    position 0) and the chunks merged in order; with few tiles (decode) the threads share the
+//    chunks. A row's arithmetic thus depends on its position and the cache only: any thread
+//    count, and a prompt or the same tokens one at a time, give the same bits.
 //  - f32 rows: ExactAttention. Whole score rows, softmax, weighted sum: the reference's
 //    arithmetic, for the f32 cache, r1's exactness mode.
 #pragma once
@@ -39,14 +40,14 @@ struct AttentionShape {
 
 // Per-thread buffers, sized by Reserve for the session's shapes, so that the decode loop
 // allocates nothing. A call with larger shapes or more threads than reserved grows them (never
-// shrinks); the merge buffer of split caches grows once, the first time a cache is split.
+// shrinks); the buffer of shared chunks' partial results grows with the cache in decode.
 struct AttentionScratch {
   int n_threads = 0;
   int64_t k_dim = 0, v_dim = 0;  // what the tiles hold
   int64_t block = 0;             // cached positions per tile
   int64_t thread_floats = 0;
   std::vector<float> tiles;      // FlashAttention: [n_threads][thread_floats]
-  std::vector<float> partials;   // FlashAttention: split results before merging
+  std::vector<float> partials;   // FlashAttention: shared chunks' results before merging
   int64_t scores_stride = 0;
   std::vector<float> scores;     // ExactAttention: [n_threads][scores_stride]
 

@@ -85,16 +85,22 @@ void DotRows(const QuantKernels* k, const WeightMatrix& w, const uint8_t* xq, ui
 }
 
 // Rows [b, e) of y for all tokens with the INT8 kernel, 32 rows (two panels) at a time: each
-// group is repacked once into `panels` and then meets every token row.
+// group is taken from the panels repacked at load or, without them, repacked here into
+// `panels`, and then meets every token row. b is a multiple of kInt8GemmMaxRows.
 void Int8GemmRows(const Int8GemmKernels* g, const WeightMatrix& w, const Int8Activations& x, int64_t n_tokens,
                   const float* bias, float* y, std::vector<uint8_t>& panels, size_t b, size_t e) {
   const int zero_point = Int8PanelZeroPoint(w.type);
   const size_t panel_bytes = Int8PanelBytes(w.n_in, x.sub);
-  if (panels.size() < 2 * panel_bytes) panels.resize(2 * panel_bytes);
+  if (w.panels == nullptr && panels.size() < 2 * panel_bytes) panels.resize(2 * panel_bytes);
   for (int64_t r0 = static_cast<int64_t>(b); r0 < static_cast<int64_t>(e); r0 += kInt8GemmMaxRows) {
     const int nr = static_cast<int>(std::min<int64_t>(kInt8GemmMaxRows, static_cast<int64_t>(e) - r0));
-    RepackInt8Panels(w.type, w.Row(r0), w.row_bytes, nr, w.n_in, panels.data());
-    g->gemm(panels.data(), nr, x, zero_point, n_tokens, y + r0, w.n_out);
+    const uint8_t* group = panels.data();
+    if (w.panels != nullptr) {
+      group = w.panels + static_cast<uint64_t>(r0 / kPanelRows) * panel_bytes;
+    } else {
+      RepackInt8Panels(w.type, w.Row(r0), w.row_bytes, nr, w.n_in, panels.data());
+    }
+    g->gemm(group, nr, x, zero_point, n_tokens, y + r0, w.n_out);
     if (bias) AddBias(bias, r0, nr, n_tokens, y, w.n_out);
   }
 }

@@ -9,6 +9,8 @@
 #include <immintrin.h>
 #endif
 
+#include "runtime/resource_limits.h"
+
 namespace r1 {
 namespace {
 
@@ -53,7 +55,9 @@ bool SpinUntil(Done&& done) {
 }  // namespace
 
 ThreadPool::ThreadPool(int n_threads) {
-  const int n_workers = std::max(1, n_threads) - 1;
+  // Callers check their counts (CheckThreadCount); the clamp keeps any other path from
+  // starting an unbounded number of threads.
+  const int n_workers = std::clamp(n_threads, 1, MaxThreadCount()) - 1;
   workers_.reserve(n_workers);
   for (int i = 0; i < n_workers; ++i) workers_.emplace_back([this, i] { WorkerLoop(i + 1); });
 }

@@ -21,7 +21,8 @@ namespace r1 {
 
 class ThreadPool {
  public:
-  // n_threads counts the calling thread: ThreadPool(1) runs everything inline.
+  // n_threads counts the calling thread: ThreadPool(1) runs everything inline. Counts outside
+  // [1, MaxThreadCount()] (resource_limits.h) are clamped into it.
   explicit ThreadPool(int n_threads);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;

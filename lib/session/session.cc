@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_format.h"
 #include "r1/tokenizer.h"
+#include "runtime/resource_limits.h"
 #include "session/session_impl.h"
 
 namespace r1 {
@@ -55,14 +56,20 @@ StatusOr<std::unique_ptr<Session>> Session::Create(std::shared_ptr<const Model> 
                                                    const SessionOptions& options) {
   if (model == nullptr) return absl::InvalidArgumentError("Session::Create: model is null");
   const ModelConfig& c = model->config();
-  if (options.n_ctx < 0 || options.n_batch <= 0 || options.n_threads < 0) {
-    return absl::InvalidArgumentError("Session options: n_ctx, n_batch and n_threads must not be negative "
-                                      "(n_batch must be positive)");
+  if (options.n_ctx < 0 || options.n_batch <= 0) {
+    return absl::InvalidArgumentError("Session options: n_ctx must not be negative and n_batch must be positive");
+  }
+  if (options.n_threads < 0) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "n_threads %d is out of range: 0 (the model's default) or 1 to %d", options.n_threads, MaxThreadCount()));
   }
   const int64_t n_ctx = options.n_ctx > 0 ? options.n_ctx : DefaultContext(*model);
   const std::optional<DType> cache_type = CacheDType(options.cache_type);
   if (!cache_type) return absl::InvalidArgumentError("Session options: unknown cache type");
   const int n_threads = options.n_threads > 0 ? options.n_threads : model->default_threads();
+  R1_RETURN_IF_ERROR(CheckThreadCount(
+      n_threads, options.n_threads > 0 ? "n_threads" : "n_threads (the model's default, LoadOptions::n_threads)"));
+  R1_RETURN_IF_ERROR(CheckContextSizes(n_ctx, std::min(options.n_batch, n_ctx)));
   auto impl = std::make_unique<Impl>(n_threads);
   impl->model = std::move(model);
   impl->n_ctx = n_ctx;

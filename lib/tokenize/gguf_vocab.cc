@@ -1,5 +1,6 @@
 #include "tokenize/gguf_vocab.h"
 
+#include <cstdint>
 #include <string>
 
 #include "absl/strings/str_format.h"
@@ -7,13 +8,18 @@
 namespace r1 {
 namespace {
 
-// An optional key: absent -> nullopt; present with the wrong type -> error.
-StatusOr<std::optional<int32_t>> OptionalId(const GgufFile& file, std::string_view key) {
+// An optional token id: absent, or the converters' "no such token" (-1, or 2^32 - 1 as an
+// unsigned 32-bit value), -> nullopt. Any other id outside the vocabulary is an error: a file
+// that names a control token it does not have is damaged, and guessing would end (or never
+// end) generations at the wrong token.
+StatusOr<std::optional<int32_t>> OptionalId(const GgufFile& file, std::string_view key, uint64_t n_vocab) {
   if (!file.Has(key)) return std::optional<int32_t>();
   R1_ASSIGN_OR_RETURN(int64_t value, file.GetInt(key));
-  // Converters write 2^32-1 (or -1) for "no such token"; Tokenizer::Create drops ids that are
-  // outside the vocabulary.
-  if (value < 0 || value > INT32_MAX) return std::optional<int32_t>();
+  if (value == -1 || value == int64_t{UINT32_MAX}) return std::optional<int32_t>();
+  if (value < 0 || static_cast<uint64_t>(value) >= n_vocab) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s: %s is %d, outside the vocabulary of %d tokens", file.path(), key, value, n_vocab));
+  }
   return std::optional<int32_t>(static_cast<int32_t>(value));
 }
 
@@ -77,12 +83,18 @@ StatusOr<VocabSpec> ReadVocabSpec(const GgufFile& file) {
     R1_ASSIGN_OR_RETURN(spec.merges, StringArray(file, "tokenizer.ggml.merges"));
   }
 
-  R1_ASSIGN_OR_RETURN(spec.bos_id, OptionalId(file, "tokenizer.ggml.bos_token_id"));
-  R1_ASSIGN_OR_RETURN(spec.eos_id, OptionalId(file, "tokenizer.ggml.eos_token_id"));
-  R1_ASSIGN_OR_RETURN(spec.eot_id, OptionalId(file, "tokenizer.ggml.eot_token_id"));
-  R1_ASSIGN_OR_RETURN(spec.eom_id, OptionalId(file, "tokenizer.ggml.eom_token_id"));
-  R1_ASSIGN_OR_RETURN(spec.unk_id, OptionalId(file, "tokenizer.ggml.unknown_token_id"));
-  R1_ASSIGN_OR_RETURN(spec.pad_id, OptionalId(file, "tokenizer.ggml.padding_token_id"));
+  R1_ASSIGN_OR_RETURN(spec.bos_id, OptionalId(file, "tokenizer.ggml.bos_token_id", n));
+  R1_ASSIGN_OR_RETURN(spec.eos_id, OptionalId(file, "tokenizer.ggml.eos_token_id", n));
+  R1_ASSIGN_OR_RETURN(spec.eot_id, OptionalId(file, "tokenizer.ggml.eot_token_id", n));
+  R1_ASSIGN_OR_RETURN(spec.eom_id, OptionalId(file, "tokenizer.ggml.eom_token_id", n));
+  R1_ASSIGN_OR_RETURN(spec.unk_id, OptionalId(file, "tokenizer.ggml.unknown_token_id", n));
+  R1_ASSIGN_OR_RETURN(spec.pad_id, OptionalId(file, "tokenizer.ggml.padding_token_id", n));
+  // Ids r1 does not use, checked all the same: they are part of the vocabulary's description.
+  // ("seperator" is the spelling the converters write.)
+  for (std::string_view key : {"tokenizer.ggml.seperator_token_id", "tokenizer.ggml.cls_token_id",
+                               "tokenizer.ggml.mask_token_id"}) {
+    R1_RETURN_IF_ERROR(OptionalId(file, key, n).status());
+  }
   R1_ASSIGN_OR_RETURN(spec.add_bos, OptionalBool(file, "tokenizer.ggml.add_bos_token"));
   R1_ASSIGN_OR_RETURN(spec.add_eos, OptionalBool(file, "tokenizer.ggml.add_eos_token"));
   R1_ASSIGN_OR_RETURN(spec.add_space_prefix, OptionalBool(file, "tokenizer.ggml.add_space_prefix"));

@@ -15,7 +15,9 @@
 #include "gguf/gguf_copy.h"
 #include "gguf/gguf_writer.h"
 #include "r1/quant/reference.h"
+#include "runtime/resource_limits.h"
 #include "runtime/thread_pool.h"
+#include "tools/output_file.h"
 
 namespace r1::tools {
 namespace {
@@ -144,6 +146,8 @@ DType TypeForTensor(const QuantScheme& scheme, const TensorRole& role) {
 
 Status QuantizeModel(const std::string& in, const std::string& out, const QuantScheme& scheme,
                      const QuantizeOptions& options) {
+  if (options.n_threads != 0) R1_RETURN_IF_ERROR(CheckThreadCount(options.n_threads, "n_threads"));
+  R1_RETURN_IF_ERROR(CheckOutputPath(out, {in}, options.overwrite));
   R1_ASSIGN_OR_RETURN(std::unique_ptr<GgufFile> src, GgufFile::Open(in));
   R1_ASSIGN_OR_RETURN(std::string_view arch, src->GetString("general.architecture"));
   int64_t n_layers = 0;
@@ -152,6 +156,34 @@ Status QuantizeModel(const std::string& in, const std::string& out, const QuantS
     R1_ASSIGN_OR_RETURN(n_layers, src->GetInt(block_key));
   }
   const bool has_output = src->FindTensor("output.weight") != nullptr;
+
+  // Every matrix gets the scheme's type, so general.file_type describes the whole file.
+  std::vector<DType> wants;
+  int64_t n_requantized = 0;
+  size_t first_requantized = 0;
+  for (const GgufTensorInfo& t : src->tensors()) {
+    DType want = t.type;
+    if (t.n_dims >= 2 && (IsFloat(t.type) || Traits(t.type).is_quantized)) {
+      want = TypeForTensor(scheme, {t.name, t.n_dims, t.ne[0], n_layers, has_output});
+    }
+    if (want != t.type && Traits(t.type).is_quantized) {
+      if (n_requantized++ == 0) first_requantized = wants.size();
+    }
+    wants.push_back(want);
+  }
+  if (n_requantized > 0) {
+    const GgufTensorInfo& t = src->tensors()[first_requantized];
+    const std::string what = absl::StrFormat(
+        "'%s' is already quantized (%d tensors would be converted again, e.g. '%s' from %s to %s)", in,
+        n_requantized, t.name, DTypeName(t.type), DTypeName(wants[first_requantized]));
+    if (!options.allow_requantize) {
+      return absl::FailedPreconditionError(
+          what + ": requantizing loses quality; quantize the F32/F16/BF16 original instead");
+    }
+    if (options.on_warning) {
+      options.on_warning(what + ": requantizing loses quality compared with quantizing the F32/F16/BF16 original");
+    }
+  }
 
   GgufWriter w;
   R1_RETURN_IF_ERROR(w.SetAlignment(static_cast<uint32_t>(src->alignment())));
@@ -166,13 +198,11 @@ Status QuantizeModel(const std::string& in, const std::string& out, const QuantS
 
   auto pool = std::make_shared<ThreadPool>(options.n_threads > 0 ? options.n_threads
                                                                   : ThreadPool::DefaultThreadCount());
-  for (const GgufTensorInfo& t : src->tensors()) {
+  for (size_t i = 0; i < src->tensors().size(); ++i) {
+    const GgufTensorInfo& t = src->tensors()[i];
     const std::vector<uint64_t> ne(t.ne, t.ne + t.n_dims);
     const absl::Span<const uint8_t> bytes(t.data, t.n_bytes);
-    DType want = t.type;
-    if (t.n_dims >= 2 && IsFloat(t.type)) {
-      want = TypeForTensor(scheme, {t.name, t.n_dims, t.ne[0], n_layers, has_output});
-    }
+    const DType want = wants[i];
     if (options.verbose) {
       std::fprintf(stderr, "%-32s %-6s -> %s\n", std::string(t.name).c_str(),
                    std::string(DTypeName(t.type)).c_str(), std::string(DTypeName(want)).c_str());
@@ -200,7 +230,7 @@ Status QuantizeModel(const std::string& in, const std::string& out, const QuantS
           return absl::OkStatus();
         }));
   }
-  return w.WriteToFile(out);
+  return WriteGgufFile(w, out, options.overwrite);
 }
 
 namespace {
@@ -270,6 +300,7 @@ std::vector<std::string> PresetNames() {
 
 Status MakeSyntheticModel(const ModelPreset& p, const QuantScheme& scheme, const std::string& out,
                           const MkModelOptions& options) {
+  if (options.n_threads != 0) R1_RETURN_IF_ERROR(CheckThreadCount(options.n_threads, "n_threads"));
   const int64_t n_layers = options.n_layers > 0 ? options.n_layers : p.n_layers;
   const int64_t head_dim = p.d_model / p.n_heads;
   const int64_t q_dim = p.n_heads * head_dim, kv_dim = p.n_kv_heads * head_dim;
@@ -392,7 +423,9 @@ Status MakeSyntheticModel(const ModelPreset& p, const QuantScheme& scheme, const
       return absl::OkStatus();
     }));
   }
-  return w.WriteToFile(out);
+  // mkmodel has always replaced its output; the temporary file keeps a failure from leaving half
+  // a model under that name.
+  return WriteGgufFile(w, out, /*overwrite=*/true);
 }
 
 double MeasureReadBandwidth(int n_threads, uint64_t bytes, int reps) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,12 +45,23 @@ struct TensorRole {
 DType TypeForTensor(const QuantScheme& scheme, const TensorRole& role);
 
 struct QuantizeOptions {
-  int n_threads = 0;  // 0 = all cores
+  int n_threads = 0;  // 0 = all cores; else 1 to MaxThreadCount() (runtime/resource_limits.h)
   bool verbose = false;  // one line per tensor on stderr
+  bool overwrite = false;  // replace an existing output file
+  // Convert tensors that are already quantized (dequantize, then quantize): the result is
+  // worse than quantizing the original weights.
+  bool allow_requantize = false;
+  // Told, before any work, when allow_requantize is about to be used.
+  std::function<void(const std::string& message)> on_warning;
 };
 
-// Reads `in` (tensors of F32/F16/BF16, or any type for tensors kept as they are) and writes
-// `out` with the scheme's types; metadata is copied and general.file_type set.
+// Reads `in` and writes `out` with the scheme's types: matrices (2-D and up) of F32/F16/BF16
+// get TypeForTensor's type; other tensors are copied. Metadata is copied and general.file_type
+// set to the scheme's. Matrices already quantized to another type are converted only with
+// allow_requantize (FailedPrecondition otherwise), so the file type always describes the
+// tensors written. `out` must not be `in` (InvalidArgument), nor exist unless overwrite
+// (AlreadyExists); it is written to a temporary file renamed at the end, so a failure leaves
+// neither a partial `out` nor a temporary file.
 Status QuantizeModel(const std::string& in, const std::string& out, const QuantScheme& scheme,
                      const QuantizeOptions& options);
 
@@ -67,7 +79,7 @@ std::optional<ModelPreset> FindPreset(std::string_view name);
 std::vector<std::string> PresetNames();
 
 struct MkModelOptions {
-  int n_threads = 0;
+  int n_threads = 0;  // 0 = all cores; else 1 to MaxThreadCount()
   uint64_t seed = 1;
   bool tied = false;       // no output.weight (shares token_embd)
   int64_t n_layers = 0;    // > 0 overrides the preset's layer count (smaller test files)
@@ -79,7 +91,8 @@ Status MakeSyntheticModel(const ModelPreset& preset, const QuantScheme& scheme,
                           const std::string& out, const MkModelOptions& options);
 
 // Read bandwidth of this machine in bytes/s: the best of `reps` passes over a `bytes` buffer,
-// read by `n_threads` threads.
+// read by `n_threads` threads (clamped to [1, MaxThreadCount()]); 0 when the buffer cannot be
+// allocated.
 double MeasureReadBandwidth(int n_threads, uint64_t bytes = uint64_t{1} << 30, int reps = 10);
 
 }  // namespace r1::tools

@@ -1,5 +1,6 @@
 // MatMul on every ISA: the per-row dots (few tokens) and the GEMM paths of prompt batches
-// (INT8 panels, dequantized f32 tiles) against an f64 product of the dequantized weights.
+// (INT8 panels, dequantized f32 tiles) against an f64 product of the dequantized weights; and
+// panels repacked at load give what the per-call repack gives.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -7,6 +8,7 @@
 
 #include "kernels/float_kernels.h"
 #include "kernels/isa.h"
+#include "model/prompt_panels.h"
 #include "ops/matmul.h"
 #include "r1/quant/reference.h"
 #include "runtime/thread_pool.h"
@@ -122,6 +124,47 @@ TEST_SUITE("kernels") {
         for (size_t i = 0; i < gated.size(); ++i) {
           const double g = want[0][i], silu = g / (1.0 + std::exp(-g));
           CHECK(gated[i] == doctest::Approx(silu * up_want[i]).epsilon(1e-5));
+        }
+      }
+    }
+  }
+
+  TEST_CASE("Weights repacked once at load multiply exactly as the per-call repack does") {
+    const int64_t n_in = 512;
+    const std::vector<uint8_t> q4k = MakeWeights(DType::kQ4_K, n_in, 83), q6k = MakeWeights(DType::kQ6_K, n_in, 40),
+                               q80 = MakeWeights(DType::kQ8_0, n_in, 19), f16 = MakeWeights(DType::kF16, n_in, 33),
+                               experts = MakeWeights(DType::kQ4_0, n_in, 3 * 50);
+    ModelWeights weights;
+    weights.output = View(DType::kQ8_0, n_in, 19, q80);
+    weights.layers.resize(1);
+    LayerWeights& L = weights.layers[0];
+    L.wq = View(DType::kQ4_K, n_in, 83, q4k);
+    L.w_down = View(DType::kQ6_K, n_in, 40, q6k);
+    L.wo = View(DType::kF16, n_in, 33, f16);
+    L.gate_exps.first = View(DType::kQ4_0, n_in, 50, experts);
+    L.gate_exps.n_experts = 3;
+    L.gate_exps.expert_bytes = 50 * L.gate_exps.first.row_bytes;
+    // The views before repacking.
+    const WeightMatrix plain[] = {weights.output, L.wq, L.w_down, L.gate_exps.Expert(0), L.gate_exps.Expert(2)};
+    REQUIRE(PackPromptPanels(weights, 2).ok());
+    CHECK(L.wo.panels == nullptr);  // float types have no panel form
+    const std::pair<WeightMatrix, WeightMatrix> cases[] = {
+        {plain[0], weights.output}, {plain[1], L.wq}, {plain[2], L.w_down},
+        {plain[3], L.gate_exps.Expert(0)}, {plain[4], L.gate_exps.Expert(2)}};
+    ThreadPool pool(2);
+    for (Isa isa : SupportedIsas()) {
+      OpContext ctx = Context(isa, pool);
+      for (const auto& [unpacked, packed] : cases) {
+        REQUIRE(packed.panels != nullptr);
+        for (int64_t n_tokens : {int64_t{33}, int64_t{70}}) {
+          INFO("isa = ", IsaName(isa), ", type = ", DTypeName(packed.type), ", n_out = ", packed.n_out,
+               ", n_tokens = ", n_tokens);
+          const auto x = test::RandomFloats(static_cast<size_t>(n_tokens * n_in), 17, -1.0f, 1.0f);
+          std::vector<float> want(static_cast<size_t>(n_tokens * packed.n_out)), got(want.size(), -1.0f);
+          MatMulScratch scratch;
+          MatMul(unpacked, x.data(), n_tokens, nullptr, want.data(), scratch, ctx);
+          MatMul(packed, x.data(), n_tokens, nullptr, got.data(), scratch, ctx);
+          CHECK(got == want);
         }
       }
     }

@@ -1,8 +1,9 @@
 // The attention engines: FlashAttention over f32, f16 and q8_0 rows against ExactAttention over
 // the same rows in f32 (so only the order of arithmetic differs), and ExactAttention against
 // r1/ops/reference.h — at cache lengths 1, 7, 33 and 4,099, GQA groups 1, 6, 8 and 40 (more
-// heads than one tile holds), MLA's values-inside-keys rows, and 1 to 3 threads (decode splits
-// a cache into ranges the threads share when there are few tiles).
+// heads than one tile holds), MLA's values-inside-keys rows, and 1 to 3 threads (decode shares
+// a cache's chunks among the threads when there are few tiles); and a prompt's rows against
+// decode steps at the same positions, bit for bit.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -90,6 +91,18 @@ void CheckFlash(const Case& c, DType type, int64_t pos0, int64_t n_tokens) {
       // How a cache is split does not depend on the threads: the same bits with any number.
       if (n_threads == 1) one_thread = got;
       CHECK(got == one_thread);
+    }
+    // Nor on the batch: each token's rows are what a decode step at its position computes.
+    Context ctx(isa, 2);
+    AttentionScratch scratch;
+    scratch.Reserve(2, true, c.k_dim, c.v_dim, 0);
+    const int64_t q_row = c.n_heads * c.k_dim, out_row = c.n_heads * c.v_dim;
+    for (int64_t t = 0; t < n_tokens && n_tokens > 1; ++t) {
+      INFO(IsaName(isa), " ", DTypeName(type), " heads ", c.n_heads, "/", c.n_kv_heads, " pos0 ", pos0, " token ", t);
+      std::vector<float> step(static_cast<size_t>(out_row));
+      FlashAttention(q.data() + t * q_row, k_rows, v_rows, step.data(), 1, pos0 + t, pos0 + t + 1, shape, scratch,
+                     ctx.ctx);
+      CHECK(std::equal(step.begin(), step.end(), one_thread.begin() + t * out_row));
     }
   }
 }

@@ -1,3 +1,5 @@
+import os
+
 import pytest
 
 import r1
@@ -73,3 +75,42 @@ def test_bad_messages(session):
 
 def test_version():
     assert r1.__version__.count(".") == 2
+
+
+def test_missing_chat_template_is_not_a_missing_file(model):
+    # The 260K model has no chat template.
+    with pytest.raises(r1.NoChatTemplate) as info:
+        model.format_chat([("user", "hi")])
+    assert isinstance(info.value, r1.InvalidArgument)
+    assert isinstance(info.value, ValueError)
+    assert not isinstance(info.value, FileNotFoundError)
+    assert "chat template" in str(info.value)
+    assert "<|im_start|>" in model.format_chat([("user", "hi")], chat_template="chatml")
+
+
+def test_vocabulary_only_file_is_unsupported_not_missing(shared_dir):
+    path = os.path.join(shared_dir, "vocab", "qwen2.vocab.gguf")
+    if not os.path.isfile(path):
+        pytest.skip(f"{path} not found")
+    with pytest.raises(r1.Unsupported) as info:
+        r1.Model(path)
+    assert not isinstance(info.value, FileNotFoundError)
+    assert "qwen2.vocab.gguf" in str(info.value)
+    # Its tokenizer alone loads.
+    assert r1.Tokenizer.load(path).n_vocab > 0
+
+
+def test_failed_stream_raises_its_error_from_result(session):
+    stream = session.chat([("user", "hi")], max_new_tokens=4)
+    with pytest.raises(r1.NoChatTemplate):
+        for _ in stream:
+            pass
+    # The error stays the answer: no result that looks like a cancelled generation.
+    for _ in range(2):
+        with pytest.raises(r1.NoChatTemplate):
+            stream.result
+    assert list(stream) == []
+    # result alone (without iterating) raises it too, and the session stays usable.
+    with pytest.raises(r1.NoChatTemplate):
+        session.chat([("user", "hi")], max_new_tokens=4).result
+    assert session.generate("Once", max_new_tokens=2).result.n_generated_tokens == 2

@@ -1,4 +1,5 @@
 import os
+import re
 
 import pytest
 
@@ -49,3 +50,29 @@ def test_default_context_and_generation_length(model):
     cap = 32768 if tokenizer is not None and tokenizer.chat_template else 4096
     assert r1.Session(model).n_ctx == min(model.n_ctx_train, cap)
     assert r1.GenerateOptions().max_new_tokens < 0  # until the context is full
+
+
+@pytest.mark.parametrize("n", [100000, 2**31 - 1])
+def test_thread_count_is_bounded_by_the_machine(model, n):
+    with pytest.raises(r1.InvalidArgument) as info:
+        r1.Session(model, n_ctx=64, n_threads=n)
+    message = str(info.value)
+    assert str(n) in message
+    limit = re.search(r"between 1 and (\d+)", message)
+    assert limit and 64 <= int(limit.group(1)) < n
+
+
+def test_negative_thread_count_is_refused(model):
+    with pytest.raises(r1.InvalidArgument, match="-1"):
+        r1.Session(model, n_ctx=64, n_threads=-1)
+
+
+def test_zero_threads_is_the_model_default(model):
+    assert r1.Session(model, n_ctx=64, n_threads=0).n_threads == model.default_threads
+
+
+def test_context_and_batch_are_bounded(model):
+    with pytest.raises(r1.InvalidArgument, match="n_ctx"):
+        r1.Session(model, n_ctx=2**25)
+    with pytest.raises(r1.InvalidArgument, match="n_batch"):
+        r1.Session(model, n_ctx=2**20, n_batch=2**20)

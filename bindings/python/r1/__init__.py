@@ -10,7 +10,8 @@
     print(stream.result.stop_reason)
 
 Errors are raised as r1.Error and its subclasses (r1.InvalidArgument is also a ValueError,
-r1.NotFound a FileNotFoundError, ...) carrying r1's message.
+r1.NotFound, for a missing file, a FileNotFoundError, ...) carrying r1's message. Paths may be
+str or os.PathLike (pathlib.Path).
 """
 
 from ._r1 import (
@@ -24,6 +25,7 @@ from ._r1 import (
     InvalidArgument,
     IoError,
     Model,
+    NoChatTemplate,
     NotFound,
     OutOfMemory,
     OutOfRange,
@@ -48,6 +50,7 @@ __all__ = [
     "InvalidArgument",
     "IoError",
     "Model",
+    "NoChatTemplate",
     "NotFound",
     "OutOfMemory",
     "OutOfRange",

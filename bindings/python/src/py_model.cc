@@ -12,7 +12,8 @@
 namespace r1py {
 namespace {
 
-std::shared_ptr<PyModel> LoadModel(const std::string& path, bool use_mmap, int n_threads, py::object progress) {
+std::shared_ptr<PyModel> LoadModel(const py::object& path_arg, bool use_mmap, int n_threads, py::object progress) {
+  const std::string path = PathArg(path_arg);
   r1::LoadOptions options;
   options.use_mmap = use_mmap;
   options.n_threads = n_threads;
@@ -37,7 +38,8 @@ std::shared_ptr<PyModel> LoadModel(const std::string& path, bool use_mmap, int n
     model = r1::Model::Load(path, options);
   }
   if (callback_error) throw std::move(*callback_error);
-  return std::make_shared<PyModel>(PyModel{ValueOrThrow(std::move(model))});
+  if (!model.ok()) ThrowIfFileError(model.status(), path);
+  return std::make_shared<PyModel>(PyModel{*std::move(model)});
 }
 
 const r1::Tokenizer& TokenizerOf(const PyModel& m) {
@@ -95,18 +97,20 @@ A model's tokenizer is model.tokenizer; r1.Tokenizer.load(path) reads only the v
 GGUF file. Safe to use from several threads.)doc")
       .def_static(
           "load",
-          [](const std::string& path) {
+          [](const py::object& path_arg) {
+            const std::string path = PathArg(path_arg);
             absl::StatusOr<std::unique_ptr<r1::Tokenizer>> t;
             {
               py::gil_scoped_release nogil;
               t = r1::Tokenizer::Load(path);
             }
+            if (!t.ok()) ThrowIfFileError(t.status(), path);
             auto out = std::make_shared<PyTokenizer>();
-            out->own = ValueOrThrow(std::move(t));
+            out->own = *std::move(t);
             out->tokenizer = out->own.get();
             return out;
           },
-          py::arg("path"), "Reads the tokenizer.* metadata of a GGUF file.")
+          py::arg("path"), "Reads the tokenizer.* metadata of a GGUF file (path: str or os.PathLike).")
       .def(
           "encode",
           [](const PyTokenizer& t, py::object text, std::optional<bool> add_bos, std::optional<bool> add_eos,
@@ -164,8 +168,10 @@ GGUF file. Safe to use from several threads.)doc")
     model = r1.Model("model.gguf", n_threads=4)
 
 Immutable and safe to share between threads; any number of r1.Session objects run on one model.
-Loading maps the file (use_mmap=True) and copies no weights. progress(fraction) may return
-False to cancel the load (r1.Cancelled).)doc")
+path: str or os.PathLike. Loading maps the file (use_mmap=True) and copies no weights.
+progress(fraction) may return False to cancel the load (r1.Cancelled). A missing file raises
+r1.NotFound (a FileNotFoundError); a file that is not a model r1 can run (a vocabulary-only
+file, an unknown architecture) raises r1.Unsupported.)doc")
       .def(py::init(&LoadModel), py::arg("path"), py::kw_only(), py::arg("use_mmap") = true,
            py::arg("n_threads") = 0, py::arg("progress") = py::none())
       .def_static("load", &LoadModel, py::arg("path"), py::kw_only(), py::arg("use_mmap") = true,
@@ -217,11 +223,14 @@ False to cancel the load (r1.Cancelled).)doc")
               if (!tmpl) ThrowIfError(absl::InvalidArgumentError("unknown chat template '" + name + "'"));
             }
             const std::vector<r1::ChatMessage> chat = ToMessages(messages);
-            return Utf8(ValueOrThrow(r1::FormatChat(TokenizerOf(p), chat, add_generation_prompt, tmpl)));
+            absl::StatusOr<std::string> text = r1::FormatChat(TokenizerOf(p), chat, add_generation_prompt, tmpl);
+            if (!text.ok()) ThrowIfChatError(text.status());
+            return Utf8(*text);
           },
           py::arg("messages"), py::kw_only(), py::arg("add_generation_prompt") = true,
           py::arg("chat_template") = py::none(),
-          "The prompt text the model's chat template makes of `messages`.")
+          "The prompt text the model's chat template makes of `messages`; r1.NoChatTemplate when the\n"
+          "model has none r1 knows and chat_template is not given.")
       .def("__repr__", [](const PyModel& p) {
         return py::str("<r1.Model {} ({}, {} layers, vocab {})>")
             .format(p.model->path(), p.model->config().architecture, p.model->config().n_layers,

@@ -24,11 +24,24 @@ namespace py = pybind11;
 // status's message; does nothing for OK. Call with the GIL held.
 void ThrowIfError(const absl::Status& status);
 
+// ThrowIfError for the result of opening the file at `path`: NotFound is r1.NotFound (a
+// FileNotFoundError) only when the file is missing; when it is there, what is missing is inside
+// it (a vocabulary-only file has no tensors), which is r1.Unsupported.
+void ThrowIfFileError(const absl::Status& status, const std::string& path);
+
+// ThrowIfError for formatting or answering a conversation: NotFound there means the model has
+// no chat template r1 knows, which is r1.NoChatTemplate (an r1.InvalidArgument).
+void ThrowIfChatError(const absl::Status& status);
+
 template <typename T>
 T ValueOrThrow(absl::StatusOr<T>&& value) {
   if (!value.ok()) ThrowIfError(value.status());
   return std::move(value).value();
 }
+
+// A path argument: str, bytes or any os.PathLike (pathlib.Path), as the file system names it.
+// TypeError for anything else.
+std::string PathArg(const py::object& path);
 
 // Text that r1 promises to be UTF-8; any stray byte becomes U+FFFD rather than an exception.
 py::str Utf8(std::string_view text);

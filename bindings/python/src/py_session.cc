@@ -62,7 +62,9 @@ using GenerateFn = std::function<absl::StatusOr<r1::GenerateResult>(r1::Session&
 
 class Stream {
  public:
-  Stream(std::shared_ptr<PySession> session, GenerateFn generate) : session_(std::move(session)) {
+  // `chat`: the generation formats a conversation, so its NotFound is a missing chat template.
+  Stream(std::shared_ptr<PySession> session, GenerateFn generate, bool chat)
+      : session_(std::move(session)), chat_(chat) {
     worker_ = std::thread([this, generate = std::move(generate)] { Run(generate); });
   }
 
@@ -96,6 +98,11 @@ class Stream {
       if (event) return std::move(*event);
       if (finished) {
         Finish();
+        // The generation's error ends the iteration once; later calls just stop.
+        if (!status_.ok() && !error_raised_) {
+          error_raised_ = true;
+          RaiseError();
+        }
         throw py::stop_iteration();
       }
       CheckSignals();
@@ -117,6 +124,8 @@ class Stream {
       CheckSignals();
     }
     Finish();
+    // A failed generation has no result: every read raises its error.
+    if (!status_.ok()) RaiseError();
     return *result_;
   }
 
@@ -172,19 +181,17 @@ class Stream {
     worker_.join();
   }
 
-  // After the worker is done: joins it and raises its error, once.
+  // After the worker is done: joins it.
   void Finish() {
     if (worker_.joinable()) {
       py::gil_scoped_release nogil;
       worker_.join();
     }
-    if (!status_.ok()) {
-      absl::Status status = std::move(status_);
-      status_ = absl::OkStatus();
-      result_.emplace();
-      result_->stop_reason = r1::StopReason::kCancelled;
-      ThrowIfError(status);
-    }
+  }
+
+  void RaiseError() const {
+    if (chat_) ThrowIfChatError(status_);
+    ThrowIfError(status_);
   }
 
   // Runs Python's signal handlers; if one raised (KeyboardInterrupt), stops the generation
@@ -197,11 +204,13 @@ class Stream {
   }
 
   std::shared_ptr<PySession> session_;
+  const bool chat_;
+  bool error_raised_ = false;  // by __next__, which raises it once
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<StreamEvent> queue_;
   bool done_ = false;
-  absl::Status status_;
+  absl::Status status_;  // the generation's error, kept for every read of result
   std::optional<r1::GenerateResult> result_;
   std::atomic<bool> stop_{false};
   std::thread worker_;
@@ -214,10 +223,10 @@ r1::GenerateOptions MakeOptions(const py::object& options, const py::kwargs& ove
   return opts.cast<r1::GenerateOptions>();
 }
 
-std::unique_ptr<Stream> StartStream(const std::shared_ptr<PySession>& s, GenerateFn generate) {
+std::unique_ptr<Stream> StartStream(const std::shared_ptr<PySession>& s, GenerateFn generate, bool chat = false) {
   bool expected = false;
   if (!s->busy.compare_exchange_strong(expected, true)) s->CheckIdle();
-  return std::make_unique<Stream>(s, std::move(generate));
+  return std::make_unique<Stream>(s, std::move(generate), chat);
 }
 
 constexpr const char* kOptionsDoc = R"doc(
@@ -226,7 +235,7 @@ options: an r1.GenerateOptions; keyword arguments override its fields or its sam
 (max_new_tokens=..., temperature=..., seed=..., stop=[...], ...).
 
 Returns an r1.Stream: iterate it for r1.StreamEvent pieces (channel, text, token); its
-.result is the r1.GenerateResult. The generation runs on a worker thread; Ctrl-C while
+.result is the r1.GenerateResult (or raises the generation's error). The generation runs on a worker thread; Ctrl-C while
 iterating cancels it and raises KeyboardInterrupt. Leaving a `with` block, close() or
 cancel() stop it too.)doc";
 
@@ -244,7 +253,8 @@ void RegisterSession(py::module_& m) {
       .def("__enter__", [](py::object self) { return self; })
       .def("__exit__", [](Stream& s, py::args) { s.Close(); })
       .def_property_readonly("result", &Stream::Result, py::return_value_policy::copy,
-                             "The r1.GenerateResult; waits for the end, dropping events not yet read.")
+                             "The r1.GenerateResult; waits for the end, dropping events not yet read.\n"
+                             "Raises the generation's error if it failed.")
       .def("cancel", &Stream::Cancel, "Asks the generation to stop at the next token; returns at once.")
       .def("close", &Stream::Close, "Stops the generation (if running) and waits until the session is free.")
       .def_property_readonly("done", &Stream::done, "True once the generation has ended.");
@@ -284,7 +294,8 @@ cached is computed. Use a session from one thread at a time; cancel() works from
            R"doc(n_ctx: context length; 0 = the model's training context, capped at 32,768 for a model
 with a chat template and at 4,096 for one without (the cache is reserved, not touched: memory
 grows with the positions used).
-n_threads: 0 = the model's default. n_batch: prompt tokens per forward pass.
+n_threads: 0 = the model's default; at most max(64, 4 x hardware threads) (r1.InvalidArgument
+beyond). n_batch: prompt tokens per forward pass.
 cache_type: how the KV cache stores keys and values: "f16" (default), "q8_0" (half the memory
 of f16; needs head sizes that are multiples of 32) or "f32" (the exactness reference).)doc")
       .def(
@@ -296,7 +307,7 @@ of f16; needs head sizes that are multiples of 32) or "f32" (the exactness refer
             return StartStream(s, [chat = std::move(chat), opts = std::move(opts)](
                                       r1::Session& session, const r1::StreamCallback& cb) {
               return session.Chat(chat, opts, cb);
-            });
+            }, /*chat=*/true);
           },
           py::arg("messages"), py::kw_only(), py::arg("options") = py::none(),
           (std::string("Answers a conversation formatted with the model's chat template.") + kOptionsDoc).c_str())
@@ -395,7 +406,8 @@ session overwrites it. row picks one of the rows evaluate(..., all_logits=True) 
           py::arg("n"), "Forgets positions from n on.")
       .def(
           "save_state",
-          [](PySession& s, const std::string& path) {
+          [](PySession& s, const py::object& path_arg) {
+            const std::string path = PathArg(path_arg);
             s.CheckIdle();
             absl::Status status;
             {
@@ -404,17 +416,18 @@ session overwrites it. row picks one of the rows evaluate(..., all_logits=True) 
             }
             ThrowIfError(status);
           },
-          py::arg("path"), "Writes the context (tokens and KV cache) to a file.")
+          py::arg("path"), "Writes the context (tokens and KV cache) to a file (str or os.PathLike).")
       .def(
           "load_state",
-          [](PySession& s, const std::string& path) {
+          [](PySession& s, const py::object& path_arg) {
+            const std::string path = PathArg(path_arg);
             s.CheckIdle();
             absl::Status status;
             {
               py::gil_scoped_release nogil;
               status = s.session->LoadState(path);
             }
-            ThrowIfError(status);
+            ThrowIfFileError(status, path);
           },
           py::arg("path"), "Restores a context saved by save_state() on the same model.");
 }

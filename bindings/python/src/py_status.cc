@@ -1,6 +1,8 @@
 // py_status.cc — r1's exceptions and the single place that turns absl::Status into them.
 #include <Python.h>
 
+#include <sys/stat.h>
+
 #include <string>
 
 #include "py_r1.h"
@@ -18,6 +20,7 @@ struct Exceptions {
   PyObject* cancelled = nullptr;
   PyObject* out_of_memory = nullptr;
   PyObject* failed_precondition = nullptr;
+  PyObject* no_chat_template = nullptr;
 };
 
 // Owned for the life of the interpreter, like the module that exposes them.
@@ -40,11 +43,13 @@ void RegisterStatus(py::module_& m) {
   py::handle error(g_exc.error);
   g_exc.invalid_argument = Make(m, "InvalidArgument", "A bad argument: an unknown token id, a bad option, ...",
                                 py::make_tuple(error, py::handle(PyExc_ValueError)));
-  g_exc.not_found = Make(m, "NotFound", "A file that does not exist, or a missing template or tokenizer.",
+  g_exc.not_found = Make(m, "NotFound", "A file that does not exist.",
                          py::make_tuple(error, py::handle(PyExc_FileNotFoundError)));
   g_exc.out_of_range = Make(m, "OutOfRange", "Something does not fit, e.g. a prompt longer than the context.",
                             py::make_tuple(error));
-  g_exc.unsupported = Make(m, "Unsupported", "A valid file r1 cannot run (architecture, tensor type).",
+  g_exc.unsupported = Make(m, "Unsupported",
+                           "A file r1 cannot run: an architecture or tensor type it lacks, or a file without "
+                           "the tensors or metadata a model needs (e.g. a vocabulary-only file).",
                            py::make_tuple(error));
   g_exc.io = Make(m, "IoError", "Reading or writing a file failed, or its data is damaged.",
                   py::make_tuple(error, py::handle(PyExc_OSError)));
@@ -55,7 +60,22 @@ void RegisterStatus(py::module_& m) {
   g_exc.failed_precondition = Make(m, "FailedPrecondition",
                                    "The object is not in a state that allows this (e.g. a state file of another model).",
                                    py::make_tuple(error));
+  g_exc.no_chat_template = Make(m, "NoChatTemplate",
+                                "The model has no chat template r1 knows: pass chat_template=\"chatml\" (or "
+                                "another built-in name), or generate from a plain prompt.",
+                                py::make_tuple(py::handle(g_exc.invalid_argument)));
 }
+
+namespace {
+
+[[noreturn]] void Raise(PyObject* type, const absl::Status& status) {
+  const auto message = status.message();
+  const std::string text(message.data(), message.size());
+  PyErr_SetString(type, text.c_str());
+  throw py::error_already_set();
+}
+
+}  // namespace
 
 void ThrowIfError(const absl::Status& status) {
   if (status.ok()) return;
@@ -73,10 +93,23 @@ void ThrowIfError(const absl::Status& status) {
     case absl::StatusCode::kFailedPrecondition: type = g_exc.failed_precondition; break;
     default: break;
   }
-  const auto message = status.message();
-  const std::string text(message.data(), message.size());
-  PyErr_SetString(type, text.c_str());
-  throw py::error_already_set();
+  Raise(type, status);
+}
+
+void ThrowIfFileError(const absl::Status& status, const std::string& path) {
+  struct stat st;
+  // The library says NotFound both for a missing file and for a tensor or key missing from a
+  // file that is there; only the first is a FileNotFoundError.
+  if (status.code() == absl::StatusCode::kNotFound && ::stat(path.c_str(), &st) == 0) {
+    Raise(g_exc.unsupported, status);
+  }
+  ThrowIfError(status);
+}
+
+void ThrowIfChatError(const absl::Status& status) {
+  // Formatting a conversation looks for nothing but the chat template.
+  if (status.code() == absl::StatusCode::kNotFound) Raise(g_exc.no_chat_template, status);
+  ThrowIfError(status);
 }
 
 py::str Utf8(std::string_view text) {

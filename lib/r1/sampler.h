@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "absl/types/span.h"
-#include "r1/export.h"
 #include "r1/status.h"
 
 namespace r1 {
@@ -29,7 +28,7 @@ struct SamplerConfig {
   uint64_t seed = 0;
 };
 
-class R1_API Sampler {
+class Sampler {
  public:
   // Checks the settings (finite, in range) and sizes the candidate buffer for n_vocab.
   static StatusOr<Sampler> Create(const SamplerConfig& config, int64_t n_vocab);

@@ -19,7 +19,6 @@
 #include <vector>
 
 #include "absl/types/span.h"
-#include "r1/export.h"
 #include "r1/status.h"
 
 namespace r1 {
@@ -48,12 +47,12 @@ enum class ChatTemplate {
 };
 
 // "deepseek-r1", "deepseek-r1-distill", "llama3", "chatml", "qwen2".
-R1_API std::string_view ChatTemplateName(ChatTemplate t);
-R1_API std::optional<ChatTemplate> ChatTemplateFromName(std::string_view name);
+std::string_view ChatTemplateName(ChatTemplate t);
+std::optional<ChatTemplate> ChatTemplateFromName(std::string_view name);
 
 // The built-in template a model's tokenizer.chat_template (Jinja source) corresponds to, from
 // the markers it uses; nullopt when it is none of them.
-R1_API std::optional<ChatTemplate> DetectChatTemplate(std::string_view jinja_source);
+std::optional<ChatTemplate> DetectChatTemplate(std::string_view jinja_source);
 
 struct ChatFormatOptions {
   // End with the start of an assistant turn, for the model to continue.
@@ -64,14 +63,14 @@ struct ChatFormatOptions {
 };
 
 // Renders `messages` with `tmpl`. InvalidArgument for a role the template does not render.
-R1_API StatusOr<std::string> FormatChat(ChatTemplate tmpl,
+StatusOr<std::string> FormatChat(ChatTemplate tmpl,
                                         absl::Span<const ChatMessage> messages,
                                         const ChatFormatOptions& options = {});
 
 // Renders with the template detected from the tokenizer's metadata (or `override_template`),
 // using the tokenizer's BOS text. NotFound when the metadata has no recognisable template and
 // none is given.
-R1_API StatusOr<std::string> FormatChat(
+StatusOr<std::string> FormatChat(
     const Tokenizer& tokenizer, absl::Span<const ChatMessage> messages,
     bool add_generation_prompt = true,
     std::optional<ChatTemplate> override_template = std::nullopt);

@@ -13,7 +13,6 @@
 #include <vector>
 
 #include "absl/types/span.h"
-#include "r1/export.h"
 #include "r1/chat.h"
 #include "r1/model.h"
 #include "r1/sampler.h"
@@ -26,15 +25,17 @@ namespace r1 {
 // sizes that are multiples of 32); F32 is the exactness reference (attention then computes
 // softmax over whole score rows, as the reference does, instead of in tiles).
 enum class CacheType { kF16 = 0, kQ8_0 = 1, kF32 = 2 };
-R1_API const char* CacheTypeName(CacheType type);                     // "f16", "q8_0", "f32"
-R1_API std::optional<CacheType> ParseCacheType(std::string_view name);  // the names above
+const char* CacheTypeName(CacheType type);                     // "f16", "q8_0", "f32"
+std::optional<CacheType> ParseCacheType(std::string_view name);  // the names above
 
 struct SessionOptions {
   // Context length; 0 = the model's training context, capped at 32,768 for a model with a chat
   // template (an R1 answer reasons for thousands of tokens) and at 4,096 for one without. The
   // cache is reserved, not touched: resident memory grows with the positions used.
   int64_t n_ctx = 0;
-  int n_threads = 0;      // 0 = the model's default (LoadOptions::n_threads)
+  // 0 = the model's default (LoadOptions::n_threads). Create refuses (InvalidArgument)
+  // negative counts and counts above max(64, 4 x hardware threads).
+  int n_threads = 0;
   int64_t n_batch = 512;  // prompt tokens per forward pass
   CacheType cache_type = CacheType::kF16;
 };
@@ -61,7 +62,7 @@ enum class StopReason {
   kCancelled = 3,        // the callback returned false, or Cancel() was called
   kContextFull = 4,      // no room left in the context
 };
-R1_API const char* StopReasonName(StopReason reason);
+const char* StopReasonName(StopReason reason);
 
 struct GenerateOptions {
   int64_t max_new_tokens = -1;  // < 0 (default): until the context is full
@@ -93,7 +94,7 @@ struct GenerateResult {
   double decode_tokens_per_second() const { return decode_seconds > 0 ? n_generated_tokens / decode_seconds : 0; }
 };
 
-class R1_API Session {
+class Session {
  public:
   static StatusOr<std::unique_ptr<Session>> Create(std::shared_ptr<const Model> model,
                                                    const SessionOptions& options = {});
@@ -158,6 +159,6 @@ class R1_API Session {
 };
 
 // Index of the largest value; the lowest index wins ties. Empty input gives -1.
-R1_API int32_t Argmax(absl::Span<const float> values);
+int32_t Argmax(absl::Span<const float> values);
 
 }  // namespace r1

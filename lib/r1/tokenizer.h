@@ -23,7 +23,6 @@
 #include <vector>
 
 #include "absl/types/span.h"
-#include "r1/export.h"
 #include "r1/status.h"
 
 namespace r1 {
@@ -76,7 +75,7 @@ struct DecodeOptions {
   bool replace_invalid_utf8 = false;
 };
 
-class R1_API Tokenizer {
+class Tokenizer {
  public:
   // Reads the tokenizer.* metadata of a GGUF file.
   static StatusOr<std::unique_ptr<Tokenizer>> Load(const std::string& gguf_path);
@@ -127,7 +126,7 @@ class R1_API Tokenizer {
 // Turns ids into text as they arrive, never ending a piece inside a UTF-8 character: the
 // bytes of an unfinished character are held back until the token that completes it. The
 // concatenation of all Push results and Flush equals Tokenizer::Decode of the same ids.
-class R1_API StreamDecoder {
+class StreamDecoder {
  public:
   // `tokenizer` must outlive the decoder.
   explicit StreamDecoder(const Tokenizer& tokenizer, const DecodeOptions& options = {});

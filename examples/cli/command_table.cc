@@ -1,0 +1,196 @@
+#include "command_table.h"
+
+#include <string>
+
+#include "commands.h"
+
+namespace r1::cli {
+namespace {
+
+// Options of every command that runs a model.
+std::vector<OptionSpec> SessionOptions() {
+  return {
+      {"-t", "--threads", "N", "all cores", "worker threads (up to 64, or 4 per core if more)"},
+      {"--ctx", nullptr, "N", "the model's training context, at most 32768 (4096 for a model without a chat template)",
+       "context length in tokens"},
+      {"--cache-type", nullptr, "TYPE", "f16",
+       "how the KV cache stores keys and values: f16, q8_0 (half of f16; head sizes multiple of 32) or f32"},
+      {"--repack", nullptr, nullptr, "off: weights used in place from the file",
+       "repack the weights once at load for faster prompts (AVX-512 VNNI; ~1.25 bytes per weight more memory)"},
+  };
+}
+
+// Options of `run` and `chat`: sampling, reasoning and the chat template.
+std::vector<OptionSpec> GenerationOptions() {
+  return {
+      {"-n", nullptr, "N", "until the answer ends or the context is full", "at most N new tokens"},
+      {"--seed", nullptr, "S", "random, printed in the summary line", "sampling seed; the same seed repeats a run"},
+      {"--temp", nullptr, "T", "0.6", "temperature, 0 to 100; 0 is greedy"},
+      {"--top-k", nullptr, "K", "0, off", "keep the K most likely tokens"},
+      {"--top-p", nullptr, "P", "0.95", "keep the most likely tokens whose probabilities reach P (0 to 1; 1 = off)"},
+      {"--min-p", nullptr, "P", "0, off", "drop tokens less likely than P times the most likely (0 to 1)"},
+      {"--think-budget", nullptr, "N", "no limit", "at most N reasoning tokens, then the answer"},
+      {"--hide-thinking", nullptr, nullptr, nullptr, "print only the answer, not the reasoning"},
+      {"--system", nullptr, "TEXT", nullptr, "a system prompt"},
+      {"--template", nullptr, "NAME", "the model's own",
+       "chat template: deepseek-r1, deepseek-r1-distill, llama3, chatml or qwen2"},
+      {"--no-chat", nullptr, nullptr, nullptr, "raw completion: the text as given, no chat template"},
+  };
+}
+
+std::vector<OptionSpec> Join(std::vector<OptionSpec> a, const std::vector<OptionSpec>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+std::vector<CommandSpec> MakeCommands() {
+  return {
+      {"info", RunInfo, "MODEL", "architecture, hyper-parameters, tensors by type, file and weight sizes", {},
+       "r1 info model.gguf", nullptr},
+      {"run", RunRun, "MODEL (-p PROMPT | -f FILE) [options]",
+       "answer one prompt: the reasoning, then the answer, then a summary line on stderr",
+       Join(Join({{"-p", "--prompt", "TEXT", nullptr, "the prompt; '-' reads it from stdin"},
+                  {"-f", "--file", "FILE", nullptr, "read the prompt from FILE ('-': stdin)"},
+                  {"--json", nullptr, nullptr, nullptr,
+                   "one JSON object per line: {\"type\":\"reasoning\"|\"content\",\"text\":…}, then "
+                   "{\"type\":\"done\",…} with the usage, stop reason and seed"}},
+                 GenerationOptions()),
+            SessionOptions()),
+       "r1 run model.gguf -p \"Why is the sky blue?\" -n 256",
+       "On a terminal the reasoning is dimmed (not with NO_COLOR set or TERM=dumb); otherwise it is\n"
+       "printed between a line \"<think>\" and a line \"</think>\", before the answer. A model with a\n"
+       "chat template gets the prompt as a user message; one without continues the text.\n"
+       "Ctrl-C stops the answer (exit status 130). A prompt read from a file loses its trailing\n"
+       "newlines."},
+      {"chat", RunChat, "MODEL [options]", "an interactive multi-turn chat; /help lists its commands",
+       Join(GenerationOptions(), SessionOptions()), "r1 chat model.gguf --system \"Answer briefly.\"",
+       "A model without a chat template (or with --no-chat) continues one text, each input on a new\n"
+       "line. Ctrl-C stops the current answer; Ctrl-D or /quit ends the chat."},
+      {"generate", RunGenerate, "MODEL (--tokens IDS | -p TEXT | -f FILE) [options]",
+       "greedy decoding; the last line of stdout is the generated ids",
+       Join({{"--tokens", nullptr, "IDS", nullptr, "the prompt as token ids: 1,2,3"},
+             {"-p", "--prompt", "TEXT", nullptr, "the prompt as text; '-' reads it from stdin"},
+             {"-f", "--file", "FILE", nullptr, "read the prompt from FILE ('-': stdin)"},
+             {"-n", nullptr, "N", "32", "new tokens"}},
+            SessionOptions()),
+       "r1 generate model.gguf -p \"Once upon a time\" -n 16", nullptr},
+      {"logits", RunLogits, "MODEL --tokens IDS --out FILE [options]",
+       "every position's logits from one batched pass, raw little-endian float32 [n_tokens][n_vocab]",
+       Join({{"--tokens", nullptr, "IDS", nullptr, "token ids: 1,2,3"},
+             {"--out", nullptr, "FILE", nullptr, "where to write the logits"}},
+            SessionOptions()),
+       "r1 logits model.gguf --tokens 1,2,3 --out logits.f32", nullptr},
+      {"tokenize", RunTokenize, "MODEL (TEXT | --file PATH) [options]",
+       "token ids of a text (the last line of stdout)",
+       {{"--file", nullptr, "PATH", nullptr, "read the text from PATH ('-': stdin), byte for byte"},
+        {"--no-bos", nullptr, nullptr, nullptr, "do not add BOS even where the model's metadata asks for it"},
+        {"--special", nullptr, nullptr, nullptr, "recognise special tokens written in the text"},
+        {"--pieces", nullptr, nullptr, nullptr, "also print each id with its piece"}},
+       "r1 tokenize model.gguf \"Hello world\"", "Use -- before a text that starts with '-'."},
+      {"detokenize", RunDetokenize, "MODEL IDS", "the text of token ids (no newline added)", {},
+       "r1 detokenize model.gguf 1,2,3", nullptr},
+      {"template", RunTemplate, "MODEL --messages FILE [options]", "the prompt the chat template renders",
+       {{"--messages", nullptr, "FILE", nullptr,
+         "[{\"role\": \"system\"|\"user\"|\"assistant\", \"content\": \"…\"}] as JSON ('-': stdin)"},
+        {"--no-generation-prompt", nullptr, nullptr, nullptr, "do not end with the start of an assistant turn"},
+        {"--template", nullptr, "NAME", "the model's own",
+         "deepseek-r1, deepseek-r1-distill, llama3, chatml or qwen2"}},
+       "r1 template model.gguf --messages chat.json", nullptr},
+      {"bench", RunBench, "MODEL [options]",
+       "prefill (pp) and decode (tg) speed as llama-bench measures them, load time, peak memory",
+       {{"-p", nullptr, "LIST", "512", "prompt sizes, comma-separated (0 skips)"},
+        {"-n", nullptr, "LIST", "128", "decode lengths, comma-separated (0 skips)"},
+        {"-d", nullptr, "LIST", "0", "tokens already in the cache before each test, comma-separated"},
+        {"-r", nullptr, "N", "5", "repetitions of each test"},
+        {"-t", "--threads", "N", "all cores", "worker threads (up to 64, or 4 per core if more)"},
+        {"--cache-type", nullptr, "TYPE", "f16", "KV cache storage: f16, q8_0 or f32"},
+        {"--repack", nullptr, nullptr, "off", "repack the weights once at load for the prompt GEMM"},
+        {"--json", nullptr, nullptr, nullptr, "one JSON object per result line"},
+        {"--membw", nullptr, nullptr, nullptr, "measure read bandwidth and show the decode ceiling"}},
+       "r1 bench model.gguf -p 512 -n 128 -d 0,4096 -r 3",
+       "The context is sized from -p, -n and -d (there is no --ctx)."},
+      {"quantize", RunQuantize, "IN.gguf OUT.gguf TYPE [options]",
+       "F32/F16/BF16 weights to TYPE: a plain type or a mixture such as Q4_K_M",
+       {{"-t", "--threads", "N", "all cores", "worker threads (up to 64, or 4 per core if more)"},
+        {"-v", nullptr, nullptr, nullptr, "print each tensor's type"},
+        {"--force", nullptr, nullptr, nullptr, "replace OUT.gguf when it exists (never IN.gguf)"},
+        {"--allow-requantize", nullptr, nullptr, nullptr,
+         "accept quantized input: dequantize it, then quantize to TYPE (loses accuracy)"}},
+       "r1 quantize model-f16.gguf model-q4_k_m.gguf Q4_K_M", nullptr},
+      {"mkmodel", RunMkModel, "--preset NAME OUT.gguf [options]",
+       "random weights and a synthetic vocabulary in the exact shapes of a real model, for benchmarks",
+       {{"--preset", nullptr, "NAME", nullptr, "the model whose shapes to copy"},
+        {"--type", nullptr, "TYPE", "F16", "weight type or mixture, as quantize takes"},
+        {"--tied", nullptr, nullptr, nullptr, "no output matrix: share the token embeddings"},
+        {"--layers", nullptr, "N", "the preset's", "fewer layers (1 to 1000) for smaller files"},
+        {"--seed", nullptr, "S", "1", "seed of the random weights"},
+        {"-t", "--threads", "N", "all cores", "worker threads (up to 64, or 4 per core if more)"}},
+       "r1 mkmodel --preset r1-distill-qwen-1.5b --type Q4_K_M q15.gguf", nullptr},
+  };
+}
+
+void PrintOption(const OptionSpec& o, FILE* out) {
+  std::string flags = o.name;
+  if (o.alias != nullptr) flags += std::string(", ") + o.alias;
+  if (o.value != nullptr) flags += std::string(" ") + o.value;
+  std::fprintf(out, "  %-22s %s", flags.c_str(), o.help);
+  if (o.default_text != nullptr) std::fprintf(out, " (default: %s)", o.default_text);
+  std::fputc('\n', out);
+}
+
+}  // namespace
+
+const std::vector<CommandSpec>& Commands() {
+  static const std::vector<CommandSpec> commands = MakeCommands();
+  return commands;
+}
+
+const CommandSpec* FindCommand(std::string_view name) {
+  for (const CommandSpec& c : Commands()) {
+    if (name == c.name) return &c;
+  }
+  return nullptr;
+}
+
+const OptionSpec* FindOption(const CommandSpec& command, std::string_view flag) {
+  for (const OptionSpec& o : command.options) {
+    if (flag == o.name || (o.alias != nullptr && flag == o.alias)) return &o;
+  }
+  return nullptr;
+}
+
+bool AsksForHelp(const CommandSpec& command, int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--") return false;
+    if (arg == "-h" || arg == "--help") return true;
+    const OptionSpec* option = FindOption(command, arg);
+    if (option != nullptr && option->value != nullptr) ++i;  // skip the value
+  }
+  return false;
+}
+
+void PrintCommandHelp(const CommandSpec& c, FILE* out) {
+  std::fprintf(out, "usage: r1 %s %s\n\n%s.\n", c.name, c.synopsis, c.summary);
+  if (!c.options.empty()) {
+    std::fprintf(out, "\noptions:\n");
+    for (const OptionSpec& o : c.options) PrintOption(o, out);
+  }
+  std::fprintf(out, "  %-22s %s\n", "-h, --help", "show this help");
+  if (c.notes != nullptr) std::fprintf(out, "\n%s\n", c.notes);
+  std::fprintf(out, "\nexample:\n  %s\n", c.example);
+}
+
+void PrintMainHelp(FILE* out) {
+  std::fprintf(out, "usage: r1 COMMAND [ARGS]   (r1 COMMAND --help for a command's options)\n\ncommands:\n");
+  for (const CommandSpec& c : Commands()) std::fprintf(out, "  %-11s %s\n", c.name, c.summary);
+  std::fprintf(out, "\noptions of logits, generate, run and chat:\n");
+  for (const OptionSpec& o : SessionOptions()) PrintOption(o, out);
+  std::fprintf(out,
+               "\n  -h, --help             show help (of a command: r1 COMMAND --help)\n"
+               "  --version              print the version\n"
+               "\nErrors go to stderr; exit status 1 on failure, 2 on a usage error, 130 when interrupted.\n"
+               "\nexample:\n  r1 run model.gguf -p \"Once upon a time\" -n 100\n");
+}
+
+}  // namespace r1::cli

@@ -1,0 +1,343 @@
+"""The r1 command-line tool, run as a user runs it: test_cli.py R1_BINARY.
+
+Reads the shared test data from R1_SHARED_DIR and exits with 77 (skipped) when it is absent.
+"""
+import json
+import os
+import pty
+import re
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import gguf_edit
+
+R1 = ""
+SHARED = os.environ.get("R1_SHARED_DIR", "")
+STORIES = os.path.join(SHARED, "models", "stories260K-q8dequant.gguf")
+# Random weights and a 32K vocabulary: slow enough to interrupt, and it never ends by itself
+# with the seed used below.
+LLAMA_RANDOM = os.path.join(SHARED, "models", "llama-2-tiny-random.gguf")
+# Has <think> and </think> tokens, so a raw prompt ending in <think> makes it reason.
+QWEN2 = os.path.join(SHARED, "reference", "qwen2-dev.F32.gguf")
+COMMANDS = ["info", "run", "chat", "generate", "logits", "tokenize", "detokenize", "template", "bench",
+            "quantize", "mkmodel"]
+SUMMARY = re.compile(rb"^(\d+) prompt tokens \((\d+) computed\), (\d+) generated .*\| seed (\d+) \| stop: (.+)$",
+                     re.M)
+
+
+def r1(*args, stdin=b"", env=None, timeout=120):
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    return subprocess.run([R1, *args], input=stdin, capture_output=True, env=full_env, timeout=timeout)
+
+
+def summaries(stderr):
+    return SUMMARY.findall(stderr)
+
+
+class NumberFlags(unittest.TestCase):
+    def assert_usage_error(self, args, flag, value):
+        p = r1(*args)
+        self.assertEqual(p.returncode, 2, f"r1 {' '.join(args)}: {p.stderr!r}")
+        self.assertIn(flag.encode(), p.stderr)
+        self.assertIn(f"'{value}'".encode(), p.stderr)
+
+    def test_run_and_chat_flags(self):
+        for command in ["run", "chat"]:
+            prompt = ["-p", "Once"] if command == "run" else []
+            for flag, value in [("-n", "nan"), ("-n", "1.5"), ("-n", "-3"), ("-n", "12abc"),
+                                ("-n", "99999999999999999999"), ("--temp", "inf"), ("--temp", "nan"),
+                                ("--temp", "-1"), ("--top-k", "2.5"), ("--top-p", "1.5"), ("--min-p", "nan"),
+                                ("--seed", "-1"), ("--seed", "1e3"), ("--think-budget", "-2"), ("-t", "0"),
+                                ("--threads", "2.5"), ("--ctx", "0x10"), ("--ctx", "-1")]:
+                with self.subTest(command=command, flag=flag, value=value):
+                    self.assert_usage_error([command, STORIES, *prompt, flag, value], flag, value)
+
+    def test_other_commands(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "out")
+            cases = [
+                (["generate", STORIES, "-p", "Once", "-n", "1.5"], "-n", "1.5"),
+                (["generate", STORIES, "--tokens", "1,x"], "--tokens", "1,x"),
+                (["logits", STORIES, "--tokens", "1,-2", "--out", out], "--tokens", "1,-2"),
+                (["logits", STORIES, "--tokens", "1", "--out", out, "-t", "nan"], "-t", "nan"),
+                (["bench", STORIES, "-p", "nan"], "-p", "nan"),
+                (["bench", STORIES, "-n", "4", "-r", "0"], "-r", "0"),
+                (["bench", STORIES, "-n", "4", "-t", "2.5"], "-t", "2.5"),
+                (["mkmodel", "--preset", "r1-distill-qwen-1.5b", "--layers", "1.5", out], "--layers", "1.5"),
+                (["mkmodel", "--preset", "r1-distill-qwen-1.5b", "--seed", "-1", out], "--seed", "-1"),
+                (["mkmodel", "--preset", "r1-distill-qwen-1.5b", "--type", "Q9", out], "--type", "Q9"),
+            ]
+            for args, flag, value in cases:
+                with self.subTest(args=args):
+                    self.assert_usage_error(args, flag, value)
+            self.assertFalse(os.path.exists(out))
+
+    def test_unknown_option_is_a_usage_error(self):
+        p = r1("run", STORIES, "-p", "x", "--bogus")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn(b"--bogus", p.stderr)
+
+
+class Help(unittest.TestCase):
+    def test_every_command_has_help(self):
+        for command in COMMANDS:
+            for flag in ["--help", "-h"]:
+                with self.subTest(command=command, flag=flag):
+                    p = r1(command, flag)
+                    self.assertEqual(p.returncode, 0, p.stderr)
+                    self.assertTrue(p.stdout.startswith(f"usage: r1 {command}".encode()), p.stdout)
+                    self.assertIn(b"example:", p.stdout)
+
+    def test_help_lists_options_with_defaults(self):
+        text = r1("run", "--help").stdout.decode()
+        for option in ["-p", "-f", "--json", "-n", "--seed", "--temp", "--top-k", "--top-p", "--min-p",
+                       "--think-budget", "--hide-thinking", "--system", "--template", "--no-chat", "--threads",
+                       "--ctx", "--cache-type"]:
+            self.assertIn(option, text)
+        self.assertIn("(default: 0.6)", text)
+
+    def test_main_help_and_version(self):
+        p = r1("--help")
+        self.assertEqual(p.returncode, 0)
+        for command in COMMANDS:
+            self.assertIn(command.encode(), p.stdout)
+        self.assertIn(b"--cache-type", p.stdout)
+        self.assertIn(b"default: f16", p.stdout)
+        v = r1("--version")
+        self.assertEqual(v.returncode, 0)
+        self.assertRegex(v.stdout.decode(), r"^r1 \d+\.\d+\.\d+\n$")
+
+    def test_help_after_a_value_taking_flag_is_the_value(self):
+        p = r1("run", STORIES, "--no-chat", "--temp", "0", "-n", "3", "-p", "-h")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertFalse(p.stdout.startswith(b"usage:"))
+
+    def test_double_dash_ends_options(self):
+        p = r1("tokenize", STORIES, "--", "-h")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(p.stdout.decode(), r"^[\d ]+\n$")
+
+
+class Prompts(unittest.TestCase):
+    def test_prompt_from_file_and_stdin(self):
+        settings = ["--temp", "0", "-n", "12"]
+        expected = r1("run", STORIES, "-p", "Once upon a time", *settings).stdout
+        with tempfile.NamedTemporaryFile("w", suffix=".txt") as f:
+            f.write("Once upon a time\n")
+            f.flush()
+            from_file = r1("run", STORIES, "-f", f.name, *settings)
+            self.assertEqual(from_file.returncode, 0, from_file.stderr)
+            self.assertEqual(from_file.stdout, expected)
+            generate_file = r1("generate", STORIES, "-f", f.name, "-n", "4")
+            self.assertEqual(generate_file.returncode, 0, generate_file.stderr)
+            self.assertEqual(generate_file.stdout, r1("generate", STORIES, "-p", "Once upon a time", "-n", "4").stdout)
+        from_stdin = r1("run", STORIES, "-p", "-", *settings, stdin=b"Once upon a time\n")
+        self.assertEqual(from_stdin.returncode, 0, from_stdin.stderr)
+        self.assertEqual(from_stdin.stdout, expected)
+        both = r1("run", STORIES, "-p", "x", "-f", "y")
+        self.assertEqual(both.returncode, 2)
+
+
+class Output(unittest.TestCase):
+    def test_summary_never_shares_a_line_with_the_answer(self):
+        p = subprocess.run([R1, "run", STORIES, "-p", "Once upon a time", "--temp", "0", "-n", "7"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+        self.assertEqual(p.returncode, 0)
+        lines = p.stdout.splitlines()
+        self.assertRegex(lines[-1].decode(), r"^\d+ prompt tokens")
+        self.assertNotIn(b"prompt tokens", b"\n".join(lines[:-1]))
+
+    def test_piped_reasoning_is_marked(self):
+        p = r1("run", QWEN2, "--no-chat", "-p", "<think>", "--temp", "0", "-n", "12")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        lines = p.stdout.decode().split("\n")
+        self.assertEqual(lines[0], "<think>")
+        self.assertIn("</think>", lines)
+        self.assertNotIn("\x1b[", p.stdout.decode())
+
+    def test_json_events(self):
+        p = r1("run", QWEN2, "--no-chat", "-p", "<think>", "--temp", "0", "-n", "12", "--seed", "42", "--json")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        events = [json.loads(line) for line in p.stdout.decode().splitlines()]
+        self.assertEqual(events[0]["type"], "reasoning")
+        self.assertTrue(all(e["type"] in ("reasoning", "content") and isinstance(e["text"], str)
+                            for e in events[:-1]))
+        done = events[-1]
+        self.assertEqual(done["type"], "done")
+        self.assertEqual(done["seed"], 42)
+        self.assertEqual(done["stop_reason"], "max_tokens")
+        self.assertEqual(done["usage"]["generated_tokens"], 12)
+
+    def run_on_terminal(self, env):
+        """r1 run with stdout on a pseudo-terminal; returns what the terminal received."""
+        master, slave = pty.openpty()
+        full_env = dict(os.environ)
+        full_env.pop("NO_COLOR", None)
+        full_env.update(env)
+        proc = subprocess.Popen([R1, "run", QWEN2, "--no-chat", "-p", "<think>", "--temp", "0", "-n", "8"],
+                                stdin=subprocess.DEVNULL, stdout=slave, stderr=subprocess.DEVNULL, env=full_env)
+        os.close(slave)
+        received = b""
+        while True:
+            ready, _, _ = select.select([master], [], [], 60)
+            if not ready:
+                break
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the terminal closed
+                break
+            if not chunk:
+                break
+            received += chunk
+        os.close(master)
+        self.assertEqual(proc.wait(timeout=60), 0)
+        return received
+
+    def test_colour_follows_no_color_and_term(self):
+        self.assertIn(b"\x1b[2m", self.run_on_terminal({"TERM": "xterm"}))
+        self.assertNotIn(b"\x1b[", self.run_on_terminal({"TERM": "xterm", "NO_COLOR": "1"}))
+        self.assertNotIn(b"\x1b[", self.run_on_terminal({"TERM": "dumb"}))
+
+    def test_ctrl_c_stops_run_cleanly(self):
+        proc = subprocess.Popen([R1, "run", LLAMA_RANDOM, "-p", "Once upon a time", "--seed", "1", "--temp", "1"],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        first = proc.stdout.read(1)  # generation has started
+        self.assertTrue(first)
+        proc.send_signal(signal.SIGINT)
+        rest, err = proc.communicate(timeout=120)
+        self.assertEqual(proc.returncode, 130, err)
+        self.assertTrue((first + rest).endswith(b"\n"))
+        self.assertIn(b"stop: cancelled", err)
+
+
+class Seeds(unittest.TestCase):
+    def test_random_seed_unless_given(self):
+        seeds = []
+        for _ in range(2):
+            p = r1("run", STORIES, "-p", "Once", "-n", "4")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            seeds.append(summaries(p.stderr)[0][3])
+        self.assertNotEqual(seeds[0], seeds[1])
+        given = [r1("run", STORIES, "-p", "Once", "-n", "16", "--temp", "1", "--seed", "7") for _ in range(2)]
+        self.assertEqual(summaries(given[0].stderr)[0][3], b"7")
+        self.assertEqual(given[0].stdout, given[1].stdout)
+
+
+class Templates(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.custom = os.path.join(cls.tmp.name, "custom-template.gguf")
+        gguf_edit.add_string(STORIES, cls.custom, "tokenizer.chat_template",
+                             "{% for m in messages %}[{{ m.role }}] {{ m.content }}\n{% endfor %}")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_unknown_template_names_the_flags_that_exist(self):
+        for command, stdin in [("run", b""), ("chat", b"hello\n")]:
+            args = [command, self.custom, "-n", "4"] + (["-p", "Once"] if command == "run" else [])
+            p = r1(*args, stdin=stdin)
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.assertIn(b"--template", p.stderr)
+            self.assertIn(b"--no-chat", p.stderr)
+            self.assertIn(b"chatml", p.stderr)
+            for choice in [["--no-chat"], ["--template", "chatml"]]:
+                with self.subTest(command=command, choice=choice):
+                    ok = r1(*args, *choice, stdin=stdin)
+                    self.assertEqual(ok.returncode, 0, ok.stderr)
+                    self.assertEqual(len(summaries(ok.stderr)), 1)
+
+
+class Chat(unittest.TestCase):
+    def chat(self, stdin, *extra, cwd=None):
+        return subprocess.run([R1, "chat", STORIES, "--temp", "0", "-n", "6", *extra], input=stdin,
+                              capture_output=True, timeout=120, cwd=cwd)
+
+    def test_commands_never_reach_the_model(self):
+        p = self.chat(b"/foo\n/save\n/load\n/help\n")
+        self.assertEqual(p.returncode, 0)
+        self.assertEqual(summaries(p.stderr), [])
+        self.assertIn(b"unknown command /foo", p.stderr)
+        self.assertIn(b"/save needs a FILE", p.stderr)
+        self.assertIn(b"/load FILE", p.stderr)  # the /help text
+
+    def test_raw_chat_puts_each_input_on_its_own_line(self):
+        p = self.chat(b"Once upon a time\nShe\n")
+        first, second = summaries(p.stderr)
+        answer = p.stdout.split(b"\n")[0]
+        expected = b"Once upon a time" + answer + b"\nShe"
+        ids = r1("tokenize", STORIES, expected).stdout.split()
+        self.assertEqual(int(second[0]), len(ids))
+
+    def test_load_continues_the_conversation(self):
+        for extra in [[], ["--template", "chatml"]]:
+            with self.subTest(extra=extra), tempfile.TemporaryDirectory() as tmp:
+                saved = self.chat(b"Once upon a time\n/save state\n", *extra, cwd=tmp)
+                self.assertIn(b"saved state", saved.stderr)
+                (first,) = summaries(saved.stderr)
+                loaded = self.chat(b"/load state\nShe\n", *extra, cwd=tmp)
+                self.assertIn(b"loaded state", loaded.stderr)
+                (second,) = summaries(loaded.stderr)
+                # The new turn's prompt holds the whole earlier exchange, already in the cache.
+                self.assertGreater(int(second[0]), int(first[0]) + int(first[2]))
+                self.assertLess(int(second[1]), int(second[0]) - int(first[0]))
+
+    def test_multi_line_messages(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            stdin = b'"""\nfirst line\nsecond line\n"""\nthird \\\nfourth\n/save state\n'
+            p = self.chat(stdin, "--template", "chatml", cwd=tmp)
+            self.assertEqual(len(summaries(p.stderr)), 2, p.stderr)
+            with open(os.path.join(tmp, "state.chat.json")) as f:
+                users = [m["content"] for m in json.load(f)["messages"] if m["role"] == "user"]
+            self.assertEqual(users, ["first line\nsecond line", "third \nfourth"])
+
+    def test_save_to_a_missing_folder_names_only_the_path(self):
+        p = self.chat(b"/save /nonexistent/state\n")
+        self.assertIn(b"/nonexistent/state", p.stderr)
+        self.assertNotIn(b".tmp", p.stderr)
+
+
+class Files(unittest.TestCase):
+    def test_logits_checks_its_output_before_computing(self):
+        # An id outside the vocabulary would fail the computation: the path is reported first.
+        p = r1("logits", STORIES, "--tokens", "999999", "--out", "/nonexistent/x")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(b"cannot write '/nonexistent/x'", p.stderr)
+
+    def test_mkmodel_reports_the_path_it_was_given(self):
+        p = r1("mkmodel", "--preset", "r1-distill-qwen-1.5b", "--layers", "1", "/nonexistent/x.gguf")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(b"'/nonexistent/x.gguf'", p.stderr)
+        self.assertNotIn(b".tmp", p.stderr)
+
+    def test_bench_json_for_any_path(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            odd = os.path.join(tmp, 'a "quoted\\ name\twith tab.gguf')
+            os.symlink(STORIES, odd)
+            p = r1("bench", odd, "-p", "4", "-n", "2", "-r", "1", "--json")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            rows = [json.loads(line) for line in p.stdout.decode().splitlines()]
+            self.assertEqual([r["test"] for r in rows], ["pp4", "tg2"])
+            self.assertTrue(all(r["model_file"] == odd for r in rows))
+
+
+def main():
+    global R1
+    if len(sys.argv) < 2:
+        sys.exit("usage: test_cli.py R1_BINARY")
+    R1 = os.path.abspath(sys.argv.pop(1))
+    if not SHARED or not all(os.path.isfile(m) for m in (STORIES, LLAMA_RANDOM, QWEN2)):
+        print(f"SKIP: the shared test models are not in R1_SHARED_DIR ({SHARED or 'unset'})")
+        sys.exit(77)
+    unittest.main(verbosity=2)
+
+
+if __name__ == "__main__":
+    main()
