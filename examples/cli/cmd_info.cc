@@ -18,7 +18,13 @@ int RunInfo(int argc, char** argv) {
   if (!model.ok()) return Fail("info", model.status());
   const ModelConfig& c = (*model)->config();
 
-  std::printf("file: %s\n", (*model)->path().c_str());
+  const std::vector<std::string>& files = (*model)->file_paths();
+  if (files.size() == 1) {
+    std::printf("file: %s\n", files[0].c_str());
+  } else {
+    std::printf("files: %zu shards, %.1f MiB\n", files.size(), static_cast<double>((*model)->file_bytes()) / (1 << 20));
+    for (const std::string& f : files) std::printf("  %s\n", f.c_str());
+  }
   std::printf("architecture: %s\n", c.architecture.c_str());
   if (!c.name.empty()) std::printf("name: %s\n", c.name.c_str());
   std::printf("vocabulary: %lld\n", static_cast<long long>(c.n_vocab));

@@ -14,6 +14,7 @@ int RunDetokenize(int argc, char** argv);
 int RunTemplate(int argc, char** argv);
 int RunBench(int argc, char** argv);
 int RunQuantize(int argc, char** argv);
+int RunSplit(int argc, char** argv);
 int RunMkModel(int argc, char** argv);
 
 }  // namespace r1::cli

@@ -599,6 +599,19 @@ const GgufTensorInfo* GgufFile::FindTensor(std::string_view name) const {
   return it == index_->tensors.end() ? nullptr : &tensors_[it->second];
 }
 
+Status GgufFile::AddShardTensors(const GgufFile& shard, uint32_t shard_index) {
+  tensors_.reserve(tensors_.size() + shard.tensors_.size());
+  for (GgufTensorInfo t : shard.tensors_) {
+    if (!index_->tensors.emplace(t.name, tensors_.size()).second) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "%s: tensor '%s' is in an earlier shard too", shard.path_, Shown(t.name)));
+    }
+    t.shard = shard_index;
+    tensors_.push_back(t);
+  }
+  return absl::OkStatus();
+}
+
 namespace {
 
 Status NotFound(const std::string& path, std::string_view key) {

@@ -74,6 +74,7 @@ struct GgufTensorInfo {
   uint64_t n_bytes;      // ne[1]*ne[2]*ne[3] rows of RowBytes(type, ne[0])
   uint64_t file_offset;  // absolute offset of the data in the file
   const uint8_t* data;   // view into the mapping
+  uint32_t shard = 0;    // which file of a split model holds the data (0: this one)
 };
 
 struct GgufLimits {
@@ -121,6 +122,11 @@ class GgufFile {
 
   absl::Span<const GgufTensorInfo> tensors() const { return tensors_; }
   const GgufTensorInfo* FindTensor(std::string_view name) const;  // nullptr when absent
+
+  // Adds the tensors of `shard`, file number `shard_index` of a split model, to this file's
+  // table (their data stays in the shard, which the caller keeps alive as long as this file).
+  // A tensor name already present is an error naming the shard.
+  Status AddShardTensors(const GgufFile& shard, uint32_t shard_index);
 
  private:
   friend class GgufParser;

@@ -17,7 +17,7 @@ constexpr int64_t kLanes = static_cast<int64_t>(F::size);
 
 // Lane p of the result = the sum of the lanes of acc[p], for kLanes batches. (xsimd 8's own
 // haddp orders AVX-512 lanes wrongly.)
-F ReduceLanes(const F* acc) {
+[[gnu::always_inline]] inline F ReduceLanes(const F* acc) {
 #if defined(R1_SIMD_AVX512)
   // Pairs of rows, then pairs of pairs, within each 128-bit lane; then the four lanes.
   const auto pair = [](__m512 a, __m512 b) { return _mm512_add_ps(_mm512_unpacklo_ps(a, b), _mm512_unpackhi_ps(a, b)); };
@@ -52,7 +52,7 @@ float DotTail(const float* a, const float* b, int64_t from, int64_t n) {
 // of ReduceLanes depends on acc[p] only), so a score never depends on how many positions
 // shared the call.
 template <bool kFull>
-void ScoreGroup(const float* qr, const float* kj, int64_t k_stride, int64_t count, int64_t dim, F vscale, float* sr) {
+[[gnu::always_inline]] inline void ScoreGroup(const float* qr, const float* kj, int64_t k_stride, int64_t count, int64_t dim, F vscale, float* sr) {
   const int64_t whole = dim / kLanes * kLanes;
   const int64_t n = kFull ? kLanes : count;
   F acc[kLanes];

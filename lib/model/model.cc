@@ -11,11 +11,14 @@
 namespace r1 {
 namespace {
 
-// FNV-1a over everything but the tensor data: any change of metadata, tensor names, types,
-// shapes or offsets, or of the file's size, gives another value.
-uint64_t Fingerprint(absl::Span<const uint8_t> header, uint64_t file_size) {
-  uint64_t h = 0xcbf29ce484222325ull ^ file_size;
-  for (uint8_t b : header) h = (h ^ b) * 0x100000001b3ull;
+// FNV-1a over everything but the tensor data of every file: any change of metadata, tensor
+// names, types, shapes or offsets, or of a file's size, gives another value.
+uint64_t Fingerprint(const GgufModelFiles& files) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (const auto& file : files.files) {
+    h ^= file->bytes().size();
+    for (uint8_t b : file->bytes().subspan(0, file->data_offset())) h = (h ^ b) * 0x100000001b3ull;
+  }
   return h;
 }
 
@@ -39,12 +42,10 @@ StatusOr<std::shared_ptr<const Model>> Model::Load(const std::string& path, cons
   if (options.n_threads < 0) return absl::InvalidArgumentError("LoadOptions::n_threads must not be negative");
   impl->default_threads = options.n_threads > 0 ? options.n_threads : ThreadPool::DefaultThreadCount();
   R1_RETURN_IF_ERROR(report(0.0f));
-  auto file = MappedFile::Open(path, options.use_mmap);
-  if (!file.ok()) return file.status();
-  impl->file = *std::move(file);
-  auto gguf = GgufFile::FromBuffer(impl->file->bytes(), path);
-  if (!gguf.ok()) return gguf.status();  // its messages name the file already
-  impl->gguf = *std::move(gguf);
+  auto files = OpenGgufModelFiles(path, options.use_mmap);
+  if (!files.ok()) return files.status();  // its messages name the file already
+  impl->files = *std::move(files);
+  impl->gguf = &impl->files.model();
   R1_RETURN_IF_ERROR(report(0.4f));
   auto config = ReadModelConfig(*impl->gguf);
   if (!config.ok()) return annotate(config.status());
@@ -67,8 +68,7 @@ StatusOr<std::shared_ptr<const Model>> Model::Load(const std::string& path, cons
     impl->tokenizer = *std::move(tokenizer);
   }
   R1_RETURN_IF_ERROR(report(1.0f));
-  impl->fingerprint = Fingerprint(impl->gguf->bytes().subspan(0, impl->gguf->data_offset()),
-                                  impl->gguf->bytes().size());
+  impl->fingerprint = Fingerprint(impl->files);
   return std::shared_ptr<const Model>(new Model(std::move(impl)));
 }
 
@@ -76,7 +76,8 @@ const ModelConfig& Model::config() const { return impl_->config; }
 int Model::default_threads() const { return impl_->default_threads; }
 const Tokenizer* Model::tokenizer() const { return impl_->tokenizer.get(); }
 const std::string& Model::path() const { return impl_->path; }
-uint64_t Model::file_bytes() const { return impl_->file->bytes().size(); }
+uint64_t Model::file_bytes() const { return impl_->files.total_bytes(); }
+const std::vector<std::string>& Model::file_paths() const { return impl_->files.paths; }
 
 uint64_t Model::repacked_bytes() const { return impl_->weights->prompt_panels.size(); }
 

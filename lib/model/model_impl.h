@@ -5,6 +5,7 @@
 #include <string>
 
 #include "gguf/gguf_reader.h"
+#include "gguf/gguf_split.h"
 #include "model/weights.h"
 #include "runtime/mapped_file.h"
 #include "r1/model.h"
@@ -14,8 +15,8 @@ namespace r1 {
 
 struct Model::Impl {
   std::string path;
-  std::unique_ptr<MappedFile> file;  // the mapping every weight view points into
-  std::unique_ptr<GgufFile> gguf;    // parsed from `file`
+  GgufModelFiles files;              // the mapped file, or every shard of a split model
+  const GgufFile* gguf = nullptr;    // files.model(): the metadata and every shard's tensors
   ModelConfig config;
   std::unique_ptr<ModelWeights> weights;
   std::unique_ptr<Tokenizer> tokenizer;  // null when the file has no tokenizer metadata

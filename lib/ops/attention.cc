@@ -2,6 +2,7 @@
 #include "ops/attention.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <limits>
@@ -37,8 +38,9 @@ struct Unit {
 struct Plan {
   int64_t group, head_tile, n_head_tiles, token_tile, n_token_tiles, n_units, n_chunks;
   bool shared_chunks;
+  int64_t chunks_per_range, n_ranges;  // when shared: each unit's chunks in contiguous ranges
 
-  Plan(const AttentionShape& s, int64_t n_tokens, int64_t n_kv) {
+  Plan(const AttentionShape& s, int64_t n_tokens, int64_t n_kv, int n_threads) {
     group = s.n_heads / s.n_kv_heads;
     head_tile = std::min(group, kMaxRows);
     n_head_tiles = (group + head_tile - 1) / head_tile;
@@ -46,9 +48,13 @@ struct Plan {
     n_token_tiles = (n_tokens + token_tile - 1) / token_tile;
     n_units = n_token_tiles * s.n_kv_heads * n_head_tiles;
     n_chunks = (n_kv + kChunkPositions - 1) / kChunkPositions;
-    // Few units (decode): every (unit, chunk) is its own work item, so that every thread has
-    // work; the chunks' partial results are merged afterwards.
+    // Few units (decode): each unit's chunks are cut into contiguous ranges, about four per
+    // thread, that the threads claim as they come free; every chunk's partial result is kept
+    // and the unit's are merged in order afterwards, so the cut never changes the bits.
     shared_chunks = n_units < kFewUnits && n_chunks > 1;
+    const int64_t want_ranges = shared_chunks ? (4 * n_threads + n_units - 1) / n_units : 1;
+    chunks_per_range = (n_chunks + want_ranges - 1) / std::min(want_ranges, n_chunks);
+    n_ranges = (n_chunks + chunks_per_range - 1) / chunks_per_range;
   }
 
   // Heavy units first (the last tokens see the most positions) so dynamic claiming balances.
@@ -225,27 +231,48 @@ void FlashAttention(const float* q, const KvRows& k, const KvRows& v, float* out
   FitFlash(scratch, n_threads, s.k_dim, s.v_dim);
   const int64_t block = scratch.block;
   const FloatKernels& fk = *ctx.kernels;
-  const Plan plan(s, n_tokens, n_kv);
-  const int64_t n_items = plan.shared_chunks ? plan.n_units * plan.n_chunks : plan.n_units;
+  const Plan plan(s, n_tokens, n_kv, n_threads);
+  const int64_t n_items = plan.shared_chunks ? plan.n_units * plan.n_ranges : plan.n_units;
   const int64_t part_floats = Partial::Floats(s.v_dim);
-  const size_t all_floats = static_cast<size_t>(n_items * part_floats);
+  const size_t all_floats = static_cast<size_t>(plan.n_units * plan.n_chunks * part_floats);
   if (plan.shared_chunks && scratch.partials.size() < all_floats) {
     scratch.partials.resize(std::max(all_floats, 2 * scratch.partials.size()));  // rarely, as the cache grows
   }
+  // Each unit's chunks, merged in order as a single thread would have, by whichever thread
+  // finishes the unit's last chunk (no second pass over the pool).
+  const auto merge_unit = [&](const Tiles& t, int64_t unit) {
+    const Unit u = plan.Get(unit, n_tokens, s);
+    t.merged.Clear(u.rows(), s.v_dim);
+    for (int64_t c = 0; c < plan.n_chunks; ++c) {
+      MergePartial(t.merged, Partial(scratch.partials.data() + (unit * plan.n_chunks + c) * part_floats, s.v_dim),
+                   u.rows(), s.v_dim, fk);
+    }
+    WriteRows(t.merged, out, s, u, fk);
+  };
+  std::array<std::atomic<int64_t>, kFewUnits> chunks_done{};
   std::atomic<int64_t> next{0};
   ctx.pool->ParallelFor(static_cast<size_t>(n_threads), 1, [&](size_t, size_t, int thread) {
     const Tiles t(scratch.tiles.data() + thread * scratch.thread_floats, block, scratch.k_dim, scratch.v_dim);
     for (int64_t item; (item = next.fetch_add(1, std::memory_order_relaxed)) < n_items;) {
-      if (plan.shared_chunks) {  // one chunk of one unit, kept for the merge below
-        const Unit u = plan.Get(item / plan.n_chunks, n_tokens, s);
-        const int64_t c = item % plan.n_chunks;
-        const Partial kept(scratch.partials.data() + item * part_floats, s.v_dim);
-        if (c * kChunkPositions >= std::min(n_kv, pos0 + u.t0 + u.nt)) {
-          kept.Clear(u.rows(), s.v_dim);  // past every row's causal limit
-          continue;
-        }
+      if (plan.shared_chunks) {  // a range of one unit's chunks, each kept for the merge
+        const int64_t unit = item / plan.n_ranges, r = item % plan.n_ranges;
+        const Unit u = plan.Get(unit, n_tokens, s);
+        const int64_t c_begin = r * plan.chunks_per_range;
+        const int64_t c_end = std::min(plan.n_chunks, c_begin + plan.chunks_per_range);
         LoadQueries(q, s, u, t);
-        AttendChunk(k, v, pos0, n_kv, s, u, c, block, t, kept, ctx);
+        for (int64_t c = c_begin; c < c_end; ++c) {
+          const Partial kept(scratch.partials.data() + (unit * plan.n_chunks + c) * part_floats, s.v_dim);
+          if (c * kChunkPositions >= std::min(n_kv, pos0 + u.t0 + u.nt)) {
+            kept.Clear(u.rows(), s.v_dim);  // past every row's causal limit
+          } else {
+            AttendChunk(k, v, pos0, n_kv, s, u, c, block, t, kept, ctx);
+          }
+        }
+        // acq_rel: the merging thread sees every chunk's partial.
+        if (chunks_done[size_t(unit)].fetch_add(c_end - c_begin, std::memory_order_acq_rel) + (c_end - c_begin) ==
+            plan.n_chunks) {
+          merge_unit(t, unit);
+        }
         continue;
       }
       const Unit u = plan.Get(item, n_tokens, s);
@@ -255,22 +282,6 @@ void FlashAttention(const float* q, const KvRows& k, const KvRows& v, float* out
       for (int64_t c = 0; c * kChunkPositions < n_seen; ++c) {
         AttendChunk(k, v, pos0, n_kv, s, u, c, block, t, t.chunk, ctx);
         MergePartial(t.merged, t.chunk, u.rows(), s.v_dim, fk);
-      }
-      WriteRows(t.merged, out, s, u, fk);
-    }
-  });
-  if (!plan.shared_chunks) return;
-
-  // Each unit's chunks, merged in order as a single thread would have.
-  ctx.pool->ParallelFor(static_cast<size_t>(plan.n_units), 1, [&](size_t b, size_t e, int thread) {
-    const Tiles t(scratch.tiles.data() + thread * scratch.thread_floats, block, scratch.k_dim, scratch.v_dim);
-    for (size_t unit = b; unit < e; ++unit) {
-      const Unit u = plan.Get(static_cast<int64_t>(unit), n_tokens, s);
-      t.merged.Clear(u.rows(), s.v_dim);
-      for (int64_t c = 0; c < plan.n_chunks; ++c) {
-        const Partial kept(scratch.partials.data() + (static_cast<int64_t>(unit) * plan.n_chunks + c) * part_floats,
-                           s.v_dim);
-        MergePartial(t.merged, kept, u.rows(), s.v_dim, fk);
       }
       WriteRows(t.merged, out, s, u, fk);
     }

@@ -107,7 +107,9 @@ class Model {
   const ModelConfig& config() const;
   int default_threads() const;  // LoadOptions::n_threads, or the number of cores
   const std::string& path() const;
-  uint64_t file_bytes() const;
+  uint64_t file_bytes() const;  // of every file, for a split model
+  // The files the model was read from: the path given, or every shard of a split model in order.
+  const std::vector<std::string>& file_paths() const;
   uint64_t weight_bytes() const;  // bytes of all tensor data
   uint64_t repacked_bytes() const;  // the owned copy LoadOptions::repack_weights made (0: none)
   std::vector<TensorSummary> Tensors() const;

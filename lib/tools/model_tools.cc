@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "gguf/gguf_reader.h"
 #include "gguf/gguf_copy.h"
+#include "gguf/gguf_split.h"
 #include "gguf/gguf_writer.h"
 #include "r1/quant/reference.h"
 #include "runtime/resource_limits.h"
@@ -147,8 +148,9 @@ DType TypeForTensor(const QuantScheme& scheme, const TensorRole& role) {
 Status QuantizeModel(const std::string& in, const std::string& out, const QuantScheme& scheme,
                      const QuantizeOptions& options) {
   if (options.n_threads != 0) R1_RETURN_IF_ERROR(CheckThreadCount(options.n_threads, "n_threads"));
-  R1_RETURN_IF_ERROR(CheckOutputPath(out, {in}, options.overwrite));
-  R1_ASSIGN_OR_RETURN(std::unique_ptr<GgufFile> src, GgufFile::Open(in));
+  R1_ASSIGN_OR_RETURN(GgufModelFiles files, OpenGgufModelFiles(in));
+  R1_RETURN_IF_ERROR(CheckOutputPath(out, files.paths, options.overwrite));
+  const GgufFile* src = &files.model();
   R1_ASSIGN_OR_RETURN(std::string_view arch, src->GetString("general.architecture"));
   int64_t n_layers = 0;
   const std::string block_key = absl::StrFormat("%s.block_count", arch);
@@ -188,7 +190,8 @@ Status QuantizeModel(const std::string& in, const std::string& out, const QuantS
   GgufWriter w;
   R1_RETURN_IF_ERROR(w.SetAlignment(static_cast<uint32_t>(src->alignment())));
   for (const GgufKeyValue& kv : src->metadata()) {
-    if (kv.key == "general.alignment") continue;
+    // The output is one file, whatever the input's shards were.
+    if (kv.key == "general.alignment" || kv.key.starts_with("split.")) continue;
     R1_RETURN_IF_ERROR(CopyKeyValue(*src, kv, w));
   }
   R1_RETURN_IF_ERROR(w.SetUint32("general.file_type", scheme.file_type));

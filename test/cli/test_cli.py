@@ -24,7 +24,7 @@ LLAMA_RANDOM = os.path.join(SHARED, "models", "llama-2-tiny-random.gguf")
 # Has <think> and </think> tokens, so a raw prompt ending in <think> makes it reason.
 QWEN2 = os.path.join(SHARED, "reference", "qwen2-dev.F32.gguf")
 COMMANDS = ["info", "run", "chat", "generate", "logits", "tokenize", "detokenize", "template", "bench",
-            "quantize", "mkmodel"]
+            "quantize", "split", "mkmodel"]
 SUMMARY = re.compile(rb"^(\d+) prompt tokens \((\d+) computed\), (\d+) generated .*\| seed (\d+) \| stop: (.+)$",
                      re.M)
 
@@ -326,6 +326,41 @@ class Files(unittest.TestCase):
             rows = [json.loads(line) for line in p.stdout.decode().splitlines()]
             self.assertEqual([r["test"] for r in rows], ["pp4", "tg2"])
             self.assertTrue(all(r["model_file"] == odd for r in rows))
+
+
+class Split(unittest.TestCase):
+    def test_split_then_run_and_info_from_any_shard(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            prefix = os.path.join(tmp, "stories")
+            p = r1("split", STORIES, prefix, "--max-tensors", "10")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            shards = p.stdout.decode().split()
+            self.assertGreater(len(shards), 2)
+            self.assertEqual(shards[0], f"{prefix}-00001-of-{len(shards):05d}.gguf")
+            info = r1("info", shards[-1])
+            self.assertEqual(info.returncode, 0, info.stderr)
+            self.assertIn(f"files: {len(shards)} shards".encode(), info.stdout)
+            for shard in shards:
+                self.assertIn(shard.encode(), info.stdout)
+            want = r1("run", STORIES, "--no-chat", "-p", "Once upon a time", "-n", "12", "--seed", "3")
+            got = r1("run", shards[1], "--no-chat", "-p", "Once upon a time", "-n", "12", "--seed", "3")
+            self.assertEqual(got.returncode, 0, got.stderr)
+            self.assertEqual(got.stdout, want.stdout)
+            # Existing shards are kept unless --force; a missing shard is named.
+            again = r1("split", STORIES, prefix, "--max-tensors", "10")
+            self.assertEqual(again.returncode, 1)
+            self.assertIn(b"--force", again.stderr)
+            os.remove(shards[1])
+            missing = r1("run", shards[0], "--no-chat", "-p", "x", "-n", "1")
+            self.assertEqual(missing.returncode, 1)
+            self.assertIn(shards[1].encode(), missing.stderr)
+
+    def test_split_needs_a_limit(self):
+        p = r1("split", STORIES, "/tmp/never")
+        self.assertEqual(p.returncode, 2)
+        p = r1("split", STORIES, "/tmp/never", "--max-size", "12X")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn(b"--max-size", p.stderr)
 
 
 def main():

@@ -223,7 +223,7 @@ long CachedPages(uintptr_t begin, size_t length, long page) {
 // decode step of `token` and returns the file pages it brought in; -1 when eviction is not
 // possible here.
 long PagesOfOneStep(Runner& r, const std::string& path, int32_t token) {
-  const absl::Span<const uint8_t> file = r.model->impl().file->bytes();
+  const absl::Span<const uint8_t> file = r.model->impl().files.maps[0]->bytes();
   const long page = sysconf(_SC_PAGESIZE);
   const uintptr_t base = reinterpret_cast<uintptr_t>(file.data()) & ~uintptr_t(page - 1);
   const size_t length = reinterpret_cast<uintptr_t>(file.data()) + file.size() - base;
@@ -253,7 +253,7 @@ TEST_CASE("deepseek2: a decode step brings in only its experts' pages of the fil
                          .n_experts_used = 2, .n_shared = 1, .matrix_type = DType::kQ8_0, .seed = 6};
   const std::string path = test::WriteTinyMoeModel(spec);
   const auto model = Load(path);
-  const uint64_t file_bytes = model->impl().file->bytes().size();
+  const uint64_t file_bytes = model->impl().files.maps[0]->bytes().size();
   const uint64_t page = uint64_t(sysconf(_SC_PAGESIZE));
   Runner r(model, false, 1);
   r.Batch({3});
@@ -302,7 +302,7 @@ TEST_CASE("deepseek2: expert bytes and pages read per decoded token of the refer
     const long touched = PagesOfOneStep(r, path, prompt[1]);
     if (touched >= 0) {
       MESSAGE("deepseek2-dev.", std::string(type), ": one decode step from an evicted file brought in ", touched, " of ",
-              model->impl().file->bytes().size() / 4096, " pages");
+              model->impl().files.maps[0]->bytes().size() / 4096, " pages");
     }
   }
 }
