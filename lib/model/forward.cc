@@ -103,10 +103,15 @@ void Forward(const Model::Impl& model, const int32_t* tokens, int64_t n_tokens, 
   for (int64_t l = 0; l < c.n_layers; ++l) {
     const LayerWeights& L = w.layers[static_cast<size_t>(l)];
 
-    // Attention block: x += Wo · attention(rope(Wq h), rope(Wk h), Wv h), h = norm(x).
+    // Attention block: x += Wo · attention(rope(Wq h), rope(Wk h), Wv h), h = norm(x); Qwen3
+    // normalizes each query and key head before RoPE.
     RmsNormRows(a.x.data(), L.attn_norm, c.norm_eps, a.h.data(), n_tokens, d, ctx);
     const MatMulPart qkv[] = {{&L.wq, L.bq, a.q.data()}, {&L.wk, L.bk, a.k.data()}, {&L.wv, L.bv, a.v.data()}};
     MatMulShared(qkv, 3, a.h.data(), n_tokens, a.matmul, ctx);  // q: [n_tokens, q_dim], k, v: [n_tokens, kv_dim]
+    if (c.has_qk_norm) {  // Qwen3: each head's query and key normalized on its own
+      RmsNormRows(a.q.data(), L.q_norm, c.norm_eps, a.q.data(), n_tokens * c.n_heads, c.head_dim, ctx);
+      RmsNormRows(a.k.data(), L.k_norm, c.norm_eps, a.k.data(), n_tokens * c.n_kv_heads, c.head_dim, ctx);
+    }
     ApplyRope(a.q.data(), n_tokens, c.n_heads, c.head_dim, c, a.cos_sin.data(), ctx);
     ApplyRope(a.k.data(), n_tokens, c.n_kv_heads, c.head_dim, c, a.cos_sin.data(), ctx);
     kv.StoreKeys(l, pos0, n_tokens, a.k.data(), kv_dim);

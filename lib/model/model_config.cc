@@ -163,11 +163,14 @@ StatusOr<ModelConfig> ReadModelConfig(const GgufFile& gguf) {
     c.rope_ordering = RopeOrdering::kNormal;
   } else if (c.architecture == "qwen2") {
     c.rope_ordering = RopeOrdering::kNeox;
+  } else if (c.architecture == "qwen3") {  // Qwen2 with per-head query/key norms, no biases
+    c.rope_ordering = RopeOrdering::kNeox;
+    c.has_qk_norm = true;
   } else if (c.architecture == "deepseek2") {
     c.rope_ordering = RopeOrdering::kNormal;
   } else {
     return absl::UnimplementedError(absl::StrFormat(
-        "architecture '%s' is not supported (r1 runs llama, qwen2 and deepseek2)", c.architecture));
+        "architecture '%s' is not supported (r1 runs llama, qwen2, qwen3 and deepseek2)", c.architecture));
   }
   if (gguf.Has("general.name")) {
     R1_ASSIGN_OR_RETURN(std::string_view name, gguf.GetString("general.name"));

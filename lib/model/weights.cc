@@ -226,6 +226,10 @@ StatusOr<std::unique_ptr<ModelWeights>> BindWeights(const GgufFile& gguf, const 
     R1_ASSIGN_OR_RETURN(L.bk, b.Vector(Blk(l, "attn_k.bias"), kv_dim, false));
     R1_ASSIGN_OR_RETURN(L.bv, b.Vector(Blk(l, "attn_v.bias"), kv_dim, false));
     R1_ASSIGN_OR_RETURN(L.bo, b.Vector(Blk(l, "attn_output.bias"), c.d_model, false));
+    if (c.has_qk_norm) {
+      R1_ASSIGN_OR_RETURN(L.q_norm, b.Vector(Blk(l, "attn_q_norm.weight"), c.head_dim, true));
+      R1_ASSIGN_OR_RETURN(L.k_norm, b.Vector(Blk(l, "attn_k_norm.weight"), c.head_dim, true));
+    }
     R1_ASSIGN_OR_RETURN(L.ffn_norm, b.Vector(Blk(l, "ffn_norm.weight"), c.d_model, true));
     R1_ASSIGN_OR_RETURN(L.w_gate, b.Matrix(Blk(l, "ffn_gate.weight"), c.d_model, c.d_ff));
     R1_ASSIGN_OR_RETURN(L.w_up, b.Matrix(Blk(l, "ffn_up.weight"), c.d_model, c.d_ff));

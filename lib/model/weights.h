@@ -53,6 +53,8 @@ struct LayerWeights {
   const float* bk = nullptr;
   const float* bv = nullptr;
   const float* bo = nullptr;
+  const float* q_norm = nullptr;     // [head_dim], Qwen3: applied to each query head before RoPE
+  const float* k_norm = nullptr;     // [head_dim], the same for each key head
   const float* ffn_norm = nullptr;   // [d_model]
   WeightMatrix w_gate;               // [d_model -> d_ff]
   WeightMatrix w_up;                 // [d_model -> d_ff]

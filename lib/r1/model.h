@@ -18,12 +18,12 @@ namespace r1 {
 
 enum class RopeOrdering {
   kNormal,  // rotate neighbouring pairs (x[2i], x[2i+1]) — Llama
-  kNeox,    // rotate x[i] with x[i + n_rot/2] — Qwen2, GPT-NeoX
+  kNeox,    // rotate x[i] with x[i + n_rot/2] — Qwen2, Qwen3, GPT-NeoX
 };
 
 // Hyper-parameters, read from the file's metadata ("<arch>.block_count", …).
 struct ModelConfig {
-  std::string architecture;  // "llama", "qwen2"
+  std::string architecture;  // "llama", "qwen2", "qwen3", "deepseek2"
   std::string name;          // general.name, when present
   int64_t n_vocab = 0;
   int64_t n_ctx_train = 0;   // context length the model was trained for
@@ -42,6 +42,7 @@ struct ModelConfig {
   bool has_rope_freq_factors = false;  // Llama 3 per-frequency factors (rope_freqs.weight)
   bool tied_embeddings = false;   // output projection shares token_embd
   bool has_qkv_bias = false;
+  bool has_qk_norm = false;       // Qwen3: RMSNorm of each head's query and key before RoPE
 
   // DeepSeek-V2/V3/R1 (architecture "deepseek2"): multi-head latent attention (MLA) and a
   // mixture of experts. For these, head_dim = qk_nope_dim + n_rot (the query/key length per

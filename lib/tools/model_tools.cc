@@ -290,6 +290,7 @@ std::optional<ModelPreset> FindPreset(std::string_view name) {
       {"r1-distill-qwen-7b", "qwen2", 152064, 3584, 28, 28, 4, 18944, 10000.0f, 1e-6f, true, false, "qwen2"},
       {"r1-distill-llama-8b", "llama", 128256, 4096, 32, 32, 8, 14336, 500000.0f, 1e-5f, false, true,
        "llama-bpe"},
+      {"r1-0528-qwen3-8b", "qwen3", 151936, 4096, 36, 32, 8, 12288, 1000000.0f, 1e-6f, false, false, "qwen2"},
   };
   for (const ModelPreset& p : kPresets) {
     if (p.name == name) return p;
@@ -298,7 +299,7 @@ std::optional<ModelPreset> FindPreset(std::string_view name) {
 }
 
 std::vector<std::string> PresetNames() {
-  return {"r1-distill-qwen-1.5b", "r1-distill-qwen-7b", "r1-distill-llama-8b"};
+  return {"r1-distill-qwen-1.5b", "r1-distill-qwen-7b", "r1-distill-llama-8b", "r1-0528-qwen3-8b"};
 }
 
 Status MakeSyntheticModel(const ModelPreset& p, const QuantScheme& scheme, const std::string& out,
@@ -356,7 +357,7 @@ Status MakeSyntheticModel(const ModelPreset& p, const QuantScheme& scheme, const
   struct Spec {
     std::string name;
     uint64_t n_in, n_out;  // n_out = 0: a vector
-    enum Fill { kOnes, kSmall, kRandom } fill;
+    enum Fill { kOnes, kSmall, kNearOne, kRandom } fill;
   };
   std::vector<Spec> specs;
   specs.push_back({"token_embd.weight", static_cast<uint64_t>(p.d_model), static_cast<uint64_t>(p.n_vocab), Spec::kRandom});
@@ -372,6 +373,10 @@ Status MakeSyntheticModel(const ModelPreset& p, const QuantScheme& scheme, const
       specs.push_back({blk("attn_q.bias"), qd, 0, Spec::kSmall});
       specs.push_back({blk("attn_k.bias"), kvd, 0, Spec::kSmall});
       specs.push_back({blk("attn_v.bias"), kvd, 0, Spec::kSmall});
+    }
+    if (a == "qwen3") {  // per-head query and key norms
+      specs.push_back({blk("attn_q_norm.weight"), static_cast<uint64_t>(head_dim), 0, Spec::kNearOne});
+      specs.push_back({blk("attn_k_norm.weight"), static_cast<uint64_t>(head_dim), 0, Spec::kNearOne});
     }
     specs.push_back({blk("attn_output.weight"), qd, d, Spec::kRandom});
     specs.push_back({blk("ffn_norm.weight"), d, 0, Spec::kOnes});
@@ -400,9 +405,8 @@ Status MakeSyntheticModel(const ModelPreset& p, const QuantScheme& scheme, const
       std::vector<uint8_t> bytes(s.n_in * sizeof(float));
       uint64_t st = seed;
       for (uint64_t i = 0; i < s.n_in; ++i) {
-        const float v = s.fill == Spec::kOnes
-                            ? 1.0f
-                            : 0.1f * (static_cast<float>(SplitMix64(st) >> 40) / 16777216.0f * 2.0f - 1.0f);
+        const float noise = 0.1f * (static_cast<float>(SplitMix64(st) >> 40) / 16777216.0f * 2.0f - 1.0f);
+        const float v = s.fill == Spec::kOnes ? 1.0f : s.fill == Spec::kNearOne ? 1.0f + 5.0f * noise : noise;
         std::memcpy(bytes.data() + i * sizeof(float), &v, sizeof(float));
       }
       const uint64_t ne[1] = {s.n_in};

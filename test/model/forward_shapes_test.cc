@@ -102,6 +102,11 @@ TEST_CASE("forward pass matches the reference on many shapes") {
                     .d_ff = 160, .n_rot = 32, .rope_linear_factor = 4.0f, .seed = 3};
     CheckShape(s, 1e-4);
   }
+  SUBCASE("qwen3: per-head query and key norms, head dim wider than d_model / heads") {
+    TinyModelSpec s{.arch = "qwen3", .n_vocab = 120, .d_model = 64, .n_layers = 2, .n_heads = 4, .n_kv_heads = 2,
+                    .head_dim = 32, .d_ff = 96, .rope_base = 1000000.0f, .seed = 6};
+    CheckShape(s, 1e-4);
+  }
   SUBCASE("qwen2, eight query heads per KV head, three layers") {
     TinyModelSpec s{.arch = "qwen2", .n_vocab = 50, .d_model = 64, .n_layers = 3, .n_heads = 8, .n_kv_heads = 1,
                     .head_dim = 8, .d_ff = 64, .qkv_bias = true, .seed = 4};

@@ -54,6 +54,10 @@ std::string WriteTinyModel(const TinyModelSpec& s) {
       AddRandomTensor(w, p + "attn_k.bias", {kv}, DType::kF32, ++seed);
       AddRandomTensor(w, p + "attn_v.bias", {kv}, DType::kF32, ++seed);
     }
+    if (a == "qwen3") {
+      AddRandomTensor(w, p + "attn_q_norm.weight", {uint64_t(s.head_dim)}, DType::kF32, ++seed, 0.5f, 1.0f);
+      AddRandomTensor(w, p + "attn_k_norm.weight", {uint64_t(s.head_dim)}, DType::kF32, ++seed, 0.5f, 1.0f);
+    }
     AddRandomTensor(w, p + "attn_output.weight", {q, d}, m, ++seed);
     AddRandomTensor(w, p + "ffn_norm.weight", {d}, DType::kF32, ++seed, 0.2f, 1.0f);
     AddRandomTensor(w, p + "ffn_gate.weight", {d, uint64_t(s.d_ff)}, m, ++seed);
@@ -122,7 +126,7 @@ std::vector<float> ReferenceForward(const std::string& path, const std::vector<i
   const float base = float(*f.GetFloat(a + ".rope.freq_base"));
   const float eps = float(*f.GetFloat(a + ".attention.layer_norm_rms_epsilon"));
   const float freq_scale = f.Has(a + ".rope.scaling.factor") ? float(1.0 / *f.GetFloat(a + ".rope.scaling.factor")) : 1.0f;
-  const bool neox = a == "qwen2";
+  const bool neox = a == "qwen2" || a == "qwen3";
   const auto embd = Load(f, "token_embd.weight");
   const std::string out_name = f.FindTensor("output.weight") ? "output.weight" : "token_embd.weight";
   const size_t n_vocab = embd.size() / d, T = tokens.size(), q_dim = n_heads * hd, kv_dim = n_kv * hd;
@@ -149,6 +153,11 @@ std::vector<float> ReferenceForward(const std::string& path, const std::vector<i
     auto q = Linear(f, p + "attn_q.weight", Load(f, p + "attn_q.bias"), h, T, d, q_dim);
     auto k = Linear(f, p + "attn_k.weight", Load(f, p + "attn_k.bias"), h, T, d, kv_dim);
     auto v = Linear(f, p + "attn_v.weight", Load(f, p + "attn_v.bias"), h, T, d, kv_dim);
+    const auto q_norm = Load(f, p + "attn_q_norm.weight"), k_norm = Load(f, p + "attn_k_norm.weight");
+    if (!q_norm.empty()) {  // qwen3: every head normalized before RoPE
+      for (size_t r = 0; r < T * n_heads; ++r) ref::RmsNorm(&q[r * hd], q_norm.data(), eps, &q[r * hd], hd);
+      for (size_t r = 0; r < T * n_kv; ++r) ref::RmsNorm(&k[r * hd], k_norm.data(), eps, &k[r * hd], hd);
+    }
     rope(q, n_heads);
     rope(k, n_kv);
     std::vector<float> att(T * q_dim);

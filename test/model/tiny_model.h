@@ -15,7 +15,7 @@ class GgufWriter;
 namespace r1::test {
 
 struct TinyModelSpec {
-  std::string arch = "llama";  // "llama" or "qwen2"
+  std::string arch = "llama";  // "llama", "qwen2" or "qwen3"
   int64_t n_vocab = 97;
   int64_t d_model = 64;
   int64_t n_layers = 2;
