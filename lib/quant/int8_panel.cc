@@ -38,9 +38,33 @@ void StoredQuants(const uint8_t* qs, const uint8_t* qh, uint8_t* u) {
   Offset(q, kQK, 0, u);
 }
 
+// An i-quant block: its signed quants offset by the format's zero point, one step per
+// sub-block of `sub` (the i-quants' steps are equal within a sub-block).
+template <class Block>
+int DecodeIQuant(DType type, const uint8_t* p, DecodedBlock& b) {
+  using T = ref::IQuantTraits<Block>;
+  ref::IQuantInts o;
+  T::Decode(*reinterpret_cast<const Block*>(p), o);
+  const int z = Int8PanelZeroPoint(type), sub = Int8PanelSubBlock(type);
+  Offset(o.q, T::kElems, z, b.u);
+  float step[kQK_K / 16];
+  ref::IQuantSteps<Block>(o, step);
+  for (int g = 0; g < T::kElems / sub; ++g) b.a[g] = step[g * sub / 16], b.c[g] = -static_cast<float>(z) * b.a[g];
+  return T::kElems;
+}
+
 // Returns the block's element count.
 int DecodeBlock(DType type, const uint8_t* p, DecodedBlock& b) {
   switch (type) {
+    case DType::kIQ2_XXS: return DecodeIQuant<BlockIQ2_XXS>(type, p, b);
+    case DType::kIQ2_XS: return DecodeIQuant<BlockIQ2_XS>(type, p, b);
+    case DType::kIQ2_S: return DecodeIQuant<BlockIQ2_S>(type, p, b);
+    case DType::kIQ3_XXS: return DecodeIQuant<BlockIQ3_XXS>(type, p, b);
+    case DType::kIQ3_S: return DecodeIQuant<BlockIQ3_S>(type, p, b);
+    case DType::kIQ1_S: return DecodeIQuant<BlockIQ1_S>(type, p, b);
+    case DType::kIQ1_M: return DecodeIQuant<BlockIQ1_M>(type, p, b);
+    case DType::kIQ4_NL: return DecodeIQuant<BlockIQ4_NL>(type, p, b);
+    case DType::kIQ4_XS: return DecodeIQuant<BlockIQ4_XS>(type, p, b);
     case DType::kQ4_0: {
       const auto& x = *reinterpret_cast<const BlockQ4_0*>(p);
       StoredQuants(x.qs, b.u);
@@ -140,10 +164,19 @@ int Int8PanelSubBlock(DType type) {
     case DType::kQ8_0:
     case DType::kQ4_K:
     case DType::kQ5_K:
+    case DType::kIQ2_XXS:
+    case DType::kIQ3_XXS:
+    case DType::kIQ3_S:
+    case DType::kIQ1_S:
+    case DType::kIQ4_NL:
+    case DType::kIQ4_XS:
       return 32;
     case DType::kQ2_K:
     case DType::kQ3_K:
     case DType::kQ6_K:
+    case DType::kIQ2_XS:
+    case DType::kIQ2_S:
+    case DType::kIQ1_M:
       return 16;
     default:
       return 0;
@@ -157,6 +190,15 @@ int Int8PanelZeroPoint(DType type) {
     case DType::kQ8_0: return 128;
     case DType::kQ3_K: return 4;
     case DType::kQ6_K: return 32;
+    case DType::kIQ2_XXS:
+    case DType::kIQ2_XS:
+    case DType::kIQ2_S:
+    case DType::kIQ3_XXS: return 64;
+    case DType::kIQ3_S:
+    case DType::kIQ1_S:
+    case DType::kIQ1_M: return 16;
+    case DType::kIQ4_NL:
+    case DType::kIQ4_XS: return 128;
     default: return 0;
   }
 }

@@ -55,7 +55,7 @@ struct Int8PanelParts {
 void RepackInt8Panels(DType type, const uint8_t* rows, uint64_t row_bytes, int nr, int64_t k, uint8_t* dst);
 
 // The zero point z of a symmetric format (weight = a (u - z)): Q4_0 8, Q5_0 16, Q8_0 128,
-// Q3_K 4, Q6_K 32; 0 for formats with a separate minimum.
+// Q3_K 4, Q6_K 32, the i-quants 16 … 128 by their range; 0 for formats with a separate minimum.
 int Int8PanelZeroPoint(DType type);
 
 // Activation elements per f32 scale for weights with sub-blocks of `sub`.

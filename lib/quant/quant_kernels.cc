@@ -25,6 +25,15 @@ float VecDot(int64_t n, const void* w, const void* x) {
   return F(n, static_cast<const W*>(w), static_cast<const X*>(x));
 }
 
+using quant::BlockIQ1_M;
+using quant::BlockIQ1_S;
+using quant::BlockIQ2_S;
+using quant::BlockIQ2_XS;
+using quant::BlockIQ2_XXS;
+using quant::BlockIQ3_S;
+using quant::BlockIQ3_XXS;
+using quant::BlockIQ4_NL;
+using quant::BlockIQ4_XS;
 using quant::BlockQ2_K;
 using quant::BlockQ3_K;
 using quant::BlockQ4_0;
@@ -41,6 +50,13 @@ using quant::BlockQ8_K;
 constexpr auto kQ8_0 = FromFloat<BlockQ8_0, ref::QuantizeRowQ8_0>;
 constexpr auto kQ8_1 = FromFloat<BlockQ8_1, ref::QuantizeRowQ8_1>;
 constexpr auto kQ8_K = FromFloat<BlockQ8_K, ref::QuantizeRowQ8_K>;
+
+// An i-quant weight type with Q8_K activations.
+template <class Block>
+constexpr QuantKernels IQuant(DType type) {
+  return {type, DType::kQ8_K, kQ8_K, ToFloat<Block, ref::DequantizeRowIQ<Block>>,
+          VecDot<Block, BlockQ8_K, ref::VecDotIQ<Block>>};
+}
 
 constexpr QuantKernels kScalarTable[] = {
     {DType::kF32, DType::kF32, FromFloat<float, ref::CopyRowF32>, ToFloat<float, ref::CopyRowF32>,
@@ -69,6 +85,16 @@ constexpr QuantKernels kScalarTable[] = {
      VecDot<BlockQ5_K, BlockQ8_K, ref::VecDotQ5_KQ8_K>},
     {DType::kQ6_K, DType::kQ8_K, kQ8_K, ToFloat<BlockQ6_K, ref::DequantizeRowQ6_K>,
      VecDot<BlockQ6_K, BlockQ8_K, ref::VecDotQ6_KQ8_K>},
+    IQuant<BlockIQ2_XXS>(DType::kIQ2_XXS),
+    IQuant<BlockIQ2_XS>(DType::kIQ2_XS),
+    IQuant<BlockIQ2_S>(DType::kIQ2_S),
+    IQuant<BlockIQ3_XXS>(DType::kIQ3_XXS),
+    IQuant<BlockIQ3_S>(DType::kIQ3_S),
+    IQuant<BlockIQ1_S>(DType::kIQ1_S),
+    IQuant<BlockIQ1_M>(DType::kIQ1_M),
+    IQuant<BlockIQ4_XS>(DType::kIQ4_XS),
+    {DType::kIQ4_NL, DType::kQ8_0, kQ8_0, ToFloat<BlockIQ4_NL, ref::DequantizeRowIQ<BlockIQ4_NL>>,
+     VecDot<BlockIQ4_NL, BlockQ8_0, ref::VecDotIQ4_NLQ8_0>},
 };
 
 const QuantKernels* ScalarTable(DType type) {

@@ -26,11 +26,20 @@ enum class DType : uint32_t {
   kQ5_K = 13,
   kQ6_K = 14,
   kQ8_K = 15,
+  kIQ2_XXS = 16,
+  kIQ2_XS = 17,
+  kIQ3_XXS = 18,
+  kIQ1_S = 19,
+  kIQ4_NL = 20,
+  kIQ3_S = 21,
+  kIQ2_S = 22,
+  kIQ4_XS = 23,
   kI8 = 24,
   kI16 = 25,
   kI32 = 26,
   kI64 = 27,
   kF64 = 28,
+  kIQ1_M = 29,
   kBF16 = 30,
 };
 
@@ -64,6 +73,15 @@ constexpr std::optional<DTypeTraits> GetDTypeTraits(uint32_t id) {
     case DType::kQ5_K: return DTypeTraits{"Q5_K", 256, 176, true};
     case DType::kQ6_K: return DTypeTraits{"Q6_K", 256, 210, true};
     case DType::kQ8_K: return DTypeTraits{"Q8_K", 256, 292, true};
+    case DType::kIQ2_XXS: return DTypeTraits{"IQ2_XXS", 256, 66, true};
+    case DType::kIQ2_XS: return DTypeTraits{"IQ2_XS", 256, 74, true};
+    case DType::kIQ2_S: return DTypeTraits{"IQ2_S", 256, 82, true};
+    case DType::kIQ3_XXS: return DTypeTraits{"IQ3_XXS", 256, 98, true};
+    case DType::kIQ3_S: return DTypeTraits{"IQ3_S", 256, 110, true};
+    case DType::kIQ1_S: return DTypeTraits{"IQ1_S", 256, 50, true};
+    case DType::kIQ1_M: return DTypeTraits{"IQ1_M", 256, 56, true};
+    case DType::kIQ4_NL: return DTypeTraits{"IQ4_NL", 32, 18, true};
+    case DType::kIQ4_XS: return DTypeTraits{"IQ4_XS", 256, 136, true};
   }
   return std::nullopt;
 }

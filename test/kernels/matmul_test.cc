@@ -3,6 +3,7 @@
 // panels repacked at load give what the per-call repack gives.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include "kernels/isa.h"
 #include "model/prompt_panels.h"
 #include "ops/matmul.h"
+#include "quant/quant_test_util.h"
 #include "r1/quant/reference.h"
 #include "runtime/thread_pool.h"
 #include "support/test_util.h"
@@ -22,8 +24,14 @@ std::vector<uint8_t> MakeWeights(DType type, int64_t n_in, int64_t n_out) {
   const uint64_t row_bytes = *RowBytes(type, static_cast<uint64_t>(n_in));
   std::vector<uint8_t> data(row_bytes * static_cast<uint64_t>(n_out));
   for (int64_t r = 0; r < n_out; ++r) {
+    uint8_t* row = data.data() + static_cast<uint64_t>(r) * row_bytes;
+    if (quant::test::IsIQuant(type)) {  // no quantizer: random block contents
+      const auto q = quant::test::RandomWeightRow(type, n_in, static_cast<uint64_t>(r) + 7);
+      std::copy(q.begin(), q.end(), row);
+      continue;
+    }
     const auto v = test::RandomFloats(static_cast<size_t>(n_in), static_cast<uint64_t>(r) + 7, -1.0f, 1.0f);
-    quant::ref::QuantizeRow(type, v.data(), data.data() + static_cast<uint64_t>(r) * row_bytes, n_in);
+    quant::ref::QuantizeRow(type, v.data(), row, n_in);
   }
   return data;
 }
@@ -53,7 +61,9 @@ TEST_SUITE("kernels") {
     for (Isa isa : SupportedIsas()) {
       OpContext ctx = Context(isa, pool);
       for (DType type : {DType::kF32, DType::kF16, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ5_1,
-                         DType::kQ8_0, DType::kQ2_K, DType::kQ3_K, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K}) {
+                         DType::kQ8_0, DType::kQ2_K, DType::kQ3_K, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K,
+                         DType::kIQ2_XXS, DType::kIQ2_S, DType::kIQ3_XXS, DType::kIQ1_M, DType::kIQ4_NL,
+                         DType::kIQ4_XS}) {
         const std::vector<uint8_t> data = MakeWeights(type, n_in, n_out);
         const WeightMatrix w = View(type, n_in, n_out, data);
         std::vector<float> deq(static_cast<size_t>(n_in * n_out));

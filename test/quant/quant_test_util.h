@@ -37,6 +37,19 @@ void RandomizeScales(std::vector<uint8_t>& row, std::mt19937_64& rng) {
   }
 }
 
+// IQ1_M keeps its f16 scale in the top nibbles of its four scale words.
+inline void RandomizeIQ1_MScales(std::vector<uint8_t>& row, std::mt19937_64& rng) {
+  std::uniform_real_distribution<float> scale(1e-3f, 2e-2f);
+  auto* blocks = reinterpret_cast<BlockIQ1_M*>(row.data());
+  for (size_t i = 0; i < row.size() / sizeof(BlockIQ1_M); ++i) {
+    const uint16_t d = F32ToF16(scale(rng));
+    uint16_t w[4];
+    std::memcpy(w, blocks[i].scales, sizeof(w));
+    for (int k = 0; k < 4; ++k) w[k] = static_cast<uint16_t>((w[k] & 0x0fff) | (((d >> (4 * k)) & 0xf) << 12));
+    std::memcpy(blocks[i].scales, w, sizeof(w));
+  }
+}
+
 // A row of n elements of weight type t: for the block types uniformly random quant bits (so
 // every bit pattern of the packed fields gets exercised) with random scales; for the float
 // types random values in [-1, 1].
@@ -62,6 +75,15 @@ inline std::vector<uint8_t> RandomWeightRow(DType t, int64_t n, uint64_t seed) {
     case DType::kQ4_K: RandomizeScales<BlockQ4_K>(row, rng); break;
     case DType::kQ5_K: RandomizeScales<BlockQ5_K>(row, rng); break;
     case DType::kQ6_K: RandomizeScales<BlockQ6_K>(row, rng); break;
+    case DType::kIQ2_XXS: RandomizeScales<BlockIQ2_XXS>(row, rng); break;
+    case DType::kIQ2_XS: RandomizeScales<BlockIQ2_XS>(row, rng); break;
+    case DType::kIQ2_S: RandomizeScales<BlockIQ2_S>(row, rng); break;
+    case DType::kIQ3_XXS: RandomizeScales<BlockIQ3_XXS>(row, rng); break;
+    case DType::kIQ3_S: RandomizeScales<BlockIQ3_S>(row, rng); break;
+    case DType::kIQ1_S: RandomizeScales<BlockIQ1_S>(row, rng); break;
+    case DType::kIQ4_NL: RandomizeScales<BlockIQ4_NL>(row, rng); break;
+    case DType::kIQ4_XS: RandomizeScales<BlockIQ4_XS>(row, rng); break;
+    case DType::kIQ1_M: RandomizeIQ1_MScales(row, rng); break;
     default: break;
   }
   return row;
@@ -78,10 +100,23 @@ inline double AbsDot(DType wt, const void* w, DType xt, const void* x, int64_t n
 }
 
 // The types r1 can use as matrix weights.
-inline constexpr DType kWeightTypes[] = {DType::kF32,  DType::kF16,  DType::kBF16, DType::kQ4_0,
-                                         DType::kQ4_1, DType::kQ5_0, DType::kQ5_1, DType::kQ8_0,
-                                         DType::kQ2_K, DType::kQ3_K, DType::kQ4_K, DType::kQ5_K,
-                                         DType::kQ6_K};
+inline constexpr DType kWeightTypes[] = {
+    DType::kF32,    DType::kF16,     DType::kBF16,  DType::kQ4_0,  DType::kQ4_1,   DType::kQ5_0,
+    DType::kQ5_1,   DType::kQ8_0,    DType::kQ2_K,  DType::kQ3_K,  DType::kQ4_K,   DType::kQ5_K,
+    DType::kQ6_K,   DType::kIQ2_XXS, DType::kIQ2_XS, DType::kIQ2_S, DType::kIQ3_XXS, DType::kIQ3_S,
+    DType::kIQ1_S,  DType::kIQ1_M,   DType::kIQ4_NL, DType::kIQ4_XS};
+
+// The i-quants (read-only types: r1 decodes them but does not write them).
+inline constexpr DType kIQuantTypes[] = {DType::kIQ2_XXS, DType::kIQ2_XS, DType::kIQ2_S,
+                                         DType::kIQ3_XXS, DType::kIQ3_S,  DType::kIQ1_S,
+                                         DType::kIQ1_M,   DType::kIQ4_NL, DType::kIQ4_XS};
+
+inline bool IsIQuant(DType t) {
+  for (DType i : kIQuantTypes) {
+    if (i == t) return true;
+  }
+  return false;
+}
 
 // Row lengths per block size: one block, a few, many, and the model sizes that matter.
 inline std::vector<int64_t> TestSizes(DType t) {

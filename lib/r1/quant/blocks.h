@@ -115,6 +115,84 @@ struct BlockQ8_K {
   int16_t bsums[kQK_K / 16];
 };
 
+// ---- i-quants: quants name points of fixed grids (r1/quant/iquant_grids.h) or values of a
+// non-linear table. All elements of a 256-block use the f16 `d`; below, "sign byte" means bit j
+// set = element j of the 8 is negative.
+
+// 8 groups of 32: 8 bytes per group read as two little-endian words w0, w1. Byte l of w0 indexes
+// kIq2xxsGrid for elements 8l..8l+7; SignByte(w1 >> 7l) are their signs; x = d (2 (w1 >> 28) + 1)
+// / 8 * grid * sign.
+struct BlockIQ2_XXS {
+  uint16_t d;
+  uint16_t qs[kQK_K / 8];
+};
+
+// 32 words of 8 elements: bits 0..8 index kIq2xsGrid, SignByte(bits 9..15) the signs. Group g of
+// 32 has 4-bit scales s in scales[g] (low nibble: first 16, high: last 16); x = d (2 s + 1) / 8 * grid.
+struct BlockIQ2_XS {
+  uint16_t d;
+  uint16_t qs[kQK_K / 8];
+  uint8_t scales[kQK_K / 32];
+};
+
+// 32 units of 8: qs[u] | bits 2 (u % 4)..+1 of qh[u / 4] << 8 index kIq2sGrid, qs[32 + u] is the
+// sign byte; scales as IQ2_XS.
+struct BlockIQ2_S {
+  uint16_t d;
+  uint8_t qs[kQK_K / 4];
+  uint8_t qh[kQK_K / 32];
+  uint8_t scales[kQK_K / 32];
+};
+
+// 64 bytes of kIq3xxsGrid indices (4 elements each), then per group of 32 a word w: the sign
+// bytes SignByte(w >> 7l) of its 4 units of 8, and x = d (2 (w >> 28) + 1) / 4 * grid * sign.
+struct BlockIQ3_XXS {
+  uint16_t d;
+  uint8_t qs[3 * kQK_K / 8];
+};
+
+// Per group g of 32: 8 bytes of qs with bit 8 from qh[g] index kIq3sGrid (4 elements each),
+// 4 sign bytes, a 4-bit scale s (nibble g % 2 of scales[g / 2]); x = d (2 s + 1) * grid * sign.
+struct BlockIQ3_S {
+  uint16_t d;
+  uint8_t qs[kQK_K / 4];
+  uint8_t qh[kQK_K / 32];
+  uint8_t signs[kQK_K / 8];
+  uint8_t scales[kQK_K / 64];
+};
+
+// Per group g of 32, h = qh[g]: 4 units of 8 index kIq1sGrid with qs[4g + l] | ((h >> 3l) & 7) << 8;
+// x = d (2 ((h >> 12) & 7) + 1) (grid + delta), delta = -1/8 if bit 15 of h is set, else +1/8.
+struct BlockIQ1_S {
+  uint16_t d;
+  uint8_t qs[kQK_K / 8];
+  uint16_t qh[kQK_K / 32];
+};
+
+// No separate d: the f16 super-block scale is the top nibbles of the four little-endian words
+// of `scales` (word 0 lowest). Units of 8 as IQ1_S with 3 high index bits and a delta bit per
+// nibble of qh; 3-bit scales per 16 elements in the low 12 bits of the words.
+struct BlockIQ1_M {
+  uint8_t qs[kQK_K / 8];
+  uint8_t qh[kQK_K / 16];
+  uint8_t scales[kQK_K / 32];
+};
+
+// 32 elements: x = d * kIq4Values[q], q as the nibbles of Q4_0.
+struct BlockIQ4_NL {
+  uint16_t d;
+  uint8_t qs[kQK / 2];
+};
+
+// 8 groups of 32 with 6-bit scales s (low 4 bits: nibble g % 2 of scales_l[g / 2], high 2 bits:
+// bits 2g..2g+1 of scales_h); x = d (s - 32) kIq4Values[q], nibbles per group as IQ4_NL.
+struct BlockIQ4_XS {
+  uint16_t d;
+  uint16_t scales_h;
+  uint8_t scales_l[kQK_K / 64];
+  uint8_t qs[kQK_K / 2];
+};
+
 static_assert(sizeof(BlockQ4_0) == Traits(DType::kQ4_0).type_size);
 static_assert(sizeof(BlockQ4_1) == Traits(DType::kQ4_1).type_size);
 static_assert(sizeof(BlockQ5_0) == Traits(DType::kQ5_0).type_size);
@@ -127,6 +205,15 @@ static_assert(sizeof(BlockQ4_K) == Traits(DType::kQ4_K).type_size);
 static_assert(sizeof(BlockQ5_K) == Traits(DType::kQ5_K).type_size);
 static_assert(sizeof(BlockQ6_K) == Traits(DType::kQ6_K).type_size);
 static_assert(sizeof(BlockQ8_K) == Traits(DType::kQ8_K).type_size);
+static_assert(sizeof(BlockIQ2_XXS) == Traits(DType::kIQ2_XXS).type_size);
+static_assert(sizeof(BlockIQ2_XS) == Traits(DType::kIQ2_XS).type_size);
+static_assert(sizeof(BlockIQ2_S) == Traits(DType::kIQ2_S).type_size);
+static_assert(sizeof(BlockIQ3_XXS) == Traits(DType::kIQ3_XXS).type_size);
+static_assert(sizeof(BlockIQ3_S) == Traits(DType::kIQ3_S).type_size);
+static_assert(sizeof(BlockIQ1_S) == Traits(DType::kIQ1_S).type_size);
+static_assert(sizeof(BlockIQ1_M) == Traits(DType::kIQ1_M).type_size);
+static_assert(sizeof(BlockIQ4_NL) == Traits(DType::kIQ4_NL).type_size);
+static_assert(sizeof(BlockIQ4_XS) == Traits(DType::kIQ4_XS).type_size);
 
 static_assert(Traits(DType::kQ4_0).block_size == kQK && Traits(DType::kQ8_1).block_size == kQK);
 static_assert(Traits(DType::kQ2_K).block_size == kQK_K && Traits(DType::kQ8_K).block_size == kQK_K);

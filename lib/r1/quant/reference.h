@@ -1,14 +1,15 @@
 // r1/quant/reference.h — the scalar reference of every block format, selected by DType.
 //
 // Per type the typed functions live in ref_legacy.h (Q4_0 … Q8_1), ref_kquants.h (Q2_K … Q8_K),
-// ref_kquants_quantize.h (f32 -> K types) and ref_float.h (F32, F16, BF16). This header adds
+// ref_kquants_quantize.h (f32 -> K types), ref_iquants.h (IQ1_S … IQ4_XS, read only) and
+// ref_float.h (F32, F16, BF16). This header adds
 // the DType-level entry points used by tests, tools and the scalar kernel table:
 //
 //   VecDotType(w)            the type activations are converted to for weights of type w
 //   DequantizeRow(t, …)      a row of t to f32 (bit-exact with ggml's dequantize_row_*)
 //   QuantizeRow(t, …)        f32 to t: the activation types Q8_0/Q8_1/Q8_K/F16/BF16/F32
-//                            bit-exact with ggml's reference converters, the weight types
-//                            with a simple quantizer
+//                            bit-exact with ggml's reference converters, the legacy and K
+//                            weight types with a simple quantizer
 //   VecDot(w, n, w_row, x)   a row of w with a row of VecDotType(w)
 //
 // Each returns false (or nullopt / 0) for a type it does not handle; `n` must be a whole number
@@ -22,14 +23,15 @@
 #include "r1/quant/blocks.h"
 #include "r1/quant/half.h"
 #include "r1/quant/ref_float.h"
+#include "r1/quant/ref_iquants.h"
 #include "r1/quant/ref_kquants.h"
 #include "r1/quant/ref_kquants_quantize.h"
 #include "r1/quant/ref_legacy.h"
 
 namespace r1::quant::ref {
 
-// As ggml's CPU backend: Q4_0/Q5_0/Q8_0 -> Q8_0, Q4_1/Q5_1 -> Q8_1, K types -> Q8_K, float
-// types -> themselves. nullopt for types that are not matrix weights.
+// As ggml's CPU backend: Q4_0/Q5_0/Q8_0/IQ4_NL -> Q8_0, Q4_1/Q5_1 -> Q8_1, K types and the
+// other i-quants -> Q8_K, float types -> themselves. nullopt for types that are not matrix weights.
 constexpr std::optional<DType> VecDotType(DType w) {
   switch (w) {
     case DType::kF32: return DType::kF32;
@@ -37,14 +39,23 @@ constexpr std::optional<DType> VecDotType(DType w) {
     case DType::kBF16: return DType::kBF16;
     case DType::kQ4_0:
     case DType::kQ5_0:
-    case DType::kQ8_0: return DType::kQ8_0;
+    case DType::kQ8_0:
+    case DType::kIQ4_NL: return DType::kQ8_0;
     case DType::kQ4_1:
     case DType::kQ5_1: return DType::kQ8_1;
     case DType::kQ2_K:
     case DType::kQ3_K:
     case DType::kQ4_K:
     case DType::kQ5_K:
-    case DType::kQ6_K: return DType::kQ8_K;
+    case DType::kQ6_K:
+    case DType::kIQ2_XXS:
+    case DType::kIQ2_XS:
+    case DType::kIQ2_S:
+    case DType::kIQ3_XXS:
+    case DType::kIQ3_S:
+    case DType::kIQ1_S:
+    case DType::kIQ1_M:
+    case DType::kIQ4_XS: return DType::kQ8_K;
     default: return std::nullopt;
   }
 }
@@ -66,6 +77,15 @@ inline bool DequantizeRow(DType t, const void* x, float* y, int64_t n) {
     case DType::kQ5_K: DequantizeRowQ5_K(static_cast<const BlockQ5_K*>(x), y, n); return true;
     case DType::kQ6_K: DequantizeRowQ6_K(static_cast<const BlockQ6_K*>(x), y, n); return true;
     case DType::kQ8_K: DequantizeRowQ8_K(static_cast<const BlockQ8_K*>(x), y, n); return true;
+    case DType::kIQ2_XXS: DequantizeRowIQ(static_cast<const BlockIQ2_XXS*>(x), y, n); return true;
+    case DType::kIQ2_XS: DequantizeRowIQ(static_cast<const BlockIQ2_XS*>(x), y, n); return true;
+    case DType::kIQ2_S: DequantizeRowIQ(static_cast<const BlockIQ2_S*>(x), y, n); return true;
+    case DType::kIQ3_XXS: DequantizeRowIQ(static_cast<const BlockIQ3_XXS*>(x), y, n); return true;
+    case DType::kIQ3_S: DequantizeRowIQ(static_cast<const BlockIQ3_S*>(x), y, n); return true;
+    case DType::kIQ1_S: DequantizeRowIQ(static_cast<const BlockIQ1_S*>(x), y, n); return true;
+    case DType::kIQ1_M: DequantizeRowIQ(static_cast<const BlockIQ1_M*>(x), y, n); return true;
+    case DType::kIQ4_NL: DequantizeRowIQ(static_cast<const BlockIQ4_NL*>(x), y, n); return true;
+    case DType::kIQ4_XS: DequantizeRowIQ(static_cast<const BlockIQ4_XS*>(x), y, n); return true;
     default: return false;
   }
 }
@@ -119,6 +139,16 @@ inline float VecDot(DType w, int64_t n, const void* wr, const void* x) {
       return VecDotQ5_KQ8_K(n, static_cast<const BlockQ5_K*>(wr), static_cast<const BlockQ8_K*>(x));
     case DType::kQ6_K:
       return VecDotQ6_KQ8_K(n, static_cast<const BlockQ6_K*>(wr), static_cast<const BlockQ8_K*>(x));
+    case DType::kIQ2_XXS: return VecDotIQ(n, static_cast<const BlockIQ2_XXS*>(wr), static_cast<const BlockQ8_K*>(x));
+    case DType::kIQ2_XS: return VecDotIQ(n, static_cast<const BlockIQ2_XS*>(wr), static_cast<const BlockQ8_K*>(x));
+    case DType::kIQ2_S: return VecDotIQ(n, static_cast<const BlockIQ2_S*>(wr), static_cast<const BlockQ8_K*>(x));
+    case DType::kIQ3_XXS: return VecDotIQ(n, static_cast<const BlockIQ3_XXS*>(wr), static_cast<const BlockQ8_K*>(x));
+    case DType::kIQ3_S: return VecDotIQ(n, static_cast<const BlockIQ3_S*>(wr), static_cast<const BlockQ8_K*>(x));
+    case DType::kIQ1_S: return VecDotIQ(n, static_cast<const BlockIQ1_S*>(wr), static_cast<const BlockQ8_K*>(x));
+    case DType::kIQ1_M: return VecDotIQ(n, static_cast<const BlockIQ1_M*>(wr), static_cast<const BlockQ8_K*>(x));
+    case DType::kIQ4_XS: return VecDotIQ(n, static_cast<const BlockIQ4_XS*>(wr), static_cast<const BlockQ8_K*>(x));
+    case DType::kIQ4_NL:
+      return VecDotIQ4_NLQ8_0(n, static_cast<const BlockIQ4_NL*>(wr), static_cast<const BlockQ8_0*>(x));
     default: return 0.0f;
   }
 }
