@@ -22,10 +22,6 @@ namespace {
 using namespace qk;
 using namespace quant;
 
-template <class Block>
-constexpr QuantKernels IQuantGrid(DType type) {
-  return {type, DType::kQ8_K, FromFloatQ8_K, ToFloatIQ<Block>, VecDotIQGrid<Block>};
-}
 
 constexpr QuantKernels kTable[] = {
     {DType::kF32, DType::kF32, CopyF32, CopyF32Out, VecDotF32},
@@ -45,13 +41,13 @@ constexpr QuantKernels kTable[] = {
     {DType::kQ4_K, DType::kQ8_K, FromFloatQ8_K, ToFloatQ4_K, VecDotQ4_K},
     {DType::kQ5_K, DType::kQ8_K, FromFloatQ8_K, ToFloatQ5_K, VecDotQ5_K},
     {DType::kQ6_K, DType::kQ8_K, FromFloatQ8_K, ToFloatQ6_K, VecDotQ6_K},
-    IQuantGrid<BlockIQ2_XXS>(DType::kIQ2_XXS),
-    IQuantGrid<BlockIQ2_XS>(DType::kIQ2_XS),
-    IQuantGrid<BlockIQ2_S>(DType::kIQ2_S),
-    IQuantGrid<BlockIQ3_XXS>(DType::kIQ3_XXS),
-    IQuantGrid<BlockIQ3_S>(DType::kIQ3_S),
-    IQuantGrid<BlockIQ1_S>(DType::kIQ1_S),
-    IQuantGrid<BlockIQ1_M>(DType::kIQ1_M),
+    {DType::kIQ2_XXS, DType::kQ8_K, FromFloatQ8_K, ToFloatIQ<BlockIQ2_XXS>, VecDotIQ2_XXS},
+    {DType::kIQ2_XS, DType::kQ8_K, FromFloatQ8_K, ToFloatIQ<BlockIQ2_XS>, VecDotIQ2_XS},
+    {DType::kIQ2_S, DType::kQ8_K, FromFloatQ8_K, ToFloatIQ<BlockIQ2_S>, VecDotIQ2_S},
+    {DType::kIQ3_XXS, DType::kQ8_K, FromFloatQ8_K, ToFloatIQ<BlockIQ3_XXS>, VecDotIQ3_XXS},
+    {DType::kIQ3_S, DType::kQ8_K, FromFloatQ8_K, ToFloatIQ<BlockIQ3_S>, VecDotIQ3_S},
+    {DType::kIQ1_S, DType::kQ8_K, FromFloatQ8_K, ToFloatIQ<BlockIQ1_S>, VecDotIQ1_S},
+    {DType::kIQ1_M, DType::kQ8_K, FromFloatQ8_K, ToFloatIQ<BlockIQ1_M>, VecDotIQ1_M},
     {DType::kIQ4_XS, DType::kQ8_K, FromFloatQ8_K, ToFloatIQ<BlockIQ4_XS>, VecDotIQ4_XS},
     {DType::kIQ4_NL, DType::kQ8_0, FromFloatQ8_0, ToFloatIQ<BlockIQ4_NL>, VecDotIQ4_NL},
 };

@@ -27,7 +27,7 @@ namespace {
 constexpr uint32_t kFtypeF32 = 0, kFtypeF16 = 1, kFtypeQ4_0 = 2, kFtypeQ4_1 = 3, kFtypeQ8_0 = 7,
                    kFtypeQ5_0 = 8, kFtypeQ5_1 = 9, kFtypeQ2_K = 10, kFtypeQ3_K_S = 11,
                    kFtypeQ4_K_S = 14, kFtypeQ4_K_M = 15, kFtypeQ5_K_S = 16, kFtypeQ5_K_M = 17,
-                   kFtypeQ6_K = 18, kFtypeBF16 = 32;
+                   kFtypeQ6_K = 18, kFtypeIQ4_NL = 25, kFtypeIQ4_XS = 30, kFtypeBF16 = 32;
 
 struct SchemeEntry {
   const char* name;
@@ -45,7 +45,10 @@ constexpr SchemeEntry kSchemes[] = {
     {"Q4_K_S", DType::kQ4_K, false, kFtypeQ4_K_S}, {"Q4_K_M", DType::kQ4_K, true, kFtypeQ4_K_M},
     {"Q5_K", DType::kQ5_K, false, kFtypeQ5_K_S},  {"Q5_K_S", DType::kQ5_K, false, kFtypeQ5_K_S},
     {"Q5_K_M", DType::kQ5_K, true, kFtypeQ5_K_M}, {"Q6_K", DType::kQ6_K, false, kFtypeQ6_K},
+    {"IQ4_NL", DType::kIQ4_NL, false, kFtypeIQ4_NL}, {"IQ4_XS", DType::kIQ4_XS, false, kFtypeIQ4_XS},
 };
+
+bool IsIq4(const QuantScheme& s) { return s.file_type == kFtypeIQ4_NL || s.file_type == kFtypeIQ4_XS; }
 
 bool IsFloat(DType t) { return t == DType::kF32 || t == DType::kF16 || t == DType::kBF16; }
 
@@ -71,7 +74,8 @@ DType FitRow(DType t, uint64_t n_in) {
   if (n_in % Traits(t).block_size == 0) return t;
   switch (t) {
     case DType::kQ2_K:
-    case DType::kQ3_K: t = DType::kQ4_0; break;  // llama.cpp picks IQ4_NL, which r1 lacks
+    case DType::kQ3_K: t = DType::kQ4_0; break;
+    case DType::kIQ4_XS: t = DType::kIQ4_NL; break;
     case DType::kQ4_K: t = DType::kQ5_0; break;
     case DType::kQ5_K: t = DType::kQ5_1; break;
     case DType::kQ6_K: t = DType::kQ8_0; break;
@@ -130,7 +134,9 @@ DType TypeForTensor(const QuantScheme& scheme, const TensorRole& role) {
     if (t != DType::kQ8_0) t = DType::kQ6_K;
     if (role.n_in % 256 != 0) t = DType::kQ8_0;
   } else if (EndsWith(name, "attn_v.weight") && layer >= 0) {
-    if (scheme.mixture_m && UseMoreBits(layer, n)) {
+    if (IsIq4(scheme) && role.n_gqa >= 4) {
+      t = DType::kQ5_K;
+    } else if (scheme.mixture_m && UseMoreBits(layer, n)) {
       t = DType::kQ6_K;
     } else if (scheme.file_type == kFtypeQ4_K_S && layer < 4) {
       t = DType::kQ5_K;
@@ -138,7 +144,7 @@ DType TypeForTensor(const QuantScheme& scheme, const TensorRole& role) {
   } else if (EndsWith(name, "ffn_down.weight") && layer >= 0) {
     if (scheme.mixture_m && UseMoreBits(layer, n)) {
       t = DType::kQ6_K;
-    } else if (scheme.file_type == kFtypeQ4_K_S && layer < n / 8) {
+    } else if ((scheme.file_type == kFtypeQ4_K_S || IsIq4(scheme)) && layer < n / 8) {
       t = DType::kQ5_K;
     }
   }
@@ -158,6 +164,14 @@ Status QuantizeModel(const std::string& in, const std::string& out, const QuantS
     R1_ASSIGN_OR_RETURN(n_layers, src->GetInt(block_key));
   }
   const bool has_output = src->FindTensor("output.weight") != nullptr;
+  int64_t n_gqa = 1;
+  const std::string heads_key = absl::StrFormat("%s.attention.head_count", arch);
+  const std::string kv_heads_key = absl::StrFormat("%s.attention.head_count_kv", arch);
+  if (src->Has(heads_key) && src->Has(kv_heads_key)) {
+    R1_ASSIGN_OR_RETURN(const int64_t heads, src->GetInt(heads_key));
+    R1_ASSIGN_OR_RETURN(const int64_t kv_heads, src->GetInt(kv_heads_key));
+    if (kv_heads > 0) n_gqa = heads / kv_heads;
+  }
 
   // Every matrix gets the scheme's type, so general.file_type describes the whole file.
   std::vector<DType> wants;
@@ -166,7 +180,7 @@ Status QuantizeModel(const std::string& in, const std::string& out, const QuantS
   for (const GgufTensorInfo& t : src->tensors()) {
     DType want = t.type;
     if (t.n_dims >= 2 && (IsFloat(t.type) || Traits(t.type).is_quantized)) {
-      want = TypeForTensor(scheme, {t.name, t.n_dims, t.ne[0], n_layers, has_output});
+      want = TypeForTensor(scheme, {t.name, t.n_dims, t.ne[0], n_layers, has_output, n_gqa});
     }
     if (want != t.type && Traits(t.type).is_quantized) {
       if (n_requantized++ == 0) first_requantized = wants.size();
@@ -413,7 +427,7 @@ Status MakeSyntheticModel(const ModelPreset& p, const QuantScheme& scheme, const
       R1_RETURN_IF_ERROR(w.AddTensor(s.name, DType::kF32, ne, bytes));
       continue;
     }
-    const DType type = TypeForTensor(scheme, {s.name, 2, s.n_in, n_layers, !options.tied});
+    const DType type = TypeForTensor(scheme, {s.name, 2, s.n_in, n_layers, !options.tied, p.n_heads / p.n_kv_heads});
     const uint64_t row_bytes = *RowBytes(type, s.n_in);
     const uint64_t ne[2] = {s.n_in, s.n_out};
     // Uniform in ±sqrt(3 / n_in): unit-variance outputs for unit-variance inputs.

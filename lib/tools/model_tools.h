@@ -35,13 +35,16 @@ struct TensorRole {
   uint64_t n_in;           // ne[0]
   int64_t n_layers;        // block_count of the model
   bool has_output;         // the model has its own output.weight (not tied)
+  int64_t n_gqa = 1;       // query heads per key/value head
 };
 
 // The type `scheme` gives a tensor, following llama.cpp's llama_tensor_get_type for the schemes
 // above: 1-D tensors stay F32; output.weight (or a tied token_embd) gets Q6_K unless the scheme
 // is Q8_0 or a float type; attn_v.weight / ffn_down.weight of the layers use_more_bits picks
-// get Q6_K in the _M mixtures (Q5_K in Q4_K_S for the first eighth of ffn_down); K types fall
-// back to a legacy type when a row is not a whole number of 256-element super-blocks.
+// get Q6_K in the _M mixtures (Q5_K in Q4_K_S for the first eighth of ffn_down); in IQ4_NL and
+// IQ4_XS attn_v gets Q5_K when 4 or more query heads share a key/value head, and so does the
+// first eighth of ffn_down. K types fall back to a legacy type (IQ4_XS to IQ4_NL) when a row is
+// not a whole number of 256-element super-blocks.
 DType TypeForTensor(const QuantScheme& scheme, const TensorRole& role);
 
 struct QuantizeOptions {

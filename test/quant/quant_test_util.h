@@ -106,7 +106,7 @@ inline constexpr DType kWeightTypes[] = {
     DType::kQ6_K,   DType::kIQ2_XXS, DType::kIQ2_XS, DType::kIQ2_S, DType::kIQ3_XXS, DType::kIQ3_S,
     DType::kIQ1_S,  DType::kIQ1_M,   DType::kIQ4_NL, DType::kIQ4_XS};
 
-// The i-quants (read-only types: r1 decodes them but does not write them).
+// The i-quants.
 inline constexpr DType kIQuantTypes[] = {DType::kIQ2_XXS, DType::kIQ2_XS, DType::kIQ2_S,
                                          DType::kIQ3_XXS, DType::kIQ3_S,  DType::kIQ1_S,
                                          DType::kIQ1_M,   DType::kIQ4_NL, DType::kIQ4_XS};
@@ -117,6 +117,9 @@ inline bool IsIQuant(DType t) {
   }
   return false;
 }
+
+// Whether r1 can write type t (it reads the other i-quants but has no quantizer for them).
+inline bool HasQuantizer(DType t) { return !IsIQuant(t) || t == DType::kIQ4_NL || t == DType::kIQ4_XS; }
 
 // Row lengths per block size: one block, a few, many, and the model sizes that matter.
 inline std::vector<int64_t> TestSizes(DType t) {

@@ -49,7 +49,8 @@ TEST_SUITE("quant") {
         {DType::kQ8_1, 7e-3},   {DType::kQ8_K, 7.5e-3},  {DType::kQ6_K, 2.2e-2},
         {DType::kQ5_0, 5e-2},   {DType::kQ5_1, 5e-2},    {DType::kQ5_K, 4.6e-2},
         {DType::kQ4_0, 1e-1},   {DType::kQ4_1, 1.05e-1}, {DType::kQ4_K, 9e-2},
-        {DType::kQ3_K, 1.7e-1}, {DType::kQ2_K, 3.4e-1},
+        {DType::kQ3_K, 1.7e-1}, {DType::kQ2_K, 3.4e-1},  {DType::kIQ4_NL, 9e-2},
+        {DType::kIQ4_XS, 9e-2},
     };
     const auto inputs = Inputs(4096);
     for (const Bound& b : bounds) {
@@ -64,7 +65,7 @@ TEST_SUITE("quant") {
   TEST_CASE("zero rows stay zero") {
     const std::vector<float> zeros(512, 0.0f);
     for (DType t : test::kWeightTypes) {
-      if (test::IsIQuant(t)) continue;  // read-only types: r1 has no quantizer for them
+      if (!test::HasQuantizer(t)) continue;
       INFO("type = ", DTypeName(t));
       std::vector<uint8_t> q = test::RowStorage(t, 512);
       std::vector<float> back(512, 1.0f);

@@ -68,6 +68,24 @@ TEST_SUITE("tools") {
     CHECK(TypeForTensor(*ParseQuantScheme("F16"), {"blk.1.attn_q.weight", 2, 96, n, true}) == DType::kF16);
   }
 
+  TEST_CASE("IQ4_NL and IQ4_XS: llama.cpp's rules for attn_v, the first ffn_down layers, fallbacks") {
+    const int64_t n = 28;
+    for (const char* name : {"IQ4_NL", "IQ4_XS"}) {
+      const QuantScheme s = *ParseQuantScheme(name);
+      INFO(name);
+      CHECK(s.file_type == (s.base == DType::kIQ4_NL ? 25u : 30u));
+      CHECK(TypeForTensor(s, {"output.weight", 2, 1536, n, true, 6}) == DType::kQ6_K);
+      CHECK(TypeForTensor(s, {"token_embd.weight", 2, 1536, n, true, 6}) == s.base);
+      // Six query heads per KV head: attn_v gets Q5_K; with two it keeps the scheme's type.
+      CHECK(TypeForTensor(s, {"blk.5.attn_v.weight", 2, 1536, n, true, 6}) == DType::kQ5_K);
+      CHECK(TypeForTensor(s, {"blk.5.attn_v.weight", 2, 1536, n, true, 2}) == s.base);
+      // ffn_down of the first eighth of the layers (28 / 8 = 3): Q5_K.
+      CHECK(TypeForTensor(s, {"blk.2.ffn_down.weight", 2, 8960, n, true, 6}) == DType::kQ5_K);
+      CHECK(TypeForTensor(s, {"blk.3.ffn_down.weight", 2, 8960, n, true, 6}) == s.base);
+      CHECK(TypeForTensor(s, {"blk.3.attn_q.weight", 2, 96, n, true, 6}) == DType::kIQ4_NL);
+    }
+  }
+
   TEST_CASE("Q4_K_M of the qwen2 reference model has llama-quantize's tensor types") {
     const std::string dir = *test::SharedDir() + "/reference/";
     std::ifstream in(dir + "qwen2-dev.Q4_K_M.ref.json");
@@ -109,7 +127,8 @@ TEST_SUITE("tools") {
     };
     const std::vector<float> base = logits_of(dir + "qwen2-dev.F32.gguf");
     const std::map<std::string, double> bound = {{"F16", 0.01}, {"Q8_0", 0.05}, {"Q6_K", 0.1},
-                                                 {"Q5_K_M", 0.15}, {"Q4_K_M", 0.25}, {"Q4_0", 0.3}};
+                                                 {"Q5_K_M", 0.15}, {"Q4_K_M", 0.25}, {"Q4_0", 0.3},
+                                                 {"IQ4_NL", 0.3},  {"IQ4_XS", 0.3}};
     for (const auto& [name, max_rel] : bound) {
       INFO(name);
       const std::string out = TempPath(name + ".gguf");

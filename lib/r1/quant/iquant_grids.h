@@ -31,6 +31,13 @@ constexpr uint8_t SignByte(uint32_t seven_bits) {
   return static_cast<uint8_t>(b | ((std::popcount(b) & 1u) << 7));
 }
 
+// SignByte of every 7-bit value.
+inline constexpr auto kSignBytes = [] {
+  std::array<uint8_t, 128> t{};
+  for (uint32_t i = 0; i < 128; ++i) t[i] = SignByte(i);
+  return t;
+}();
+
 namespace internal {
 
 template <class Word, int kElems, int kBits, size_t N, size_t L>

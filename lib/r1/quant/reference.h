@@ -1,15 +1,17 @@
 // r1/quant/reference.h — the scalar reference of every block format, selected by DType.
 //
 // Per type the typed functions live in ref_legacy.h (Q4_0 … Q8_1), ref_kquants.h (Q2_K … Q8_K),
-// ref_kquants_quantize.h (f32 -> K types), ref_iquants.h (IQ1_S … IQ4_XS, read only) and
+// ref_kquants_quantize.h (f32 -> K types), ref_iquants.h (IQ1_S … IQ4_XS),
+// ref_iquants_quantize.h (f32 -> IQ4_NL, IQ4_XS) and
 // ref_float.h (F32, F16, BF16). This header adds
 // the DType-level entry points used by tests, tools and the scalar kernel table:
 //
 //   VecDotType(w)            the type activations are converted to for weights of type w
 //   DequantizeRow(t, …)      a row of t to f32 (bit-exact with ggml's dequantize_row_*)
 //   QuantizeRow(t, …)        f32 to t: the activation types Q8_0/Q8_1/Q8_K/F16/BF16/F32
-//                            bit-exact with ggml's reference converters, the legacy and K
-//                            weight types with a simple quantizer
+//                            bit-exact with ggml's reference converters, the legacy, K and
+//                            IQ4 weight types with a simple quantizer (false for the other
+//                            i-quants, which r1 reads but does not write)
 //   VecDot(w, n, w_row, x)   a row of w with a row of VecDotType(w)
 //
 // Each returns false (or nullopt / 0) for a type it does not handle; `n` must be a whole number
@@ -24,6 +26,7 @@
 #include "r1/quant/half.h"
 #include "r1/quant/ref_float.h"
 #include "r1/quant/ref_iquants.h"
+#include "r1/quant/ref_iquants_quantize.h"
 #include "r1/quant/ref_kquants.h"
 #include "r1/quant/ref_kquants_quantize.h"
 #include "r1/quant/ref_legacy.h"
@@ -107,6 +110,8 @@ inline bool QuantizeRow(DType t, const float* x, void* y, int64_t n) {
     case DType::kQ5_K: QuantizeRowQ5_K(x, static_cast<BlockQ5_K*>(y), n); return true;
     case DType::kQ6_K: QuantizeRowQ6_K(x, static_cast<BlockQ6_K*>(y), n); return true;
     case DType::kQ8_K: QuantizeRowQ8_K(x, static_cast<BlockQ8_K*>(y), n); return true;
+    case DType::kIQ4_NL: QuantizeRowIQ4_NL(x, static_cast<BlockIQ4_NL*>(y), n); return true;
+    case DType::kIQ4_XS: QuantizeRowIQ4_XS(x, static_cast<BlockIQ4_XS*>(y), n); return true;
     default: return false;
   }
 }
