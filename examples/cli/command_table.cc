@@ -132,6 +132,22 @@ std::vector<CommandSpec> MakeCommands() {
         {"--seed", nullptr, "S", "1", "seed of the random weights"},
         {"-t", "--threads", "N", "all cores", "worker threads (up to 64, or 4 per core if more)"}},
        "r1 mkmodel --preset r1-distill-qwen-1.5b --type Q4_K_M q15.gguf", nullptr},
+      {"perplexity", RunPerplexity, "MODEL -f TEXT [options]",
+       "perplexity over chunks of a text, and the KL divergence from a base model's log-probabilities",
+       {{"-f", "--file", "FILE", nullptr, "the text ('-': stdin)"},
+        {"--ctx", nullptr, "N", "512", "tokens per chunk (the context of each evaluation)"},
+        {"--chunks", nullptr, "N", "every whole chunk", "score only the first N chunks"},
+        {"--kl-divergence-base", nullptr, "FILE", nullptr,
+         "alone: save this model's log-probabilities to FILE; with --kl-divergence: compare with them"},
+        {"--kl-divergence", nullptr, nullptr, nullptr,
+         "report the KL divergence from the --kl-divergence-base file (its tokens are scored; no -f)"},
+        {"-t", "--threads", "N", "all cores", "worker threads (up to 64, or 4 per core if more)"},
+        {"--cache-type", nullptr, "TYPE", "f16", "how the KV cache stores keys and values: f16, q8_0 or f32"},
+        {"--repack", nullptr, nullptr, "off", "repack the weights once at load for faster prompts"}},
+       "r1 perplexity model.gguf -f wiki.test.raw --chunks 20",
+       "As llama-perplexity: BOS starts each chunk, and the second half of each chunk is scored.\n"
+       "Make a base file with the F16/BF16 model, then run the quantized model with\n"
+       "--kl-divergence-base FILE --kl-divergence; files made by llama-perplexity work too."},
   };
 }
 

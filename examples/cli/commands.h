@@ -16,5 +16,6 @@ int RunBench(int argc, char** argv);
 int RunQuantize(int argc, char** argv);
 int RunSplit(int argc, char** argv);
 int RunMkModel(int argc, char** argv);
+int RunPerplexity(int argc, char** argv);
 
 }  // namespace r1::cli
