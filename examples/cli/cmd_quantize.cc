@@ -1,4 +1,5 @@
-// r1 quantize IN.gguf OUT.gguf TYPE [-t THREADS] [-v] [--force] [--allow-requantize] — converts
+// r1 quantize IN.gguf OUT.gguf TYPE [-t THREADS] [-v] [--force] [--allow-requantize]
+// [--imatrix FILE] — converts
 // F32/F16/BF16 weights to TYPE, a plain type or one of llama.cpp's mixtures (Q4_K_M, Q5_K_M, …),
 // with llama.cpp's rules for which tensor gets which type.
 #include <chrono>
@@ -13,13 +14,14 @@
 namespace r1::cli {
 
 int RunQuantize(int argc, char** argv) {
-  const std::vector<std::string> known = {"-t", "--threads", "-v", "--force", "--allow-requantize"};
-  const Args args(argc, argv, {"-t", "--threads"});
+  const std::vector<std::string> known = {"-t", "--threads", "-v", "--force", "--allow-requantize", "--imatrix"};
+  const Args args(argc, argv, {"-t", "--threads", "--imatrix"});
   if (!args.error().empty()) return Fail("quantize", args.error());
   if (auto flag = args.Unknown(known)) return Fail("quantize", "unknown option " + *flag);
   if (args.positional().size() != 3) {
     return Fail("quantize",
-                "usage: r1 quantize IN.gguf OUT.gguf TYPE [-t THREADS] [-v] [--force] [--allow-requantize]; "
+                "usage: r1 quantize IN.gguf OUT.gguf TYPE [-t THREADS] [-v] [--force] [--allow-requantize] "
+                "[--imatrix FILE]; "
                 "TYPE one of " + absl::StrJoin(tools::QuantSchemeNames(), ", "));
   }
   const auto scheme = tools::ParseQuantScheme(args.positional()[2]);
@@ -41,6 +43,15 @@ int RunQuantize(int argc, char** argv) {
       if (Status s = CheckThreadCount(*n, f); !s.ok()) return Fail("quantize", s);
       options.n_threads = static_cast<int>(*n);
     }
+  }
+  tools::ImportanceMatrix importance;
+  if (auto path = args.Value("--imatrix")) {
+    auto m = tools::LoadImportanceMatrix(*path);
+    if (!m.ok()) return Fail("quantize", m.status());
+    importance = *std::move(m);
+    options.importance = &importance;
+    std::fprintf(stderr, "importance matrix: %zu matrices, %lld chunks\n", importance.columns.size(),
+                 static_cast<long long>(importance.n_chunks));
   }
   const std::string& in = args.positional()[0];
   const std::string& out = args.positional()[1];

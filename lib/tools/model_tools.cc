@@ -91,19 +91,48 @@ uint64_t SplitMix64(uint64_t& s) {
   return z ^ (z >> 31);
 }
 
-// Quantizes rows [b, e) of a tensor into `out` from f32 rows produced by `row_f32`.
+// One row of `type`; `importance` (n values or null) weighs the columns where the type can.
+void QuantizeRowWeighted(DType type, const float* x, uint8_t* out, int64_t n, const float* importance) {
+  if (importance != nullptr && type == DType::kIQ4_NL) {
+    quant::ref::QuantizeRowIQ4_NL(x, reinterpret_cast<quant::BlockIQ4_NL*>(out), n, importance);
+  } else if (importance != nullptr && type == DType::kIQ4_XS) {
+    quant::ref::QuantizeRowIQ4_XS(x, reinterpret_cast<quant::BlockIQ4_XS*>(out), n, importance);
+  } else {
+    quant::ref::QuantizeRow(type, x, out, n);
+  }
+}
+
+// Quantizes the rows of a tensor into `out` from f32 rows produced by `row_f32`. `importance`:
+// null, or n_mat blocks of n_in column importances, block r / (n_rows / n_mat) for row r.
 template <typename RowFn>
 void QuantizeRows(ThreadPool& pool, int64_t n_rows, uint64_t n_in, DType type, uint64_t out_row_bytes,
-                  uint8_t* out, const RowFn& row_f32) {
+                  uint8_t* out, const RowFn& row_f32, const std::vector<float>* importance = nullptr) {
+  const int64_t n_mat = importance ? static_cast<int64_t>(importance->size() / n_in) : 1;
+  const int64_t rows_per_mat = n_rows / n_mat;
   const int n_threads = pool.n_threads();
   std::vector<std::vector<float>> bufs(static_cast<size_t>(n_threads), std::vector<float>(n_in));
   pool.ParallelFor(static_cast<size_t>(n_rows), 16, [&](size_t b, size_t e, int t) {
     float* buf = bufs[static_cast<size_t>(t)].data();
     for (size_t r = b; r < e; ++r) {
       row_f32(static_cast<int64_t>(r), buf);
-      quant::ref::QuantizeRow(type, buf, out + r * out_row_bytes, static_cast<int64_t>(n_in));
+      const float* imp = importance ? importance->data() + static_cast<int64_t>(r) / rows_per_mat * n_in : nullptr;
+      QuantizeRowWeighted(type, buf, out + r * out_row_bytes, static_cast<int64_t>(n_in), imp);
     }
   });
+}
+
+// The importances of tensor t's columns, checked against its shape; null when there are none.
+StatusOr<const std::vector<float>*> ImportanceFor(const ImportanceMatrix* m, const GgufTensorInfo& t) {
+  if (m == nullptr) return nullptr;
+  const auto it = m->columns.find(t.name);
+  if (it == m->columns.end()) return nullptr;
+  const uint64_t n_in = t.ne[0], n_rows = t.n_elements / n_in, size = it->second.size();
+  if (size % n_in != 0 || size / n_in == 0 || n_rows % (size / n_in) != 0) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "the importance matrix has %d values for '%s', which has rows of %d: made for another model?", size,
+        t.name, n_in));
+  }
+  return &it->second;
 }
 
 }  // namespace
@@ -144,7 +173,7 @@ DType TypeForTensor(const QuantScheme& scheme, const TensorRole& role) {
   } else if (EndsWith(name, "ffn_down.weight") && layer >= 0) {
     if (scheme.mixture_m && UseMoreBits(layer, n)) {
       t = DType::kQ6_K;
-    } else if ((scheme.file_type == kFtypeQ4_K_S || IsIq4(scheme)) && layer < n / 8) {
+    } else if ((scheme.file_type == kFtypeQ4_K_S || (IsIq4(scheme) && !role.has_importance)) && layer < n / 8) {
       t = DType::kQ5_K;
     }
   }
@@ -180,7 +209,8 @@ Status QuantizeModel(const std::string& in, const std::string& out, const QuantS
   for (const GgufTensorInfo& t : src->tensors()) {
     DType want = t.type;
     if (t.n_dims >= 2 && (IsFloat(t.type) || Traits(t.type).is_quantized)) {
-      want = TypeForTensor(scheme, {t.name, t.n_dims, t.ne[0], n_layers, has_output, n_gqa});
+      want = TypeForTensor(scheme, {t.name, t.n_dims, t.ne[0], n_layers, has_output, n_gqa,
+                                    options.importance != nullptr});
     }
     if (want != t.type && Traits(t.type).is_quantized) {
       if (n_requantized++ == 0) first_requantized = wants.size();
@@ -238,12 +268,16 @@ Status QuantizeModel(const std::string& in, const std::string& out, const QuantS
     }
     const DType from = t.type;
     const uint8_t* data = t.data;
+    R1_ASSIGN_OR_RETURN(const std::vector<float>* importance, ImportanceFor(options.importance, t));
     R1_RETURN_IF_ERROR(w.AddTensorFiller(
-        t.name, want, ne, [pool, from, want, data, n_in, n_rows, in_row, out_row](absl::Span<uint8_t> o) {
-          QuantizeRows(*pool, n_rows, n_in, want, *out_row, o.data(), [&](int64_t r, float* buf) {
-            quant::ref::DequantizeRow(from, data + static_cast<uint64_t>(r) * in_row, buf,
-                                      static_cast<int64_t>(n_in));
-          });
+        t.name, want, ne, [pool, from, want, data, n_in, n_rows, in_row, out_row, importance](absl::Span<uint8_t> o) {
+          QuantizeRows(
+              *pool, n_rows, n_in, want, *out_row, o.data(),
+              [&](int64_t r, float* buf) {
+                quant::ref::DequantizeRow(from, data + static_cast<uint64_t>(r) * in_row, buf,
+                                          static_cast<int64_t>(n_in));
+              },
+              importance);
           return absl::OkStatus();
         }));
   }

@@ -13,6 +13,7 @@
 
 #include "r1/dtype.h"
 #include "r1/status.h"
+#include "tools/importance_matrix.h"
 
 namespace r1::tools {
 
@@ -36,6 +37,7 @@ struct TensorRole {
   int64_t n_layers;        // block_count of the model
   bool has_output;         // the model has its own output.weight (not tied)
   int64_t n_gqa = 1;       // query heads per key/value head
+  bool has_importance = false;  // quantized with an importance matrix
 };
 
 // The type `scheme` gives a tensor, following llama.cpp's llama_tensor_get_type for the schemes
@@ -43,7 +45,7 @@ struct TensorRole {
 // is Q8_0 or a float type; attn_v.weight / ffn_down.weight of the layers use_more_bits picks
 // get Q6_K in the _M mixtures (Q5_K in Q4_K_S for the first eighth of ffn_down); in IQ4_NL and
 // IQ4_XS attn_v gets Q5_K when 4 or more query heads share a key/value head, and so does the
-// first eighth of ffn_down. K types fall back to a legacy type (IQ4_XS to IQ4_NL) when a row is
+// first eighth of ffn_down without an importance matrix. K types fall back to a legacy type (IQ4_XS to IQ4_NL) when a row is
 // not a whole number of 256-element super-blocks.
 DType TypeForTensor(const QuantScheme& scheme, const TensorRole& role);
 
@@ -56,6 +58,9 @@ struct QuantizeOptions {
   bool allow_requantize = false;
   // Told, before any work, when allow_requantize is about to be used.
   std::function<void(const std::string& message)> on_warning;
+  // An importance matrix (LoadImportanceMatrix) for the matrices it names; the IQ4 types weigh
+  // each column's rounding error by it (the other types are quantized without it).
+  const ImportanceMatrix* importance = nullptr;
 };
 
 // Reads `in` and writes `out` with the scheme's types: matrices (2-D and up) of F32/F16/BF16

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -15,6 +16,7 @@
 #include "r1/model.h"
 #include "r1/session.h"
 #include "support/test_util.h"
+#include "r1/quant/reference.h"
 #include "tools/model_tools.h"
 
 namespace r1::tools {
@@ -66,6 +68,50 @@ TEST_SUITE("tools") {
     CHECK(TypeForTensor(m, {"blk.1.attn_q.weight", 2, 96, n, true}) == DType::kQ5_0);
     CHECK(TypeForTensor(*ParseQuantScheme("Q6_K"), {"blk.1.attn_q.weight", 2, 96, n, true}) == DType::kQ8_0);
     CHECK(TypeForTensor(*ParseQuantScheme("F16"), {"blk.1.attn_q.weight", 2, 96, n, true}) == DType::kF16);
+  }
+
+  TEST_CASE("an importance matrix steers IQ4_NL and is checked against the model's shapes") {
+    const std::string dir = *test::SharedDir() + "/reference/";
+    auto src = GgufFile::Open(dir + "qwen2-dev.F32.gguf");
+    REQUIRE(src.ok());
+    const GgufTensorInfo* q = (*src)->FindTensor("blk.0.attn_q.weight");
+    REQUIRE(q != nullptr);
+    QuantizeOptions o;
+    o.n_threads = 2;
+    const std::string plain = TempPath("plain.gguf"), weighted = TempPath("weighted.gguf");
+    REQUIRE(QuantizeModel(dir + "qwen2-dev.F32.gguf", plain, *ParseQuantScheme("IQ4_NL"), o).ok());
+    ImportanceMatrix m;
+    std::vector<float>& cols = m.columns["blk.0.attn_q.weight"];
+    for (uint64_t i = 0; i < q->ne[0]; ++i) cols.push_back(i % 2 ? 100.0f : 0.01f);  // odd columns matter
+    o.importance = &m;
+    REQUIRE(QuantizeModel(dir + "qwen2-dev.F32.gguf", weighted, *ParseQuantScheme("IQ4_NL"), o).ok());
+    auto a = GgufFile::Open(plain), b = GgufFile::Open(weighted);
+    REQUIRE((a.ok() && b.ok()));
+    const GgufTensorInfo* qa = (*a)->FindTensor("blk.0.attn_q.weight");
+    const GgufTensorInfo* qb = (*b)->FindTensor("blk.0.attn_q.weight");
+    CHECK(std::memcmp(qa->data, qb->data, qa->n_bytes) != 0);
+    // The weighted file reproduces the important columns better.
+    std::vector<float> orig(q->ne[0]), fa(q->ne[0]), fb(q->ne[0]);
+    double err_a = 0, err_b = 0;
+    for (uint64_t r = 0; r < q->ne[1]; ++r) {
+      std::memcpy(orig.data(), q->data + r * q->ne[0] * 4, q->ne[0] * 4);
+      quant::ref::DequantizeRow(DType::kIQ4_NL, qa->data + r * (qa->n_bytes / q->ne[1]), fa.data(), q->ne[0]);
+      quant::ref::DequantizeRow(DType::kIQ4_NL, qb->data + r * (qb->n_bytes / q->ne[1]), fb.data(), q->ne[0]);
+      for (uint64_t i = 1; i < q->ne[0]; i += 2) {
+        err_a += (fa[i] - orig[i]) * (fa[i] - orig[i]);
+        err_b += (fb[i] - orig[i]) * (fb[i] - orig[i]);
+      }
+    }
+    CHECK(err_b < 0.95 * err_a);
+    cols.pop_back();  // one value short: made for another model
+    const Status s = QuantizeModel(dir + "qwen2-dev.F32.gguf", weighted, *ParseQuantScheme("IQ4_NL"), [&] {
+      QuantizeOptions o2 = o;
+      o2.overwrite = true;
+      return o2;
+    }());
+    CHECK(s.message().find("made for another model") != std::string::npos);
+    std::remove(plain.c_str());
+    std::remove(weighted.c_str());
   }
 
   TEST_CASE("IQ4_NL and IQ4_XS: llama.cpp's rules for attn_v, the first ffn_down layers, fallbacks") {
