@@ -4,6 +4,7 @@
 #include <random>
 
 #include "absl/strings/str_format.h"
+#include "cli_input.h"
 #include "r1/tokenizer.h"
 
 namespace r1::cli {
@@ -66,6 +67,14 @@ StatusOr<GenerateOptions> ParseGenerateOptions(const Args& args) {
   R1_RETURN_IF_ERROR(args.Int("--top-k", 0, INT32_MAX, &top_k));
   o.sampler.top_k = static_cast<int32_t>(top_k);
   R1_RETURN_IF_ERROR(args.Int("--think-budget", 0, kMaxTokens, &o.reasoning_budget));
+  if (const auto path = args.Value("--template-file")) {
+    if (args.Has("--no-chat")) return absl::InvalidArgumentError("--template-file and --no-chat exclude each other");
+    if (args.Has("--template")) return absl::InvalidArgumentError("--template and --template-file exclude each other");
+    const std::optional<std::string> source = ReadAll(*path);
+    if (!source) return absl::NotFoundError(absl::StrFormat("--template-file: cannot read %s", *path));
+    if (source->empty()) return absl::InvalidArgumentError(absl::StrFormat("--template-file: %s is empty", *path));
+    o.chat_template_source = *source;
+  }
   if (const auto name = args.Value("--template")) {
     if (args.Has("--no-chat")) return absl::InvalidArgumentError("--template and --no-chat exclude each other");
     o.chat_template = ChatTemplateFromName(*name);
@@ -88,14 +97,11 @@ std::string ChatTemplateNames() {
 
 StatusOr<PromptMode> ChoosePromptMode(const Args& args, const Model& model) {
   if (args.Has("--no-chat")) return PromptMode::kRaw;
-  if (args.Has("--template")) return PromptMode::kChat;
+  if (args.Has("--template") || args.Has("--template-file")) return PromptMode::kChat;
   const Tokenizer* tokenizer = model.tokenizer();
   if (tokenizer == nullptr || tokenizer->chat_template().empty()) return PromptMode::kRaw;
-  if (DetectChatTemplate(tokenizer->chat_template())) return PromptMode::kChat;
-  return absl::FailedPreconditionError(absl::StrFormat(
-      "the model's chat template is not one of the built-in families; choose one with --template NAME (%s), "
-      "or use --no-chat for raw completion",
-      ChatTemplateNames()));
+  // A template outside the built-in families is rendered by the Jinja engine.
+  return PromptMode::kChat;
 }
 
 void PrintSummary(const GenerateResult& r, uint64_t seed) {

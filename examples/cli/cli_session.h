@@ -30,9 +30,8 @@ StatusOr<GenerateOptions> ParseGenerateOptions(const Args& args);
 std::string ChatTemplateNames();
 
 // Whether prompts go through a chat template (kChat) or to the model as given (kRaw):
-// --no-chat is raw, --template is chat; otherwise chat when the model has a template.
-// FailedPrecondition, naming --template and --no-chat, when the model's template is not a
-// built-in family.
+// --no-chat is raw, --template is chat; otherwise chat when the model has a template (one
+// outside the built-in families is rendered as Jinja).
 enum class PromptMode { kChat, kRaw };
 StatusOr<PromptMode> ChoosePromptMode(const Args& args, const Model& model);
 

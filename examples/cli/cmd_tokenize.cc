@@ -173,8 +173,16 @@ int RunTemplate(int argc, char** argv) {
 
   auto tok = Tokenizer::Load(args.positional()[0]);
   if (!tok.ok()) return Fail("template", tok.status());
-  auto prompt =
-      FormatChat(**tok, *messages, !args.Has("--no-generation-prompt"), override_template);
+  const bool gen = !args.Has("--no-generation-prompt");
+  StatusOr<std::string> prompt = absl::UnknownError("");
+  if (const std::optional<std::string> path = args.Value("--template-file")) {
+    if (override_template) return Usage("template", "--template and --template-file exclude each other");
+    const std::optional<std::string> source = ReadAll(*path);
+    if (!source) return Fail("template", "cannot read " + *path);
+    prompt = FormatChatJinja(**tok, *source, *messages, gen);
+  } else {
+    prompt = FormatChat(**tok, *messages, gen, override_template);
+  }
   if (!prompt.ok()) return Fail("template", prompt.status());
   WriteAll(*prompt);
   return 0;

@@ -34,6 +34,7 @@ std::vector<OptionSpec> GenerationOptions() {
       {"--system", nullptr, "TEXT", nullptr, "a system prompt"},
       {"--template", nullptr, "NAME", "the model's own",
        "chat template: deepseek-r1, deepseek-r1-distill, llama3, chatml or qwen2"},
+      {"--template-file", nullptr, "FILE", nullptr, "a Jinja chat template to render instead of the model's"},
       {"--no-chat", nullptr, nullptr, nullptr, "raw completion: the text as given, no chat template"},
   };
 }
@@ -94,7 +95,8 @@ std::vector<CommandSpec> MakeCommands() {
          "[{\"role\": \"system\"|\"user\"|\"assistant\", \"content\": \"…\"}] as JSON ('-': stdin)"},
         {"--no-generation-prompt", nullptr, nullptr, nullptr, "do not end with the start of an assistant turn"},
         {"--template", nullptr, "NAME", "the model's own",
-         "deepseek-r1, deepseek-r1-distill, llama3, chatml or qwen2"}},
+         "deepseek-r1, deepseek-r1-distill, llama3, chatml or qwen2"},
+        {"--template-file", nullptr, "FILE", nullptr, "a Jinja chat template to render instead of the model's"}},
        "r1 template model.gguf --messages chat.json", nullptr},
       {"bench", RunBench, "MODEL [options]",
        "prefill (pp) and decode (tg) speed as llama-bench measures them, load time, peak memory",

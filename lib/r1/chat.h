@@ -60,6 +60,8 @@ struct ChatFormatOptions {
   // The text of the BOS token, for templates that start with it; empty means the family's own
   // (<｜begin▁of▁sentence｜> for DeepSeek, <|begin_of_text|> for Llama 3).
   std::string bos_token;
+  // The text of the EOS token, for Jinja templates that use `eos_token`.
+  std::string eos_token;
 };
 
 // Renders `messages` with `tmpl`. InvalidArgument for a role the template does not render.
@@ -67,9 +69,26 @@ StatusOr<std::string> FormatChat(ChatTemplate tmpl,
                                         absl::Span<const ChatMessage> messages,
                                         const ChatFormatOptions& options = {});
 
+// Renders `messages` with a Jinja chat template, as transformers' apply_chat_template does
+// (trim_blocks and lstrip_blocks on), given `messages` (role/content dicts),
+// `add_generation_prompt`, `bos_token` and `eos_token`. r1 implements the subset of Jinja2
+// that Hugging Face chat templates use (doc/tokenizer.md, "Jinja chat templates"), bounded
+// in time, memory and output (16 MiB). InvalidArgument for source outside that subset or a
+// template error (raise_exception's message as it is); ResourceExhausted when a bound is
+// reached.
+StatusOr<std::string> FormatChatJinja(std::string_view jinja_source,
+                                      absl::Span<const ChatMessage> messages,
+                                      const ChatFormatOptions& options = {});
+
+// FormatChatJinja with the tokenizer's BOS and EOS texts.
+StatusOr<std::string> FormatChatJinja(const Tokenizer& tokenizer, std::string_view jinja_source,
+                                      absl::Span<const ChatMessage> messages,
+                                      bool add_generation_prompt = true);
+
 // Renders with the template detected from the tokenizer's metadata (or `override_template`),
-// using the tokenizer's BOS text. NotFound when the metadata has no recognisable template and
-// none is given.
+// using the tokenizer's BOS text. A metadata template that is none of the built-in ones is
+// rendered as Jinja (FormatChatJinja, with the BOS and EOS texts). NotFound when the metadata
+// has no template and none is given.
 StatusOr<std::string> FormatChat(
     const Tokenizer& tokenizer, absl::Span<const ChatMessage> messages,
     bool add_generation_prompt = true,

@@ -77,6 +77,10 @@ struct GenerateOptions {
   // Chat: when the conversation does not fit in the context, drop its oldest turns (after
   // any system prompt) instead of failing.
   bool drop_oldest_turns = false;
+  // Chat: Jinja source of a chat template to render instead of the model's (FormatChatJinja,
+  // with the tokenizer's BOS and EOS texts); when non-empty it takes precedence over
+  // chat_template.
+  std::string chat_template_source;
 };
 
 struct GenerateResult {

@@ -153,7 +153,10 @@ StatusOr<GenerateResult> Session::Chat(absl::Span<const ChatMessage> messages, c
   const Tokenizer& tok = *impl_->model->tokenizer();
   std::vector<ChatMessage> turns(messages.begin(), messages.end());
   while (true) {
-    R1_ASSIGN_OR_RETURN(std::string text, FormatChat(tok, turns, /*add_generation_prompt=*/true, options.chat_template));
+    R1_ASSIGN_OR_RETURN(std::string text,
+                        options.chat_template_source.empty()
+                            ? FormatChat(tok, turns, /*add_generation_prompt=*/true, options.chat_template)
+                            : FormatChatJinja(tok, options.chat_template_source, turns));
     // Templates that write the BOS text themselves must not get a second one.
     EncodeOptions encode;
     encode.parse_special = true;

@@ -4,6 +4,7 @@
 #include "absl/strings/str_format.h"
 #include "r1/tokenizer.h"
 #include "tokenize/chat_render.h"
+#include "tokenize/jinja_render.h"
 
 namespace r1 {
 namespace {
@@ -92,18 +93,52 @@ StatusOr<std::string> FormatChat(ChatTemplate tmpl, absl::Span<const ChatMessage
   return absl::InvalidArgumentError("unknown chat template");
 }
 
+StatusOr<std::string> FormatChatJinja(std::string_view jinja_source,
+                                      absl::Span<const ChatMessage> messages,
+                                      const ChatFormatOptions& options) {
+  namespace jinja = internal::jinja;
+  jinja::List list;
+  for (const ChatMessage& m : messages) {
+    jinja::Dict message;
+    message.Set("role", jinja::Value::String(m.role));
+    message.Set("content", jinja::Value::String(m.content));
+    list.push_back(jinja::Value::MakeDict(std::move(message)));
+  }
+  jinja::Dict variables;
+  variables.Set("messages", jinja::Value::MakeList(std::move(list)));
+  variables.Set("add_generation_prompt", jinja::Value::Bool(options.add_generation_prompt));
+  variables.Set("bos_token", jinja::Value::String(options.bos_token));
+  variables.Set("eos_token", jinja::Value::String(options.eos_token));
+  return jinja::RenderSource(jinja_source, variables);
+}
+
+StatusOr<std::string> FormatChatJinja(const Tokenizer& tokenizer, std::string_view jinja_source,
+                                      absl::Span<const ChatMessage> messages,
+                                      bool add_generation_prompt) {
+  ChatFormatOptions options;
+  options.add_generation_prompt = add_generation_prompt;
+  if (std::optional<int32_t> bos = tokenizer.bos_id()) {
+    if (auto text = tokenizer.TokenText(*bos); text.ok()) options.bos_token = std::string(*text);
+  }
+  if (std::optional<int32_t> eos = tokenizer.eos_id()) {
+    if (auto text = tokenizer.TokenText(*eos); text.ok()) options.eos_token = std::string(*text);
+  }
+  return FormatChatJinja(jinja_source, messages, options);
+}
+
 StatusOr<std::string> FormatChat(const Tokenizer& tokenizer,
                                  absl::Span<const ChatMessage> messages,
                                  bool add_generation_prompt,
                                  std::optional<ChatTemplate> override_template) {
   std::optional<ChatTemplate> tmpl =
       override_template ? override_template : DetectChatTemplate(tokenizer.chat_template());
-  if (!tmpl) {
+  if (!tmpl && tokenizer.chat_template().empty()) {
     return absl::NotFoundError(
-        tokenizer.chat_template().empty()
-            ? "the model has no chat template (tokenizer.chat_template); choose one explicitly"
-            : "the model's chat template (tokenizer.chat_template) is not one of the built-in "
-              "templates; choose one explicitly");
+        "the model has no chat template (tokenizer.chat_template); choose one explicitly");
+  }
+  if (!tmpl) {
+    // Not a built-in family: render the model's own template.
+    return FormatChatJinja(tokenizer, tokenizer.chat_template(), messages, add_generation_prompt);
   }
   ChatFormatOptions options;
   options.add_generation_prompt = add_generation_prompt;

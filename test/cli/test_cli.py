@@ -240,19 +240,54 @@ class Templates(unittest.TestCase):
     def tearDownClass(cls):
         cls.tmp.cleanup()
 
-    def test_unknown_template_names_the_flags_that_exist(self):
+    def test_a_template_outside_the_built_in_families_is_rendered(self):
+        messages = os.path.join(self.tmp.name, "messages.json")
+        with open(messages, "w") as f:
+            json.dump([{"role": "system", "content": "S"}, {"role": "user", "content": "hello"}], f)
+        p = r1("template", self.custom, "--messages", messages)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn(b"[system] S\n[user] hello\n", p.stdout)
         for command, stdin in [("run", b""), ("chat", b"hello\n")]:
             args = [command, self.custom, "-n", "4"] + (["-p", "Once"] if command == "run" else [])
-            p = r1(*args, stdin=stdin)
-            self.assertEqual(p.returncode, 1, p.stderr)
-            self.assertIn(b"--template", p.stderr)
-            self.assertIn(b"--no-chat", p.stderr)
-            self.assertIn(b"chatml", p.stderr)
-            for choice in [["--no-chat"], ["--template", "chatml"]]:
+            for choice in [[], ["--no-chat"], ["--template", "chatml"]]:
                 with self.subTest(command=command, choice=choice):
                     ok = r1(*args, *choice, stdin=stdin)
                     self.assertEqual(ok.returncode, 0, ok.stderr)
                     self.assertEqual(len(summaries(ok.stderr)), 1)
+
+    def test_template_file_replaces_the_models_template(self):
+        messages = os.path.join(self.tmp.name, "messages.json")
+        with open(messages, "w") as f:
+            json.dump([{"role": "user", "content": "hello"}], f)
+        template = os.path.join(self.tmp.name, "mine.jinja")
+        with open(template, "w") as f:
+            f.write("{{ bos_token }}{% for m in messages %}<{{ m.role }}|{{ m.content|upper }}>{% endfor %}"
+                    "{% if add_generation_prompt %}<assistant|{% endif %}\n")
+        p = r1("template", STORIES, "--messages", messages, "--template-file", template)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout, b"<s><user|HELLO><assistant|")
+        p = r1("template", self.custom, "--messages", messages, "--template-file", template, "--no-generation-prompt")
+        self.assertEqual(p.stdout, b"<s><user|HELLO>")
+        for command, stdin in [("run", b""), ("chat", b"hello\n")]:
+            args = [command, STORIES, "-n", "4", "--template-file", template] + (["-p", "Once"] if command == "run" else [])
+            with self.subTest(command=command):
+                ok = r1(*args, stdin=stdin)
+                self.assertEqual(ok.returncode, 0, ok.stderr)
+                self.assertEqual(len(summaries(ok.stderr)), 1)
+                both = r1(*args, "--template", "chatml", stdin=stdin)
+                self.assertEqual(both.returncode, 2)  # a usage error
+                self.assertIn(b"exclude each other", both.stderr)
+        missing = r1("run", STORIES, "-n", "4", "-p", "Once", "--template-file", template + ".missing")
+        self.assertEqual(missing.returncode, 2)
+        self.assertIn(b"cannot read", missing.stderr)
+
+    def test_a_broken_template_is_reported(self):
+        broken = os.path.join(self.tmp.name, "broken-template.gguf")
+        gguf_edit.add_string(STORIES, broken, "tokenizer.chat_template", "{% for m in messages %}never closed")
+        p = r1("run", broken, "-n", "4", "-p", "Once")
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn(b"chat template line 1", p.stderr)
+        self.assertIn(b"endfor", p.stderr)
 
 
 class Chat(unittest.TestCase):

@@ -342,6 +342,48 @@ Status RunChat(const Vocabs& vocabs, absl::Span<const uint8_t> data) {
   return absl::OkStatus();
 }
 
+// ---- Jinja chat templates -----------------------------------------------------------------
+
+Status RunJinja(absl::Span<const uint8_t> data) {
+  if (data.empty()) return absl::OkStatus();
+  const uint8_t flags = data[0];
+  const std::string_view rest(reinterpret_cast<const char*>(data.data() + 1), data.size() - 1);
+  const size_t source_end = std::min(rest.find('\0'), rest.size());
+  const std::string_view source = rest.substr(0, source_end);
+  std::vector<ChatMessage> messages;
+  size_t pos = source_end + 1;
+  while (pos <= rest.size() && messages.size() < 64) {
+    size_t end = std::min(rest.find('\0', pos), rest.size());
+    ChatMessage m;
+    m.role = std::string(rest.substr(pos, end - pos));
+    pos = end + 1;
+    if (pos <= rest.size()) {
+      end = std::min(rest.find('\0', pos), rest.size());
+      m.content = std::string(rest.substr(pos, end - pos));
+      pos = end + 1;
+    }
+    messages.push_back(std::move(m));
+  }
+  ChatFormatOptions o;
+  o.add_generation_prompt = (flags & 1) != 0;
+  if (flags & 2) o.bos_token = "<s>";
+  if (flags & 4) o.eos_token = "</s>";
+  StatusOr<std::string> out = FormatChatJinja(source, messages, o);
+  if (out.ok()) {
+    if (out->size() > (size_t{16} << 20)) return Invariant("Jinja output over its 16 MiB bound");
+    return absl::OkStatus();
+  }
+  // Bad templates are InvalidArgument (syntax, types, raise_exception) or ResourceExhausted
+  // (a bound reached); anything else is a bug.
+  const absl::StatusCode code = out.status().code();
+  if (code != absl::StatusCode::kInvalidArgument && code != absl::StatusCode::kResourceExhausted) {
+    return Invariant(absl::StrFormat("Jinja render failed with an unexpected status: %s",
+                                     out.status().ToString()));
+  }
+  if (out.status().message().empty()) return Invariant("Jinja error without a message");
+  return out.status();
+}
+
 // ---- session state ----------------------------------------------------------------------
 
 StatusOr<std::unique_ptr<StateFixture>> MakeStateFixture(const std::string& shared_dir) {

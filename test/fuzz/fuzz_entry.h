@@ -56,6 +56,9 @@ Status RunTokenizer(const Vocabs& vocabs, absl::Span<const uint8_t> data);
 Status RunStreamDecoder(const Vocabs& vocabs, absl::Span<const uint8_t> data);
 // First byte: template and options; the rest: NUL-separated role/content fields.
 Status RunChat(const Vocabs& vocabs, absl::Span<const uint8_t> data);
+// First byte: options; then Jinja template source up to the first NUL; the rest:
+// NUL-separated role/content fields. FormatChatJinja must answer with output or a clear error.
+Status RunJinja(absl::Span<const uint8_t> data);
 
 // A session on models/stories260K-q8dequant.gguf, made once.
 struct StateFixture {

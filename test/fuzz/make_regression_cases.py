@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Writes the hand-made hostile inputs of test/data/fuzz/{gguf,model_load,session_state}.
+"""Writes the hand-made hostile inputs of test/data/fuzz/{gguf,model_load,session_state} and the
+hostile templates of test/data/fuzz/jinja.
 
 Each is a tiny file that must be refused with an error (fuzz_regression_test replays them).
 Standard library only; the output is deterministic, so rerunning it changes nothing:
@@ -267,12 +268,65 @@ def text_cases():
         write("chat", k, v)
 
 
+def jinja_cases():
+    """Templates for the jinja target (first byte: options; source; NUL-separated messages)
+    that must end with an error or a bounded output, never a hang or a crash."""
+    nul = b"\0"
+    msgs = nul + b"system" + nul + b"Be brief." + nul + b"user" + nul + b"Hi" + nul + b"assistant" + nul + \
+        "<think>x</think>Hello ✓".encode()
+    loop = b"{% for m in messages %}<{{ m.role }}>{{ m.content }}{% endfor %}"
+    cases = {
+        "plain-loop": b"\x07" + loop + b"{% if add_generation_prompt %}<assistant>{% endif %}" + msgs,
+        "nested-loops-step-bound": b"\x01{% for a in range(1000000) %}{% for b in range(1000000) %}"
+                                   b"{% endfor %}{% endfor %}",
+        "string-doubling": b"\x01{% set ns = namespace(s='ab') %}{% for i in range(80) %}"
+                           b"{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s|length }}",
+        "string-repeat": b"\x01{{ 'x' * 9223372036854775807 }}",
+        "list-repeat": b"\x01{{ [1, 2] * 9223372036854775807 }}",
+        "replace-blowup": b"\x01{{ ('x' * 1000000)|replace('x', 'xxxxxxxxxxxxxxxxxxxxxxxx') }}",
+        "range-huge": b"\x01{% for i in range(-9223372036854775807, 9223372036854775807, 4611686018427387904) %}"
+                      b"{{ i }}{% endfor %}{{ range(9223372036854775807)|length }}",
+        "macro-recursion": b"\x01{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}",
+        "deep-parens": b"\x01{{ " + b"(" * 5000 + b"1" + b")" * 5000 + b" }}",
+        "deep-blocks": b"\x01" + b"{% if true %}" * 3000,
+        "deep-unary": b"\x01{{ " + b"not -" * 3000 + b"1 }}",
+        "unterminated-string": b"\x01{{ 'abc }}",
+        "unterminated-comment": b"\x01{# no end",
+        "unterminated-raw": b"\x01{% raw %}{{ x }}",
+        "undefined-attribute": b"\x01{{ messages[0].nope.deeper }}" + msgs,
+        "raise-exception": b"\x01{{ raise_exception('refused: ' ~ messages|length) }}" + msgs,
+        "int-overflow": b"\x01{{ 9223372036854775807 * 2 }}{{ -9223372036854775807 - 2 }}",
+        "int-min-ops": b"\x01{% set m = -9223372036854775807 - 1 %}{{ m // -1 }}{{ -m }}{{ m|abs }}",
+        "huge-float-int": b"\x01{{ 1e308|int }}{{ (1e308 * 10)|int }}{{ '1e999'|int }}{{ 1e308|round(-400) }}",
+        "slice-extremes": b"\x01{{ 'abc'[-9223372036854775807:9223372036854775807:-9223372036854775807] }}"
+                          b"{{ [1,2][::9223372036854775807] }}",
+        "invalid-utf8": b"\x01{{ '\xff\xc0'|upper }}{{ '\xed\xa0\x80'[::-1] }}{{ '\xf0\x9f'|tojson(true) }}",
+        "tojson-deep": b"\x01{% set ns = namespace(v=[]) %}{% for i in range(400) %}{% set ns.v = [ns.v] %}"
+                       b"{% endfor %}{{ ns.v|tojson }}",
+        "namespace-self": b"\x01{% set ns = namespace() %}{% set ns.me = ns %}{% set ns.l = [ns, [ns]] %}"
+                          b"{{ ns }}{{ ns == ns }}{{ ns.l == ns.l }}{{ ns|tojson }}",
+        "namespace-twins": b"\x01{% set a = namespace() %}{% set b = namespace() %}{% set a.x = a %}{% set a.y = a %}"
+                           b"{% set b.x = b %}{% set b.y = b %}{{ a == b }}{{ [a] == [b] }}{{ a in [b] }}",
+        "deep-list": b"\x01{% set ns = namespace(v=[]) %}{% for i in range(1000000) %}{% set ns.v = [ns.v] %}"
+                     b"{% endfor %}{{ ns.v|length }}",
+        "namespace-chain": b"\x01{% set ns = namespace(head=namespace(), cur=none) %}{% set ns.cur = ns.head %}"
+                           b"{% for i in range(1000000) %}{% set new = namespace() %}{% set cur = ns.cur %}"
+                           b"{% set cur.next = new %}{% set ns.cur = new %}{% endfor %}{{ ns.head }}",
+        "escapes": b"\x01{{ '\\u12' }}{{ '\\x4' }}",
+        "output-bound": b"\x01{% for i in range(100000) %}{{ 'y' * 1000 }}{% endfor %}",
+        "strftime": b"\x01{{ strftime_now('%Y' * 200) }}{{ strftime_now('%c') }}",
+    }
+    for k, v in cases.items():
+        write("jinja", k, v)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--state", help="a state file saved on stories260K-q8dequant.gguf")
     a = ap.parse_args()
     model_cases(gguf_cases())
     text_cases()
+    jinja_cases()
     if a.state:
         state_cases(a.state)
 

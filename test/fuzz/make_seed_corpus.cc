@@ -1,6 +1,6 @@
 // make_seed_corpus — writes the starting corpora of the fuzz targets from the shared test data:
 //   make_seed_corpus SHARED_DIR OUT_DIR
-// makes OUT_DIR/{gguf,model_load,tokenizer,stream_decoder,chat,session_state}/ with small valid
+// makes OUT_DIR/{gguf,model_load,tokenizer,stream_decoder,chat,jinja,session_state}/ with small valid
 // inputs (tiny models written with GgufWriter, the vocabularies' test texts, their ids, chats,
 // saved session states), so that the fuzzers start from inputs that reach deep into the code.
 // Generated, never committed: see test/fuzz/meson.build and .ci/sanitizers.
@@ -230,6 +230,22 @@ int main(int argc, char** argv) {
     for (uint8_t t : {0, 1, 2, 3, 4, 5}) {
       Put(out / "chat", absl::StrFormat("chat-%d-%d", c, t), std::string(1, char(t | 8 | ((c % 4) << 4))) + chats[c]);
     }
+  }
+
+  // Jinja: the real chat templates (shared files and the vocabularies' metadata), each with a
+  // conversation spelled out as role/content fields.
+  std::vector<std::string> templates;
+  for (const auto& e : fs::directory_iterator(fs::path(shared) / "templates")) {
+    std::ifstream in(e.path(), std::ios::binary);
+    templates.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  for (const auto& tok : (*vocabs)->tokenizers) {
+    if (!tok->chat_template().empty()) templates.emplace_back(tok->chat_template());
+  }
+  const std::string conversation = nul + "system" + nul + "Be brief." + nul + "user" + nul + "Hi" + nul +
+                                   "assistant" + nul + "<think>\nhm</think>\n\nHello" + nul + "user" + nul + "Again";
+  for (size_t t = 0; t < templates.size(); ++t) {
+    Put(out / "jinja", absl::StrFormat("template-%d", t), std::string(1, char(7)) + templates[t] + conversation);
   }
 
   // Session states saved on the stories model, at a few lengths.

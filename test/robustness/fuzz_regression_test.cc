@@ -72,6 +72,8 @@ TEST_CASE("chat") {
   Replay("chat", false, [](absl::Span<const uint8_t> d) { return RunChat(SharedVocabs(), d); });
 }
 
+TEST_CASE("jinja") { Replay("jinja", false, RunJinja); }
+
 TEST_CASE("session_state") {
   auto fx = MakeStateFixture(*test::SharedDir());
   REQUIRE_MESSAGE(fx.ok(), fx.status().ToString());
