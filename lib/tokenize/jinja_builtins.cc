@@ -23,17 +23,6 @@ Status ArgError(std::string_view name, std::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(std::string(name), ": ", std::string(what)));
 }
 
-// The byte offset where each character starts, plus the end.
-std::vector<size_t> CharStarts(std::string_view s) {
-  std::vector<size_t> starts;
-  size_t pos = 0;
-  while (pos < s.size()) {
-    starts.push_back(pos);
-    (void)DecodeUtf8(s, &pos);
-  }
-  starts.push_back(s.size());
-  return starts;
-}
 
 std::vector<std::string> Chars(std::string_view s) {
   std::vector<size_t> starts = CharStarts(s);
@@ -418,6 +407,17 @@ StatusOr<bool> Affix(std::string_view s, const Value* arg, bool prefix) {
 }
 
 }  // namespace
+
+std::vector<size_t> CharStarts(std::string_view s) {
+  std::vector<size_t> starts;
+  size_t pos = 0;
+  while (pos < s.size()) {
+    starts.push_back(pos);
+    (void)DecodeUtf8(s, &pos);
+  }
+  starts.push_back(s.size());
+  return starts;
+}
 
 Status CheckStringSize(size_t bytes) {
   if (bytes <= kMaxStringBytes) return absl::OkStatus();

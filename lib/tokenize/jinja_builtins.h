@@ -32,6 +32,8 @@ StatusOr<Value> CallMethod(const Value& obj, std::string_view name, const Args& 
 
 // Python's str.split(sep) (sep null: runs of whitespace), at most `maxsplit` splits (< 0: all).
 std::vector<std::string> PySplit(std::string_view s, const std::string* sep, int64_t maxsplit);
+// The byte offset where each UTF-8 character of s starts, plus s.size().
+std::vector<size_t> CharStarts(std::string_view s);
 // InvalidArgument when a string built by the template would exceed kMaxStringBytes.
 Status CheckStringSize(size_t bytes);
 

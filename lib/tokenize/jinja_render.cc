@@ -405,24 +405,13 @@ class Interpreter {
         if (i < 0 || i >= n) return Value::Undefined("[index]");
         return (*obj.list)[static_cast<size_t>(i)];
       }
-      std::vector<size_t> starts = CharStartsOf(obj.s);
+      std::vector<size_t> starts = CharStarts(obj.s);
       const int64_t n = static_cast<int64_t>(starts.size()) - 1;
       if (i < 0) i += n;
       if (i < 0 || i >= n) return Value::Undefined("[index]");
       return Value::String(obj.s.substr(starts[i], starts[i + 1] - starts[i]));
     }
     return Value::Undefined();
-  }
-
-  static std::vector<size_t> CharStartsOf(std::string_view s) {
-    std::vector<size_t> starts;
-    size_t pos = 0;
-    while (pos < s.size()) {
-      starts.push_back(pos);
-      (void)DecodeUtf8(s, &pos);
-    }
-    starts.push_back(s.size());
-    return starts;
   }
 
   StatusOr<Value> EvalSlice(const Expr& e) {
@@ -443,7 +432,7 @@ class Interpreter {
     if (obj.kind == VK::kList) {
       n = static_cast<int64_t>(obj.list->size());
     } else if (obj.kind == VK::kString) {
-      starts = CharStartsOf(obj.s);
+      starts = CharStarts(obj.s);
       n = static_cast<int64_t>(starts.size()) - 1;
     } else {
       return absl::InvalidArgumentError(absl::StrCat("cannot slice a ", KindName(obj)));

@@ -398,6 +398,32 @@ class Split(unittest.TestCase):
         self.assertIn(b"--max-size", p.stderr)
 
 
+class Perplexity(unittest.TestCase):
+    TEXT = b"Once upon a time, there was a little girl named Lily. She loved to play outside. " * 12
+
+    def test_perplexity_then_kl_divergence_from_its_own_base(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            text, base = os.path.join(tmp, "t.txt"), os.path.join(tmp, "base.kld")
+            with open(text, "wb") as f:
+                f.write(self.TEXT)
+            p = r1("perplexity", STORIES, "-f", text, "--ctx", "32", "-t", "2", "--kl-divergence-base", base)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            ppl = re.search(rb"^PPL = ([0-9.]+) \+/- [0-9.]+ \((\d+) chunks of 32 tokens", p.stdout, re.M)
+            self.assertIsNotNone(ppl, p.stdout)
+            self.assertGreater(float(ppl.group(1)), 1.0)
+            p = r1("perplexity", STORIES, "--kl-divergence-base", base, "--kl-divergence", "-t", "2")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn(b"PPL = " + ppl.group(1), p.stdout)
+            self.assertIn(b"same top token = 100.000%", p.stdout)
+
+    def test_perplexity_usage_errors(self):
+        self.assertEqual(r1("perplexity", STORIES).returncode, 2)
+        self.assertEqual(r1("perplexity", STORIES, "--kl-divergence").returncode, 2)
+        p = r1("perplexity", STORIES, "-f", "/dev/null")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(b"needs at least 1024", p.stderr)
+
+
 def main():
     global R1
     if len(sys.argv) < 2:
