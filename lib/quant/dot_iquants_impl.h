@@ -8,6 +8,7 @@
 // on NEON's widening multiplies.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
@@ -122,14 +123,21 @@ struct Group {
   int scale_lo, scale_hi;
 };
 
+// Four 8-element points of a grid of uint64, one gather.
+template <size_t N>
+inline __m256i GridOctets(const std::array<uint64_t, N>& grid, int a, int b, int c, int d) {
+  return _mm256_i32gather_epi64(reinterpret_cast<const long long*>(grid.data()), _mm_setr_epi32(a, b, c, d), 8);
+}
 inline __m256i Octets(uint64_t a, uint64_t b, uint64_t c, uint64_t d) {
   return _mm256_set_epi64x(static_cast<long long>(d), static_cast<long long>(c), static_cast<long long>(b),
                            static_cast<long long>(a));
 }
+// Eight 4-element grid points, one gather.
+inline __m256i Quads(const uint32_t* grid, __m256i idx) {
+  return _mm256_i32gather_epi32(reinterpret_cast<const int*>(grid), idx, 4);
+}
 inline __m256i Quads(const uint32_t* grid, const uint8_t* idx) {
-  return _mm256_set_epi32(static_cast<int>(grid[idx[7]]), static_cast<int>(grid[idx[6]]), static_cast<int>(grid[idx[5]]),
-                          static_cast<int>(grid[idx[4]]), static_cast<int>(grid[idx[3]]), static_cast<int>(grid[idx[2]]),
-                          static_cast<int>(grid[idx[1]]), static_cast<int>(grid[idx[0]]));
+  return Quads(grid, _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(idx))));
 }
 // The masks of four 7-bit sign fields, 7 bits apart in w.
 inline __m256i SignMasks7(uint32_t w) {
@@ -170,43 +178,41 @@ inline Group GroupIQ3_XXS(const BlockIQ3_XXS& b, int g) {
 }
 
 inline Group GroupIQ3_S(const BlockIQ3_S& b, int g) {
-  const uint8_t* q = b.qs + 8 * g;
-  const int h = b.qh[g];
-  const auto& grid = grids::kIq3sGrid;
-  uint32_t v[8];
-  for (int j = 0; j < 8; ++j) v[j] = grid[q[j] | ((h >> j) & 1) << 8];
+  // Index j is byte j of qs plus bit j of qh as its ninth bit.
+  const __m256i low = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(b.qs + 8 * g)));
+  const __m256i bit = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(b.qh[g]), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)),
+                                       _mm256_set1_epi32(1));
   const int s = 2 * ((b.scales[g / 2] >> (4 * (g % 2))) & 0xf) + 1;
-  return {_mm256_loadu_si256(reinterpret_cast<const __m256i*>(v)), BitsToBytes(b.signs + 4 * g), s, s};
+  return {Quads(grids::kIq3sGrid.data(), _mm256_or_si256(low, _mm256_slli_epi32(bit, 8))), BitsToBytes(b.signs + 4 * g),
+          s, s};
 }
 
 // IQ1: 8 grid + delta, delta ±1 per unit of 8 (0x01 or 0xff bytes in `delta`).
-inline __m256i ShiftedIq1(uint64_t a, uint64_t b, uint64_t c, uint64_t d, __m256i delta) {
-  return _mm256_add_epi8(_mm256_sign_epi8(_mm256_set1_epi8(8), Octets(a, b, c, d)), delta);
+inline __m256i ShiftedIq1(int a, int b, int c, int d, __m256i delta) {
+  return _mm256_add_epi8(_mm256_sign_epi8(_mm256_set1_epi8(8), GridOctets(grids::kIq1sGrid, a, b, c, d)), delta);
 }
 
 inline Group GroupIQ1_S(const BlockIQ1_S& b, int g) {
   const uint8_t* q = b.qs + 4 * g;
   const int h = b.qh[g];
-  const auto& grid = grids::kIq1sGrid;
   const __m256i delta = _mm256_set1_epi8(h & 0x8000 ? -1 : 1);
   const int s = 2 * ((h >> 12) & 7) + 1;
-  return {ShiftedIq1(grid[q[0] | (h & 7) << 8], grid[q[1] | (h & 0x38) << 5], grid[q[2] | (h & 0x1c0) << 2],
-                     grid[q[3] | (h & 0xe00) >> 1], delta),
+  return {ShiftedIq1(q[0] | (h & 7) << 8, q[1] | (h & 0x38) << 5, q[2] | (h & 0x1c0) << 2, q[3] | (h & 0xe00) >> 1,
+                     delta),
           _mm256_setzero_si256(), s, s};
 }
 
 inline Group GroupIQ1_M(const BlockIQ1_M& b, int g) {
   const uint8_t* q = b.qs + 4 * g;
   const int h0 = b.qh[2 * g], h1 = b.qh[2 * g + 1];
-  const auto& grid = grids::kIq1sGrid;
   constexpr uint64_t kPlus = 0x0101010101010101ull, kMinus = ~0ull;
   const __m256i delta = Octets(h0 & 0x08 ? kMinus : kPlus, h0 & 0x80 ? kMinus : kPlus, h1 & 0x08 ? kMinus : kPlus,
                                h1 & 0x80 ? kMinus : kPlus);
   uint16_t w;
   std::memcpy(&w, b.scales + 2 * (g / 2), sizeof(w));
   const int shift = 6 * (g % 2);
-  return {ShiftedIq1(grid[q[0] | (h0 & 7) << 8], grid[q[1] | (h0 & 0x70) << 4], grid[q[2] | (h1 & 7) << 8],
-                     grid[q[3] | (h1 & 0x70) << 4], delta),
+  return {ShiftedIq1(q[0] | (h0 & 7) << 8, q[1] | (h0 & 0x70) << 4, q[2] | (h1 & 7) << 8, q[3] | (h1 & 0x70) << 4,
+                     delta),
           _mm256_setzero_si256(), 2 * ((w >> shift) & 7) + 1, 2 * ((w >> (shift + 3)) & 7) + 1};
 }
 
