@@ -24,6 +24,7 @@ enum class Flow { kNormal, kBreak, kContinue };
 // Each expression adds at most a few levels of nesting, so checking every result keeps all
 // values below about this depth.
 constexpr int32_t kMaxValueDepth = 256;
+constexpr int kMaxEvalDepth = 200;  // nested expression evaluations, macros included
 
 Value Builtin(std::string_view name) {
   Value v;
@@ -259,7 +260,15 @@ class Interpreter {
 
   StatusOr<Value> Eval(const Expr& e) {
     R1_RETURN_IF_ERROR(Step());
+    // Operator chains (a + b + c …, x|f|g …) parse in loops into trees as deep as they are
+    // long, and macro calls nest evaluations: bound the recursion, counted across macros, so
+    // no template can exhaust the stack.
+    if (eval_depth_ >= kMaxEvalDepth) {
+      return absl::ResourceExhaustedError("chat template expression nested too deeply");
+    }
+    ++eval_depth_;
     StatusOr<Value> r = EvalInner(e);
+    --eval_depth_;
     if (r.ok() && r->depth > kMaxValueDepth) {
       return absl::ResourceExhaustedError("chat template built lists or dicts nested too deeply");
     }
@@ -726,6 +735,7 @@ class Interpreter {
   std::vector<Frame> frames_;
   int64_t steps_ = 0;
   int64_t string_work_ = 0;
+  int eval_depth_ = 0;
   int call_depth_ = 0;
   bool raised_ = false;
   std::vector<std::shared_ptr<Dict>> namespaces_;  // the error is the template's own raise_exception message

@@ -290,6 +290,7 @@ def jinja_cases():
         "deep-parens": b"\x01{{ " + b"(" * 5000 + b"1" + b")" * 5000 + b" }}",
         "deep-blocks": b"\x01" + b"{% if true %}" * 3000,
         "deep-unary": b"\x01{{ " + b"not -" * 3000 + b"1 }}",
+        "long-operator-chain": b"\x01{{ 1" + b" + 1" * 5000 + b" }}{{ 'a'" + b"|upper" * 5000 + b" }}",
         "unterminated-string": b"\x01{{ 'abc }}",
         "unterminated-comment": b"\x01{# no end",
         "unterminated-raw": b"\x01{% raw %}{{ x }}",

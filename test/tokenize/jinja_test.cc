@@ -173,6 +173,13 @@ TEST_CASE("hostile templates hit a bound, not the machine's limits") {
   CHECK(!Render("{{ " + std::string(5000, '-') + "1 }}").ok());
   CHECK(!Render("{{ " + std::string(5000, '[') + " }}").ok());
   CHECK(!Render("{{ x" + std::string(5000, '|') + " }}").ok());
+  // Long operator chains parse (in loops) into deep trees: evaluation is bounded instead.
+  std::string chain = "{{ 1";
+  for (int i = 0; i < 20000; ++i) chain += " + 1";
+  CHECK(exhausted(Render(chain + " }}")));
+  std::string filters = "{{ 'a'";
+  for (int i = 0; i < 20000; ++i) filters += "|upper";
+  CHECK(exhausted(Render(filters + " }}")));
   std::string nested;
   for (int i = 0; i < 1000; ++i) nested += "{% if true %}";
   CHECK(!Render(nested).ok());
