@@ -163,6 +163,10 @@ typedef struct r1_session_options {
   int32_t n_threads;  /* 0 = the model's default */
   int32_t n_batch;    /* prompt tokens per forward pass; 0 = 512 */
   int32_t cache_type; /* an r1_cache_type; default R1_CACHE_F16 */
+  /* nonzero: prompt batches compute every product as a decode step does, so a position's
+   * logits are the same bits however its tokens were batched; costs prompt speed. Default 0:
+   * faster engines whose last-bit differences now and then decide a near-tie the other way. */
+  int32_t batch_invariant;
 } r1_session_options;
 
 R1_CAPI void r1_session_options_default(r1_session_options *options);

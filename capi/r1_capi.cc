@@ -320,6 +320,7 @@ r1_status r1_session_create(r1_model* model, const r1_session_options* options, 
                                                std::to_string(o.cache_type));
     }
     so.cache_type = static_cast<r1::CacheType>(o.cache_type);
+    so.batch_invariant = o.batch_invariant != 0;
     auto session = r1::Session::Create(model->model, so);
     if (!session.ok()) return FromStatus(session.status());
     *out_session = new r1_session{model->model, *std::move(session), {}};

@@ -28,6 +28,7 @@ StatusOr<SessionOptions> ParseSessionOptions(const Args& args) {
   options.n_threads = static_cast<int>(threads);
   R1_RETURN_IF_ERROR(args.Int("--ctx", 1, int64_t{1} << 24, &options.n_ctx));
   R1_ASSIGN_OR_RETURN(options.cache_type, ParseCacheTypeFlag(args));
+  options.batch_invariant = args.Has("--batch-invariant");
   return options;
 }
 

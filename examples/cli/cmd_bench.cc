@@ -1,4 +1,4 @@
-// r1 bench MODEL [-p 512] [-n 128] [-d 0] [-t THREADS] [-r REPS] [--cache-type T] [--repack] [--json] [--membw]
+// r1 bench MODEL [-p 512] [-n 128] [-d 0] [-t THREADS] [-r REPS] [--cache-type T] [--repack] [--batch-invariant] [--json] [--membw]
 // — prompt and generation speed with llama-bench's definitions: ppP = one batch of P prompt
 // tokens, tgN = N single-token decodes, both after DEPTH tokens already in the cache (0: an
 // empty cache). -p, -n and -d take comma lists; each (depth, test) pair is one result. The
@@ -135,6 +135,7 @@ int RunBench(int argc, char** argv) {
   so.n_ctx = Max(depths) + std::max(Max(prompts), Max(gens)) + 1;
   so.n_batch = std::max<int64_t>(512, Max(prompts));  // a pp test is one batch
   so.cache_type = *cache_type;
+  so.batch_invariant = args.Has("--batch-invariant");
   auto session = Session::Create(*model, so);
   if (!session.ok()) return Fail("bench", session.status());
   Session& s = **session;
@@ -183,6 +184,7 @@ int RunBench(int argc, char** argv) {
                 static_cast<double>((*model)->weight_bytes()) / 1e9, weight_bytes_per_token / 1e9);
     std::printf("load: %.3f s | isa: %s | threads: %d | cache: %s, %.1f KiB per token", load_s, isa.c_str(),
                 n_threads, cache_name.c_str(), static_cast<double>(kv_bytes_per_token) / 1024);
+    if (s.batch_invariant()) std::printf(" | batch-invariant");
     if ((*model)->repacked_bytes() > 0) {
       std::printf(" | weights repacked: %.1f MiB", static_cast<double>((*model)->repacked_bytes()) / (1 << 20));
     }
@@ -210,6 +212,7 @@ int RunBench(int argc, char** argv) {
           {"type", type},
           {"isa", isa},
           {"cache_type", cache_name},
+          {"batch_invariant", s.batch_invariant()},
           {"kv_bytes_per_token", kv_bytes_per_token},
           {"repacked_mib", Round(static_cast<double>((*model)->repacked_bytes()) / (1 << 20), 1)},
           {"model_file", path},

@@ -17,6 +17,8 @@ std::vector<OptionSpec> SessionOptions() {
        "how the KV cache stores keys and values: f16, q8_0 (half of f16; head sizes multiple of 32) or f32"},
       {"--repack", nullptr, nullptr, "off: weights used in place from the file",
        "repack the weights once at load for faster prompts (AVX-512 VNNI; ~1.25 bytes per weight more memory)"},
+      {"--batch-invariant", nullptr, nullptr, "off",
+       "prompts computed as decode steps compute them: the same logits however tokens are batched (slower prompts)"},
   };
 }
 
@@ -107,6 +109,7 @@ std::vector<CommandSpec> MakeCommands() {
         {"-t", "--threads", "N", "all cores", "worker threads (up to 64, or 4 per core if more)"},
         {"--cache-type", nullptr, "TYPE", "f16", "KV cache storage: f16, q8_0 or f32"},
         {"--repack", nullptr, nullptr, "off", "repack the weights once at load for the prompt GEMM"},
+        {"--batch-invariant", nullptr, nullptr, "off", "prompts through the decode kernels (batch-invariant logits)"},
         {"--json", nullptr, nullptr, nullptr, "one JSON object per result line"},
         {"--membw", nullptr, nullptr, nullptr, "measure read bandwidth and show the decode ceiling"}},
        "r1 bench model.gguf -p 512 -n 128 -d 0,4096 -r 3",

@@ -185,6 +185,7 @@ struct SessionOptions {
   int n_threads = 0;  // 0: the model's default
   int n_batch = 0;    // 0: 512
   CacheType cache_type = CacheType::kF16;
+  bool batch_invariant = false;  // see r1_session_options
 };
 
 struct Message {
@@ -229,6 +230,7 @@ class Session {
     o.n_threads = options.n_threads;
     o.n_batch = options.n_batch;
     o.cache_type = static_cast<int32_t>(options.cache_type);
+    o.batch_invariant = options.batch_invariant ? 1 : 0;
     r1_session* session = nullptr;
     detail::Check(r1_session_create(model.get(), &o, &session));
     session_.reset(session);

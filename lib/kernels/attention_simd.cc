@@ -112,19 +112,38 @@ void AccumulateSlice(const float* p, int64_t p_stride, const float* v, int64_t v
   }
 }
 
+// The last dim - d0 (< kLanes) columns, through zero-padded registers. Every element is the
+// same chain of fused multiply-adds as in a whole slice: a plain scalar loop here was compiled
+// (AVX-512) into a partly vectorized sum whose rounding depended on n_pos, so a position's
+// output changed with the number of positions after it.
+template <int kRows>
+void AccumulateTail(const float* p, int64_t p_stride, const float* v, int64_t v_stride, int64_t n_pos, int64_t d0,
+                    int64_t dim, float* acc, int64_t acc_stride) {
+  const int64_t rest = dim - d0;
+  alignas(64) float buf[kLanes] = {};
+  F a[kRows];
+  for (int r = 0; r < kRows; ++r) {
+    std::copy_n(acc + r * acc_stride + d0, rest, buf);
+    a[r] = F::load_aligned(buf);
+  }
+  for (int64_t j = 0; j < n_pos; ++j) {
+    std::copy_n(v + j * v_stride + d0, rest, buf);
+    const F vv = F::load_aligned(buf);
+    for (int r = 0; r < kRows; ++r) a[r] = xsimd::fma(F(p[r * p_stride + j]), vv, a[r]);
+  }
+  for (int r = 0; r < kRows; ++r) {
+    a[r].store_aligned(buf);
+    std::copy_n(buf, rest, acc + r * acc_stride + d0);
+  }
+}
+
 template <int kRows>
 void AccumulateRows(const float* p, int64_t p_stride, const float* v, int64_t v_stride, int64_t n_pos, int64_t dim,
                     float* acc, int64_t acc_stride) {
   int64_t d = 0;
   for (; d + 4 * kLanes <= dim; d += 4 * kLanes) AccumulateSlice<kRows, 4>(p, p_stride, v, v_stride, n_pos, d, acc, acc_stride);
   for (; d + kLanes <= dim; d += kLanes) AccumulateSlice<kRows, 1>(p, p_stride, v, v_stride, n_pos, d, acc, acc_stride);
-  for (; d < dim; ++d) {
-    for (int r = 0; r < kRows; ++r) {
-      float sum = acc[r * acc_stride + d];
-      for (int64_t j = 0; j < n_pos; ++j) sum += p[r * p_stride + j] * v[j * v_stride + d];
-      acc[r * acc_stride + d] = sum;
-    }
-  }
+  if (d < dim) AccumulateTail<kRows>(p, p_stride, v, v_stride, n_pos, d, dim, acc, acc_stride);
 }
 
 void Accumulate(const float* p, int64_t p_stride, int64_t n_rows, const float* v, int64_t v_stride, int64_t n_pos,

@@ -157,10 +157,15 @@ bool GemmRows(const QuantKernels* k, const WeightMatrix& w, const float* x, int6
 }
 #endif
 
-// The prompt-batch paths; false when the batch is too small for them or none applies.
+// Whether a batch goes to the prompt-batch engines. Their reductions run in other orders than
+// the per-row dots, so a batch-invariant session keeps every batch on the dots.
+bool UseGemm(int64_t n_tokens, const OpContext& ctx) {
+  return n_tokens >= kGemmMinTokens && !ctx.batch_invariant && GemmEnabled();
+}
+
+// The prompt-batch paths; false when none applies to w's type.
 bool TryGemm(const WeightMatrix& w, const float* x, int64_t n_tokens, const float* bias, float* y,
              MatMulScratch& scratch, OpContext& ctx) {
-  if (n_tokens < kGemmMinTokens || !GemmEnabled()) return false;
   const Int8GemmKernels* int8 = GetInt8GemmKernels(ctx.isa);
   const int sub = Int8PanelSubBlock(w.type);
   if (int8 != nullptr && sub != 0) {
@@ -263,7 +268,7 @@ void MatMul(const WeightMatrix& w, const float* x, int64_t n_tokens, const float
 
 void MatMulShared(const MatMulPart* parts, int n_parts, const float* x, int64_t n_tokens, MatMulScratch& scratch,
                   OpContext& ctx) {
-  if (n_tokens >= kGemmMinTokens) {
+  if (UseGemm(n_tokens, ctx)) {
     for (int p = 0; p < n_parts; ++p) {
       if (!TryGemm(*parts[p].w, x, n_tokens, parts[p].bias, parts[p].y, scratch, ctx)) {
         DotsJob(&parts[p], 1, x, n_tokens, scratch, ctx);
@@ -278,7 +283,7 @@ void MatMulSwiGlu(const WeightMatrix& gate, const WeightMatrix& up, const float*
                   float* up_out, MatMulScratch& scratch, OpContext& ctx) {
   const int64_t n_ff = gate.n_out;
   const MatMulPart parts[] = {{&gate, nullptr, out}, {&up, nullptr, up_out}};
-  if (n_tokens >= kGemmMinTokens) {
+  if (UseGemm(n_tokens, ctx)) {
     MatMulShared(parts, 2, x, n_tokens, scratch, ctx);
     ctx.kernels->silu_mul(out, up_out, out, static_cast<size_t>(n_tokens * n_ff));
     return;

@@ -28,6 +28,8 @@ struct MatMulScratch {
 // of once per token: on CPUs with AVX-512 VNNI quantized weights are repacked into INT8 panels
 // (int8_panel.h) multiplied with 8-bit activations; otherwise, with oneDNN, every thread
 // dequantizes tiles of its rows to f32 and multiplies them with all tokens in one f32 GEMM.
+// With ctx.batch_invariant every batch takes the per-row dots, so each output has the bits a
+// decode step gives it.
 void MatMul(const WeightMatrix& w, const float* x, int64_t n_tokens, const float* bias, float* y,
             MatMulScratch& scratch, OpContext& ctx);
 

@@ -151,7 +151,12 @@ void MoeFeedForward(const ModelConfig& c, const LayerWeights& L, const float* x,
     }
     Multiply(L.gate_exps.Expert(e), s.x_in.data(), m, s.gate.data(), mm, stats, ctx);
     Multiply(L.up_exps.Expert(e), s.x_in.data(), m, s.up.data(), mm, stats, ctx);
-    ctx.kernels->silu_mul(s.gate.data(), s.up.data(), s.gate.data(), static_cast<size_t>(m * c.d_ff_expert));
+    // Row by row: the SIMD body and the scalar tail round differently, so where a row starts
+    // must not depend on how many tokens chose this expert.
+    for (int64_t r = 0; r < m; ++r) {
+      float* g = s.gate.data() + r * c.d_ff_expert;
+      ctx.kernels->silu_mul(g, s.up.data() + r * c.d_ff_expert, g, static_cast<size_t>(c.d_ff_expert));
+    }
     Multiply(L.down_exps.Expert(e), s.gate.data(), m, s.down.data(), mm, stats, ctx);
     for (int64_t r = 0; r < m; ++r) {
       const int32_t slot = s.slots[static_cast<size_t>(begin + r)];

@@ -11,6 +11,9 @@ struct OpContext {
   Isa isa = Isa::kScalar;
   const FloatKernels* kernels = nullptr;  // GetFloatKernels(isa)
   ThreadPool* pool = nullptr;
+  // Every product computed as a decode step computes it, whatever the batch: the logits of a
+  // position then do not depend on how its tokens were batched (SessionOptions::batch_invariant).
+  bool batch_invariant = false;
 };
 
 }  // namespace r1

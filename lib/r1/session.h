@@ -38,6 +38,12 @@ struct SessionOptions {
   int n_threads = 0;
   int64_t n_batch = 512;  // prompt tokens per forward pass
   CacheType cache_type = CacheType::kF16;
+  // Prompt batches compute every weight product with the decode kernels, so a position's logits
+  // are the same bits however its tokens were batched (a prompt in one pass, token by token, a
+  // restored prefix plus the rest). By default batches use faster engines whose sums round
+  // differently in the last bits, which now and then decides a near-tie the other way. Costs
+  // prompt speed (doc/performance.md), not decode speed.
+  bool batch_invariant = false;
 };
 
 // Which part of an R1 answer a piece of text belongs to: the chain of thought inside
@@ -122,6 +128,7 @@ class Session {
   int n_threads() const;
   std::string_view isa() const;  // the kernel instruction set in use ("avx512", "scalar", …)
   CacheType cache_type() const;
+  bool batch_invariant() const;
   uint64_t kv_bytes_per_token() const;  // cache memory each position takes, all layers
   const Model& model() const;
 

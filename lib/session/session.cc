@@ -78,6 +78,7 @@ StatusOr<std::unique_ptr<Session>> Session::Create(std::shared_ptr<const Model> 
   impl->ctx.isa = DefaultIsa();
   impl->ctx.kernels = &GetFloatKernels(impl->ctx.isa);
   impl->ctx.pool = &impl->pool;
+  impl->ctx.batch_invariant = options.batch_invariant;
   R1_RETURN_IF_ERROR(InitKvCache(c, n_ctx, *cache_type, impl->ctx.isa, impl->kv));
   impl->tokens.reserve(static_cast<size_t>(n_ctx));
   impl->acts.Init(c, impl->n_batch, n_ctx, n_threads, *cache_type);
@@ -132,6 +133,7 @@ int64_t Session::n_ctx() const { return impl_->n_ctx; }
 int Session::n_threads() const { return impl_->pool.n_threads(); }
 std::string_view Session::isa() const { return IsaName(impl_->ctx.isa); }
 CacheType Session::cache_type() const { return impl_->cache_type; }
+bool Session::batch_invariant() const { return impl_->ctx.batch_invariant; }
 uint64_t Session::kv_bytes_per_token() const { return impl_->kv.bytes_per_position(); }
 const Model& Session::model() const { return *impl_->model; }
 

@@ -135,6 +135,17 @@ static void test_cache_types(const char *model_path) {
   so.cache_type = -1;
   CHECK(r1_session_create(model, &so, &session) == R1_ERR_INVALID_ARGUMENT);
 
+  so.cache_type = R1_CACHE_F16;
+  so.batch_invariant = 1;
+  CHECK(r1_session_create(model, &so, &session) == R1_OK);
+  if (session != NULL) {
+    r1_result_default(&result);
+    CHECK(r1_session_generate(session, "The cat", 7, &go, NULL, NULL, &result) == R1_OK);
+    CHECK(result.n_generated_tokens == 6);
+  }
+  r1_session_free(session);
+  session = NULL;
+
   so.struct_size = (uint32_t)offsetof(r1_session_options, cache_type);
   so.cache_type = 12345; /* beyond the caller's struct: never read */
   CHECK(r1_session_create(model, &so, &session) == R1_OK);

@@ -114,9 +114,13 @@ TEST_CASE("FlashAttention equals exact attention over the same rows") {
       {8, 1, 128, 128, false},  // group 8
       {40, 1, 32, 32, false},   // a group wider than one tile of rows
       {5, 1, 96, 64, true},     // MLA: values are the leading part of the key rows
+      {8, 4, 8, 8, false},      // heads narrower than a SIMD register (the 260K stories models')
+      {6, 3, 40, 24, false},    // head sizes that leave a tail after whole registers
   };
   for (const Case& c : cases) {
     for (DType type : {DType::kF32, DType::kF16, DType::kQ8_0}) {
+      // A Q8_0 cache holds whole blocks of 32 per head (sessions refuse other head sizes).
+      if (type == DType::kQ8_0 && (c.k_dim % 32 != 0 || c.v_dim % 32 != 0)) continue;
       // Decode at cache lengths 1, 7, 33 and 4,099; prompts from empty and from deep caches.
       for (const auto& [pos0, n_tokens] : {std::pair<int64_t, int64_t>{0, 1}, {6, 1}, {32, 1}, {4098, 1}, {0, 7},
                                            {0, 33}, {3, 7}, {4066, 33}}) {

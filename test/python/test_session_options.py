@@ -76,3 +76,14 @@ def test_context_and_batch_are_bounded(model):
         r1.Session(model, n_ctx=2**25)
     with pytest.raises(r1.InvalidArgument, match="n_batch"):
         r1.Session(model, n_ctx=2**20, n_batch=2**20)
+
+
+def test_batch_invariant_logits_do_not_depend_on_batching(model):
+    tokens = [(7 * i + 3) % model.n_vocab for i in range(48)]  # past the prompt engines' 32-token start
+    batched = r1.Session(model, n_ctx=64, n_threads=2, batch_invariant=True)
+    assert batched.batch_invariant and not r1.Session(model, n_ctx=64).batch_invariant
+    batched.evaluate(tokens, all_logits=True)
+    stepped = r1.Session(model, n_ctx=64, n_threads=1, batch_invariant=True)
+    for i, token in enumerate(tokens):
+        stepped.evaluate([token])
+        assert stepped.logits(copy=True).tobytes() == batched.logits(i, copy=True).tobytes(), f"position {i}"

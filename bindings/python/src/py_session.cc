@@ -268,7 +268,7 @@ void RegisterSession(py::module_& m) {
 Each call continues the context: only the part of a new prompt that differs from what is
 cached is computed. Use a session from one thread at a time; cancel() works from any thread.)doc")
       .def(py::init([](const PyModel& model, int64_t n_ctx, int n_threads, int64_t n_batch,
-                       const std::string& cache_type) {
+                       const std::string& cache_type, bool batch_invariant) {
              r1::SessionOptions options;
              options.n_ctx = n_ctx;
              options.n_threads = n_threads;
@@ -279,6 +279,7 @@ cached is computed. Use a session from one thread at a time; cancel() works from
                                                        "' (f16, q8_0, f32)"));
              }
              options.cache_type = *type;
+             options.batch_invariant = batch_invariant;
              absl::StatusOr<std::unique_ptr<r1::Session>> session;
              {
                py::gil_scoped_release nogil;
@@ -290,14 +291,16 @@ cached is computed. Use a session from one thread at a time; cancel() works from
              return out;
            }),
            py::arg("model"), py::kw_only(), py::arg("n_ctx") = 0, py::arg("n_threads") = 0,
-           py::arg("n_batch") = 512, py::arg("cache_type") = "f16",
+           py::arg("n_batch") = 512, py::arg("cache_type") = "f16", py::arg("batch_invariant") = false,
            R"doc(n_ctx: context length; 0 = the model's training context, capped at 32,768 for a model
 with a chat template and at 4,096 for one without (the cache is reserved, not touched: memory
 grows with the positions used).
 n_threads: 0 = the model's default; at most max(64, 4 x hardware threads) (r1.InvalidArgument
 beyond). n_batch: prompt tokens per forward pass.
 cache_type: how the KV cache stores keys and values: "f16" (default), "q8_0" (half the memory
-of f16; needs head sizes that are multiples of 32) or "f32" (the exactness reference).)doc")
+of f16; needs head sizes that are multiples of 32) or "f32" (the exactness reference).
+batch_invariant: compute prompt batches as decode steps do, so a position's logits are the same
+bits however its tokens were batched (slower prompts; decode speed unchanged).)doc")
       .def(
           "chat",
           [](const std::shared_ptr<PySession>& s, const py::iterable& messages, const py::object& options,
@@ -387,6 +390,7 @@ session overwrites it. row picks one of the rows evaluate(..., all_logits=True) 
       .def_property_readonly(
           "cache_type", [](const PySession& s) { return std::string(r1::CacheTypeName(s.session->cache_type())); },
           "how the KV cache stores keys and values: \"f16\", \"q8_0\" or \"f32\"")
+      .def_property_readonly("batch_invariant", [](const PySession& s) { return s.session->batch_invariant(); })
       .def_property_readonly("isa", [](const PySession& s) { return std::string(s.session->isa()); },
                              "the kernel instruction set in use (\"avx512\", \"neon\", \"scalar\", ...)")
       .def_property_readonly("tokens", [](const PySession& s) {
