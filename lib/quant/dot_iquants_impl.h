@@ -11,7 +11,6 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
-#include <type_traits>
 
 #include "kernels/simd_arch.h"
 #include "quant/x86_util_impl.h"
@@ -43,15 +42,6 @@ inline __m256i AddScaledDot32(__m256i acc, __m256i w, __m256i x, int scale_lo, i
   const __m256i scales = _mm256_set_m128i(_mm_set1_epi16(static_cast<int16_t>(scale_hi)),
                                           _mm_set1_epi16(static_cast<int16_t>(scale_lo)));
   return _mm256_add_epi32(acc, _mm256_madd_epi16(pairs, scales));
-}
-
-// Σ_g scale[g] Σ_{j in g} q[j] x[j] over a 256-element block.
-inline int32_t BlockDot(const IQuantInts& o, const int8_t* x) {
-  __m256i acc = _mm256_setzero_si256();
-  for (int g = 0; g < kQK_K / 32; ++g) {
-    acc = AddScaledDot32(acc, Load256(o.q + 32 * g), Load256(x + 32 * g), o.scale[2 * g], o.scale[2 * g + 1]);
-  }
-  return HsumI32(acc);
 }
 
 // The 32 signed IQ4 values of 16 nibble bytes (low nibbles first), by one shuffle.
@@ -87,7 +77,8 @@ inline int32_t BlockDot(const IQuantInts& o, const int8_t* x, int n = kQK_K) {
 
 }  // namespace iq
 
-// The grid types: reference decoding, vector dot products (other ISAs than x86).
+#if !defined(R1_QUANT_X86)
+// Reference decoding, then the vector (or reference) block dot: every type off x86.
 template <class Block>
 float VecDotIQGrid(int64_t n, const void* vw, const void* vx) {
   const auto* w = static_cast<const Block*>(vw);
@@ -100,6 +91,7 @@ float VecDotIQGrid(int64_t n, const void* vw, const void* vx) {
   }
   return sumf * IQuantTraits<Block>::kUnit;
 }
+#endif
 
 #if defined(R1_QUANT_X86)
 
@@ -237,12 +229,7 @@ float DotGroups(int64_t n, const void* vw, const void* vx) {
                   : _mm256_maddubs_epi16(gr.values, _mm256_sign_epi8(xv, _mm256_or_si256(gr.negative, _mm256_set1_epi8(1))));
       acc = _mm256_add_epi32(acc, _mm256_madd_epi16(pairs, Scales(gr)));
     }
-    float d;
-    if constexpr (std::is_same_v<Block, BlockIQ1_M>) {
-      d = quant::F16ToF32(quant::ref::IQ1_MScaleBits(w[i]));
-    } else {
-      d = HalfToFloat(w[i].d);
-    }
+    const float d = HalfToFloat(IQuantTraits<Block>::ScaleBits(w[i]));
     sumf += d * x[i].d * static_cast<float>(HsumI32(acc));
   }
   return sumf * IQuantTraits<Block>::kUnit;

@@ -130,22 +130,35 @@ Status ReadExactly(FILE* f, void* p, size_t bytes, const std::string& path) {
   return absl::OkStatus();
 }
 
-// Opens a base file, checks its header against the model and its size against the header, and
-// returns its tokens and n_ctx.
-StatusOr<File> OpenBase(const std::string& path, int64_t n_vocab, int64_t max_ctx, std::vector<int32_t>& tokens,
-                        int64_t& n_ctx) {
+// The header of a base file: magic, then the context, vocabulary size and chunk count.
+struct BaseHeader {
+  uint32_t ctx = 0;
+  int32_t vocab = 0, chunks = 0;
+};
+
+// Opens a base file and reads its header, positioned after it.
+StatusOr<File> OpenBaseHeader(const std::string& path, BaseHeader& h) {
   File f(std::fopen(path.c_str(), "rb"));
   if (!f) return absl::NotFoundError(absl::StrFormat("cannot open '%s': %s", path, std::strerror(errno)));
   char magic[8];
-  uint32_t ctx = 0;
-  int32_t vocab = 0, chunks = 0;
   R1_RETURN_IF_ERROR(ReadExactly(f.get(), magic, sizeof(magic), path));
   if (std::memcmp(magic, kBaseMagic, sizeof(magic)) != 0) {
     return absl::InvalidArgumentError(absl::StrFormat("'%s' is not a base log-probability file", path));
   }
-  R1_RETURN_IF_ERROR(ReadExactly(f.get(), &ctx, sizeof(ctx), path));
-  R1_RETURN_IF_ERROR(ReadExactly(f.get(), &vocab, sizeof(vocab), path));
-  R1_RETURN_IF_ERROR(ReadExactly(f.get(), &chunks, sizeof(chunks), path));
+  R1_RETURN_IF_ERROR(ReadExactly(f.get(), &h.ctx, sizeof(h.ctx), path));
+  R1_RETURN_IF_ERROR(ReadExactly(f.get(), &h.vocab, sizeof(h.vocab), path));
+  R1_RETURN_IF_ERROR(ReadExactly(f.get(), &h.chunks, sizeof(h.chunks), path));
+  return f;
+}
+
+// Opens a base file, checks its header against the model and its size against the header, and
+// returns its tokens and n_ctx.
+StatusOr<File> OpenBase(const std::string& path, int64_t n_vocab, int64_t max_ctx, std::vector<int32_t>& tokens,
+                        int64_t& n_ctx) {
+  BaseHeader h;
+  R1_ASSIGN_OR_RETURN(File f, OpenBaseHeader(path, h));
+  const uint32_t ctx = h.ctx;
+  const int32_t vocab = h.vocab, chunks = h.chunks;
   if (vocab != n_vocab) {
     return absl::InvalidArgumentError(
         absl::StrFormat("'%s' was made with a vocabulary of %d tokens; this model has %d", path, vocab, n_vocab));
@@ -181,16 +194,9 @@ Status WriteAll(FILE* f, const void* p, size_t bytes, const std::string& path) {
 }  // namespace
 
 StatusOr<int64_t> BaseFileContext(const std::string& path) {
-  File f(std::fopen(path.c_str(), "rb"));
-  if (!f) return absl::NotFoundError(absl::StrFormat("cannot open '%s': %s", path, std::strerror(errno)));
-  char magic[8];
-  uint32_t ctx = 0;
-  R1_RETURN_IF_ERROR(ReadExactly(f.get(), magic, sizeof(magic), path));
-  if (std::memcmp(magic, kBaseMagic, sizeof(magic)) != 0) {
-    return absl::InvalidArgumentError(absl::StrFormat("'%s' is not a base log-probability file", path));
-  }
-  R1_RETURN_IF_ERROR(ReadExactly(f.get(), &ctx, sizeof(ctx), path));
-  return static_cast<int64_t>(ctx);
+  BaseHeader h;
+  R1_RETURN_IF_ERROR(OpenBaseHeader(path, h).status());
+  return static_cast<int64_t>(h.ctx);
 }
 
 StatusOr<std::vector<int32_t>> PerplexityTokens(const Model& model, std::string_view text) {

@@ -195,54 +195,63 @@ struct IQuantTraits<BlockIQ2_XXS> {
   static constexpr int kElems = kQK_K;
   static constexpr float kUnit = 0.125f;
   static void Decode(const BlockIQ2_XXS& b, IQuantInts& o) { DecodeIQ2_XXS(b, o); }
+  static uint16_t ScaleBits(const BlockIQ2_XXS& b) { return b.d; }  // the block's f16 scale
 };
 template <>
 struct IQuantTraits<BlockIQ2_XS> {
   static constexpr int kElems = kQK_K;
   static constexpr float kUnit = 0.125f;
   static void Decode(const BlockIQ2_XS& b, IQuantInts& o) { DecodeIQ2_XS(b, o); }
+  static uint16_t ScaleBits(const BlockIQ2_XS& b) { return b.d; }  // the block's f16 scale
 };
 template <>
 struct IQuantTraits<BlockIQ2_S> {
   static constexpr int kElems = kQK_K;
   static constexpr float kUnit = 0.125f;
   static void Decode(const BlockIQ2_S& b, IQuantInts& o) { DecodeIQ2_S(b, o); }
+  static uint16_t ScaleBits(const BlockIQ2_S& b) { return b.d; }  // the block's f16 scale
 };
 template <>
 struct IQuantTraits<BlockIQ3_XXS> {
   static constexpr int kElems = kQK_K;
   static constexpr float kUnit = 0.25f;
   static void Decode(const BlockIQ3_XXS& b, IQuantInts& o) { DecodeIQ3_XXS(b, o); }
+  static uint16_t ScaleBits(const BlockIQ3_XXS& b) { return b.d; }  // the block's f16 scale
 };
 template <>
 struct IQuantTraits<BlockIQ3_S> {
   static constexpr int kElems = kQK_K;
   static constexpr float kUnit = 1.0f;
   static void Decode(const BlockIQ3_S& b, IQuantInts& o) { DecodeIQ3_S(b, o); }
+  static uint16_t ScaleBits(const BlockIQ3_S& b) { return b.d; }  // the block's f16 scale
 };
 template <>
 struct IQuantTraits<BlockIQ1_S> {
   static constexpr int kElems = kQK_K;
   static constexpr float kUnit = 0.125f;
   static void Decode(const BlockIQ1_S& b, IQuantInts& o) { DecodeIQ1_S(b, o); }
+  static uint16_t ScaleBits(const BlockIQ1_S& b) { return b.d; }  // the block's f16 scale
 };
 template <>
 struct IQuantTraits<BlockIQ1_M> {
   static constexpr int kElems = kQK_K;
   static constexpr float kUnit = 0.125f;
   static void Decode(const BlockIQ1_M& b, IQuantInts& o) { DecodeIQ1_M(b, o); }
+  static uint16_t ScaleBits(const BlockIQ1_M& b) { return IQ1_MScaleBits(b); }  // the block's f16 scale
 };
 template <>
 struct IQuantTraits<BlockIQ4_NL> {
   static constexpr int kElems = kQK;
   static constexpr float kUnit = 1.0f;
   static void Decode(const BlockIQ4_NL& b, IQuantInts& o) { DecodeIQ4_NL(b, o); }
+  static uint16_t ScaleBits(const BlockIQ4_NL& b) { return b.d; }  // the block's f16 scale
 };
 template <>
 struct IQuantTraits<BlockIQ4_XS> {
   static constexpr int kElems = kQK_K;
   static constexpr float kUnit = 1.0f;
   static void Decode(const BlockIQ4_XS& b, IQuantInts& o) { DecodeIQ4_XS(b, o); }
+  static uint16_t ScaleBits(const BlockIQ4_XS& b) { return b.d; }  // the block's f16 scale
 };
 
 // The f32 step of each group of 16: d * scale * unit (scale * unit is exact).
