@@ -155,6 +155,19 @@ std::vector<CommandSpec> MakeCommands() {
        "As llama-perplexity: BOS starts each chunk, and the second half of each chunk is scored.\n"
        "Make a base file with the F16/BF16 model, then run the quantized model with\n"
        "--kl-divergence-base FILE --kl-divergence; files made by llama-perplexity work too."},
+      {"imatrix", RunImatrix, "MODEL -f TEXT -o FILE [options]",
+       "an importance matrix for quantize --imatrix: squared activations over a calibration text",
+       {{"-f", "--file", "FILE", nullptr, "the calibration text"},
+        {"-o", "--output", "FILE", nullptr, "where to write the matrix (llama-imatrix's GGUF format)"},
+        {"--ctx", nullptr, "N", "512", "tokens per chunk (the context of each evaluation)"},
+        {"--chunks", nullptr, "N", "every whole chunk", "use only the first N chunks"},
+        {"--process-output", nullptr, nullptr, "off", "also collect the output matrix"},
+        {"--force", nullptr, nullptr, nullptr, "replace FILE when it exists (never the model or the text)"},
+        {"-t", "--threads", "N", "all cores", "worker threads (up to 64, or 4 per core if more)"},
+        {"--repack", nullptr, nullptr, "off", "repack the weights once at load for faster prompts"}},
+       "r1 imatrix model-f16.gguf -f calibration.txt -o imatrix.gguf",
+       "As llama-imatrix: BOS starts each chunk; files it writes are read by r1 quantize --imatrix\n"
+       "and by llama-quantize."},
   };
 }
 

@@ -17,5 +17,6 @@ int RunQuantize(int argc, char** argv);
 int RunSplit(int argc, char** argv);
 int RunMkModel(int argc, char** argv);
 int RunPerplexity(int argc, char** argv);
+int RunImatrix(int argc, char** argv);
 
 }  // namespace r1::cli

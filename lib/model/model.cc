@@ -90,7 +90,7 @@ uint64_t Model::weight_bytes() const {
 std::vector<TensorSummary> Model::Tensors() const {
   std::vector<TensorSummary> out;
   for (const GgufTensorInfo& t : impl_->gguf->tensors()) {
-    TensorSummary s{std::string(t.name), t.type, {}, t.n_bytes};
+    TensorSummary s{std::string(t.name), t.type, {}, t.n_bytes, t.data};
     for (uint32_t i = 0; i < t.n_dims; ++i) s.shape.push_back(static_cast<int64_t>(t.ne[i]));
     out.push_back(std::move(s));
   }

@@ -18,6 +18,7 @@ void HeadMatMul(const std::vector<WeightMatrix>& w, const float* x, int64_t x_to
   const int64_t n_heads = static_cast<int64_t>(w.size());
   if (n_heads == 0) return;
   const int64_t n_in = w[0].n_in, n_out = w[0].n_out;
+  if (ctx.observer != nullptr) ctx.observer->OnHeadProducts(w.data(), n_heads, x, x_tok_stride, x_head_stride, n_tokens);
   const QuantKernels* k = GetQuantKernels(ctx.isa, w[0].type);
   const bool convert = k->vec_dot_type != DType::kF32;
   const uint64_t x_row_bytes = convert ? *RowBytes(k->vec_dot_type, static_cast<uint64_t>(n_in)) : 0;

@@ -268,6 +268,9 @@ void MatMul(const WeightMatrix& w, const float* x, int64_t n_tokens, const float
 
 void MatMulShared(const MatMulPart* parts, int n_parts, const float* x, int64_t n_tokens, MatMulScratch& scratch,
                   OpContext& ctx) {
+  if (ctx.observer != nullptr) {
+    for (int p = 0; p < n_parts; ++p) ctx.observer->OnProduct(*parts[p].w, x, n_tokens);
+  }
   if (UseGemm(n_tokens, ctx)) {
     for (int p = 0; p < n_parts; ++p) {
       if (!TryGemm(*parts[p].w, x, n_tokens, parts[p].bias, parts[p].y, scratch, ctx)) {
@@ -284,11 +287,15 @@ void MatMulSwiGlu(const WeightMatrix& gate, const WeightMatrix& up, const float*
   const int64_t n_ff = gate.n_out;
   const MatMulPart parts[] = {{&gate, nullptr, out}, {&up, nullptr, up_out}};
   if (UseGemm(n_tokens, ctx)) {
-    MatMulShared(parts, 2, x, n_tokens, scratch, ctx);
+    MatMulShared(parts, 2, x, n_tokens, scratch, ctx);  // tells the observer
     ctx.kernels->silu_mul(out, up_out, out, static_cast<size_t>(n_tokens * n_ff));
     return;
   }
   // Each thread takes the same rows of both and gates them at once: one job, no second pass.
+  if (ctx.observer != nullptr) {
+    ctx.observer->OnProduct(gate, x, n_tokens);
+    ctx.observer->OnProduct(up, x, n_tokens);
+  }
   const DotInputs in = ConvertForDots(parts, 2, x, gate.n_in, n_tokens, scratch, ctx);
   ForEachChunk(ctx, static_cast<size_t>(n_ff), kDecodeChunk, [&](size_t b, size_t e) {
     DotRows(in.kernels[0], gate, in.x[0], in.row_bytes[0], n_tokens, nullptr, out, b, e);

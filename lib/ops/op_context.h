@@ -3,6 +3,7 @@
 
 #include "kernels/float_kernels.h"
 #include "kernels/isa.h"
+#include "ops/product_observer.h"
 #include "runtime/thread_pool.h"
 
 namespace r1 {
@@ -14,6 +15,7 @@ struct OpContext {
   // Every product computed as a decode step computes it, whatever the batch: the logits of a
   // position then do not depend on how its tokens were batched (SessionOptions::batch_invariant).
   bool batch_invariant = false;
+  ProductObserver* observer = nullptr;  // sees every weight product's input when set
 };
 
 }  // namespace r1

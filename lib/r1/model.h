@@ -92,6 +92,7 @@ struct TensorSummary {
   DType type;
   std::vector<int64_t> shape;  // innermost dimension first, as stored
   uint64_t n_bytes;
+  const uint8_t* data = nullptr;  // the tensor's bytes where the model maps them
 };
 
 class Tokenizer;

@@ -20,6 +20,8 @@
 
 namespace r1 {
 
+class ProductObserver;  // ops/product_observer.h
+
 // How the KV cache stores keys and values. F16 halves F32's memory and bandwidth with no
 // measurable loss; Q8_0 halves F16 again (blocks of 32 values with one f16 scale; needs head
 // sizes that are multiples of 32); F32 is the exactness reference (attention then computes
@@ -129,6 +131,9 @@ class Session {
   std::string_view isa() const;  // the kernel instruction set in use ("avx512", "scalar", …)
   CacheType cache_type() const;
   bool batch_invariant() const;
+  // Shows every weight product's input of later evaluations to `observer` (null: none); for
+  // tools such as the importance matrix. The observer must outlive its use.
+  void SetProductObserver(ProductObserver* observer);
   uint64_t kv_bytes_per_token() const;  // cache memory each position takes, all layers
   const Model& model() const;
 

@@ -134,6 +134,7 @@ int Session::n_threads() const { return impl_->pool.n_threads(); }
 std::string_view Session::isa() const { return IsaName(impl_->ctx.isa); }
 CacheType Session::cache_type() const { return impl_->cache_type; }
 bool Session::batch_invariant() const { return impl_->ctx.batch_invariant; }
+void Session::SetProductObserver(ProductObserver* observer) { impl_->ctx.observer = observer; }
 uint64_t Session::kv_bytes_per_token() const { return impl_->kv.bytes_per_position(); }
 const Model& Session::model() const { return *impl_->model; }
 

@@ -416,6 +416,23 @@ class Perplexity(unittest.TestCase):
             self.assertIn(b"PPL = " + ppl.group(1), p.stdout)
             self.assertIn(b"same top token = 100.000%", p.stdout)
 
+    def test_imatrix_writes_a_file_quantize_reads_and_keeps_existing_ones(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            text, out = os.path.join(tmp, "t.txt"), os.path.join(tmp, "imatrix.gguf")
+            with open(text, "wb") as f:
+                f.write(self.TEXT)
+            p = r1("imatrix", STORIES, "-f", text, "-o", out, "--ctx", "32", "-t", "2")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertRegex(p.stdout, rb"wrote .*: 35 matrices, \d+ chunks of 32 tokens")
+            with open(out, "rb") as f:
+                self.assertEqual(f.read(4), b"GGUF")
+            p = r1("imatrix", STORIES, "-f", text, "-o", out, "--ctx", "32")
+            self.assertEqual(p.returncode, 1)
+            self.assertIn(b"--force", p.stderr)
+            self.assertEqual(r1("imatrix", STORIES, "-f", text, "-o", out, "--ctx", "32", "--force").returncode, 0)
+            self.assertEqual(r1("imatrix", STORIES, "-f", text).returncode, 2)  # no -o
+            self.assertEqual(r1("imatrix", STORIES, "-f", text, "-o", STORIES, "--force").returncode, 1)
+
     def test_perplexity_usage_errors(self):
         self.assertEqual(r1("perplexity", STORIES).returncode, 2)
         self.assertEqual(r1("perplexity", STORIES, "--kl-divergence").returncode, 2)
