@@ -88,6 +88,14 @@ std::optional<std::string> Args::Value(std::string_view flag) const {
   return f != nullptr ? f->value : std::nullopt;
 }
 
+std::vector<std::string> Args::Values(std::string_view flag) const {
+  std::vector<std::string> out;
+  for (const auto& f : flags_) {
+    if (f.name == flag && f.value) out.push_back(*f.value);
+  }
+  return out;
+}
+
 std::optional<std::string> Args::Unknown(const std::vector<std::string>& known) const {
   for (const auto& f : flags_) {
     if (std::find(known.begin(), known.end(), f.name) == known.end()) return f.name;

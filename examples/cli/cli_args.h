@@ -29,7 +29,8 @@ class Args {
   const std::string& error() const { return error_; }  // empty when parsing succeeded
   const std::vector<std::string>& positional() const { return positional_; }
   bool Has(std::string_view flag) const;
-  std::optional<std::string> Value(std::string_view flag) const;
+  std::optional<std::string> Value(std::string_view flag) const;  // the last one given
+  std::vector<std::string> Values(std::string_view flag) const;    // every one, in order
   // Every flag given that is not in `known`; reported as an error by the commands.
   std::optional<std::string> Unknown(const std::vector<std::string>& known) const;
 

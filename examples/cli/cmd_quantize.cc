@@ -1,5 +1,5 @@
 // r1 quantize IN.gguf OUT.gguf TYPE [-t THREADS] [-v] [--force] [--allow-requantize]
-// [--imatrix FILE] — converts
+// [--imatrix FILE] [--tensor-type PATTERN=TYPE …] — converts
 // F32/F16/BF16 weights to TYPE, a plain type or one of llama.cpp's mixtures (Q4_K_M, Q5_K_M, …),
 // with llama.cpp's rules for which tensor gets which type.
 #include <chrono>
@@ -14,14 +14,15 @@
 namespace r1::cli {
 
 int RunQuantize(int argc, char** argv) {
-  const std::vector<std::string> known = {"-t", "--threads", "-v", "--force", "--allow-requantize", "--imatrix"};
-  const Args args(argc, argv, {"-t", "--threads", "--imatrix"});
+  const std::vector<std::string> known = {"-t",      "--threads", "-v", "--force", "--allow-requantize",
+                                          "--imatrix", "--tensor-type"};
+  const Args args(argc, argv, {"-t", "--threads", "--imatrix", "--tensor-type"});
   if (!args.error().empty()) return Fail("quantize", args.error());
   if (auto flag = args.Unknown(known)) return Fail("quantize", "unknown option " + *flag);
   if (args.positional().size() != 3) {
     return Fail("quantize",
                 "usage: r1 quantize IN.gguf OUT.gguf TYPE [-t THREADS] [-v] [--force] [--allow-requantize] "
-                "[--imatrix FILE]; "
+                "[--imatrix FILE] [--tensor-type PATTERN=TYPE …]; "
                 "TYPE one of " + absl::StrJoin(tools::QuantSchemeNames(), ", "));
   }
   const auto scheme = tools::ParseQuantScheme(args.positional()[2]);
@@ -43,6 +44,11 @@ int RunQuantize(int argc, char** argv) {
       if (Status s = CheckThreadCount(*n, f); !s.ok()) return Fail("quantize", s);
       options.n_threads = static_cast<int>(*n);
     }
+  }
+  for (const std::string& spec : args.Values("--tensor-type")) {
+    auto o = tools::ParseTensorTypeOverride(spec);
+    if (!o.ok()) return Fail("quantize", o.status());
+    options.tensor_types.push_back(*std::move(o));
   }
   tools::ImportanceMatrix importance;
   if (auto path = args.Value("--imatrix")) {

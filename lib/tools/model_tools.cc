@@ -211,6 +211,9 @@ Status QuantizeModel(const std::string& in, const std::string& out, const QuantS
     if (t.n_dims >= 2 && (IsFloat(t.type) || Traits(t.type).is_quantized)) {
       want = TypeForTensor(scheme, {t.name, t.n_dims, t.ne[0], n_layers, has_output, n_gqa,
                                     options.importance != nullptr});
+      if (const TensorTypeOverride* o = FindTensorTypeOverride(options.tensor_types, t.name)) {
+        want = FitRow(o->type, t.ne[0]);
+      }
     }
     if (want != t.type && Traits(t.type).is_quantized) {
       if (n_requantized++ == 0) first_requantized = wants.size();

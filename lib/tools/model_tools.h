@@ -14,6 +14,7 @@
 #include "r1/dtype.h"
 #include "r1/status.h"
 #include "tools/importance_matrix.h"
+#include "tools/tensor_type_override.h"
 
 namespace r1::tools {
 
@@ -61,6 +62,9 @@ struct QuantizeOptions {
   // An importance matrix (LoadImportanceMatrix) for the matrices it names; the IQ4 types weigh
   // each column's rounding error by it (the other types are quantized without it).
   const ImportanceMatrix* importance = nullptr;
+  // Per-tensor types over the scheme's: the first override whose pattern occurs in a matrix's
+  // name decides its type (with the scheme's fallback when its blocks do not fit the rows).
+  std::vector<TensorTypeOverride> tensor_types;
 };
 
 // Reads `in` and writes `out` with the scheme's types: matrices (2-D and up) of F32/F16/BF16

@@ -159,6 +159,60 @@ TEST_SUITE("tools") {
     std::remove(out.c_str());
   }
 
+  TEST_CASE("--tensor-type: the first matching pattern sets a matrix's type, with the row fallbacks") {
+    CHECK(!ParseTensorTypeOverride("ffn_down").ok());            // no '='
+    CHECK(!ParseTensorTypeOverride("=Q8_0").ok());               // no pattern
+    CHECK(!ParseTensorTypeOverride("ffn_down=").ok());           // no type
+    CHECK(!ParseTensorTypeOverride("ffn_down=Q4_K_M").ok());     // a mixture is not a type
+    CHECK(!ParseTensorTypeOverride("ffn_down=Q9_0").ok());
+    CHECK(!ParseTensorTypeOverride("ffn_(down=Q8_0").ok());      // malformed expression
+    auto lower = ParseTensorTypeOverride("attn_v=q8_0");
+    REQUIRE(lower.ok());
+    CHECK(lower->type == DType::kQ8_0);
+
+    const std::string dir = *test::SharedDir() + "/reference/";
+    const std::string out = TempPath("overrides.gguf");
+    QuantizeOptions o;
+    o.n_threads = 2;
+    for (const char* spec : {"blk\\.1\\.ffn_down=Q8_0", "ffn_down=Q5_K", "attn_(q|k)\\.weight=IQ4_XS", "attn_=Q2_K"}) {
+      auto parsed = ParseTensorTypeOverride(spec);
+      REQUIRE_MESSAGE(parsed.ok(), parsed.status().ToString());
+      o.tensor_types.push_back(*std::move(parsed));
+    }
+    const Status s = QuantizeModel(dir + "qwen2-dev.F32.gguf", out, *ParseQuantScheme("Q4_K_M"), o);
+    REQUIRE_MESSAGE(s.ok(), s.ToString());
+    auto f = GgufFile::Open(out);
+    REQUIRE(f.ok());
+    int overridden = 0;
+    for (const GgufTensorInfo& t : (*f)->tensors()) {
+      INFO(std::string(t.name));
+      const std::string name(t.name);
+      if (t.n_dims < 2) {
+        CHECK(t.type == DType::kF32);  // vectors are never quantized
+        continue;
+      }
+      const bool fits_k = t.ne[0] % 256 == 0;
+      if (name.starts_with("blk.1.ffn_down")) {
+        CHECK(t.type == DType::kQ8_0);
+        ++overridden;
+      } else if (name.find("ffn_down") != std::string::npos) {
+        CHECK(t.type == (fits_k ? DType::kQ5_K : DType::kQ5_1));
+        ++overridden;
+      } else if (name.find("attn_q.weight") != std::string::npos || name.find("attn_k.weight") != std::string::npos) {
+        CHECK(t.type == (fits_k ? DType::kIQ4_XS : DType::kIQ4_NL));
+        ++overridden;
+      } else if (name.find("attn_") != std::string::npos) {
+        CHECK(t.type == (fits_k ? DType::kQ2_K : DType::kQ4_0));
+        ++overridden;
+      }
+    }
+    CHECK(overridden >= 4 * 2);
+    CHECK(*(*f)->GetInt("general.file_type") == 15);  // the scheme's, as llama-quantize writes
+    auto model = Model::Load(out);
+    CHECK_MESSAGE(model.ok(), model.status().ToString());
+    std::remove(out.c_str());
+  }
+
   TEST_CASE("quantized models load and their logits stay close to F32's") {
     const std::string dir = *test::SharedDir() + "/reference/";
     const std::vector<int32_t> prompt = {1, 5, 9, 17, 33, 65, 129, 200};
