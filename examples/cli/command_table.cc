@@ -122,7 +122,8 @@ std::vector<CommandSpec> MakeCommands() {
         {"--allow-requantize", nullptr, nullptr, nullptr,
          "accept quantized input: dequantize it, then quantize to TYPE (loses accuracy)"},
         {"--imatrix", nullptr, "FILE", nullptr,
-         "an importance matrix from r1 imatrix or llama-imatrix (GGUF or legacy .dat); used by IQ4_NL and IQ4_XS"},
+         "an importance matrix from r1 imatrix or llama-imatrix (GGUF or legacy .dat); used by the i-quants, "
+         "required by IQ1_S, IQ1_M, IQ2_XXS, IQ2_XS, IQ2_S (and the mixtures that use them)"},
         {"--tensor-type", nullptr, "PATTERN=TYPE", nullptr,
          "matrices whose name matches PATTERN (a regular expression) get TYPE; repeatable, the first match wins"}},
        "r1 quantize model-f16.gguf model-q4_k_m.gguf Q4_K_M", nullptr},

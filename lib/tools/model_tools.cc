@@ -23,83 +23,13 @@
 namespace r1::tools {
 namespace {
 
-// llama.cpp's llama_ftype numbers, stored as general.file_type.
-constexpr uint32_t kFtypeF32 = 0, kFtypeF16 = 1, kFtypeQ4_0 = 2, kFtypeQ4_1 = 3, kFtypeQ8_0 = 7,
-                   kFtypeQ5_0 = 8, kFtypeQ5_1 = 9, kFtypeQ2_K = 10, kFtypeQ3_K_S = 11,
-                   kFtypeQ4_K_S = 14, kFtypeQ4_K_M = 15, kFtypeQ5_K_S = 16, kFtypeQ5_K_M = 17,
-                   kFtypeQ6_K = 18, kFtypeIQ4_NL = 25, kFtypeIQ4_XS = 30, kFtypeBF16 = 32;
-
-struct SchemeEntry {
-  const char* name;
-  DType base;
-  bool mixture_m;
-  uint32_t file_type;
-};
-constexpr SchemeEntry kSchemes[] = {
-    {"F32", DType::kF32, false, kFtypeF32},       {"F16", DType::kF16, false, kFtypeF16},
-    {"BF16", DType::kBF16, false, kFtypeBF16},    {"Q4_0", DType::kQ4_0, false, kFtypeQ4_0},
-    {"Q4_1", DType::kQ4_1, false, kFtypeQ4_1},    {"Q5_0", DType::kQ5_0, false, kFtypeQ5_0},
-    {"Q5_1", DType::kQ5_1, false, kFtypeQ5_1},    {"Q8_0", DType::kQ8_0, false, kFtypeQ8_0},
-    {"Q2_K", DType::kQ2_K, false, kFtypeQ2_K},    {"Q3_K", DType::kQ3_K, false, kFtypeQ3_K_S},
-    {"Q3_K_S", DType::kQ3_K, false, kFtypeQ3_K_S}, {"Q4_K", DType::kQ4_K, false, kFtypeQ4_K_S},
-    {"Q4_K_S", DType::kQ4_K, false, kFtypeQ4_K_S}, {"Q4_K_M", DType::kQ4_K, true, kFtypeQ4_K_M},
-    {"Q5_K", DType::kQ5_K, false, kFtypeQ5_K_S},  {"Q5_K_S", DType::kQ5_K, false, kFtypeQ5_K_S},
-    {"Q5_K_M", DType::kQ5_K, true, kFtypeQ5_K_M}, {"Q6_K", DType::kQ6_K, false, kFtypeQ6_K},
-    {"IQ4_NL", DType::kIQ4_NL, false, kFtypeIQ4_NL}, {"IQ4_XS", DType::kIQ4_XS, false, kFtypeIQ4_XS},
-};
-
-bool IsIq4(const QuantScheme& s) { return s.file_type == kFtypeIQ4_NL || s.file_type == kFtypeIQ4_XS; }
-
 bool IsFloat(DType t) { return t == DType::kF32 || t == DType::kF16 || t == DType::kBF16; }
-
-bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
-// Layer index of "blk.N.…", or -1.
-int64_t LayerOf(std::string_view name) {
-  if (name.substr(0, 4) != "blk.") return -1;
-  int64_t v = 0;
-  size_t i = 4;
-  if (i >= name.size() || name[i] < '0' || name[i] > '9') return -1;
-  for (; i < name.size() && name[i] >= '0' && name[i] <= '9'; ++i) v = v * 10 + (name[i] - '0');
-  return v;
-}
-
-// llama.cpp's use_more_bits: the first and last eighth of the layers, and every third between.
-bool UseMoreBits(int64_t i, int64_t n) { return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2; }
-
-// A type whose blocks fit a row of n_in elements: llama.cpp's fallbacks for K types, then F16.
-DType FitRow(DType t, uint64_t n_in) {
-  if (n_in % Traits(t).block_size == 0) return t;
-  switch (t) {
-    case DType::kQ2_K:
-    case DType::kQ3_K: t = DType::kQ4_0; break;
-    case DType::kIQ4_XS: t = DType::kIQ4_NL; break;
-    case DType::kQ4_K: t = DType::kQ5_0; break;
-    case DType::kQ5_K: t = DType::kQ5_1; break;
-    case DType::kQ6_K: t = DType::kQ8_0; break;
-    default: break;
-  }
-  return n_in % Traits(t).block_size == 0 ? t : DType::kF16;
-}
 
 uint64_t SplitMix64(uint64_t& s) {
   uint64_t z = (s += 0x9e3779b97f4a7c15ull);
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
   return z ^ (z >> 31);
-}
-
-// One row of `type`; `importance` (n values or null) weighs the columns where the type can.
-void QuantizeRowWeighted(DType type, const float* x, uint8_t* out, int64_t n, const float* importance) {
-  if (importance != nullptr && type == DType::kIQ4_NL) {
-    quant::ref::QuantizeRowIQ4_NL(x, reinterpret_cast<quant::BlockIQ4_NL*>(out), n, importance);
-  } else if (importance != nullptr && type == DType::kIQ4_XS) {
-    quant::ref::QuantizeRowIQ4_XS(x, reinterpret_cast<quant::BlockIQ4_XS*>(out), n, importance);
-  } else {
-    quant::ref::QuantizeRow(type, x, out, n);
-  }
 }
 
 // Quantizes the rows of a tensor into `out` from f32 rows produced by `row_f32`. `importance`:
@@ -116,7 +46,7 @@ void QuantizeRows(ThreadPool& pool, int64_t n_rows, uint64_t n_in, DType type, u
     for (size_t r = b; r < e; ++r) {
       row_f32(static_cast<int64_t>(r), buf);
       const float* imp = importance ? importance->data() + static_cast<int64_t>(r) / rows_per_mat * n_in : nullptr;
-      QuantizeRowWeighted(type, buf, out + r * out_row_bytes, static_cast<int64_t>(n_in), imp);
+      quant::ref::QuantizeRow(type, buf, out + r * out_row_bytes, static_cast<int64_t>(n_in), imp);
     }
   });
 }
@@ -136,49 +66,6 @@ StatusOr<const std::vector<float>*> ImportanceFor(const ImportanceMatrix* m, con
 }
 
 }  // namespace
-
-std::optional<QuantScheme> ParseQuantScheme(std::string_view name) {
-  std::string upper(name);
-  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  for (const SchemeEntry& e : kSchemes) {
-    if (upper == e.name) return QuantScheme{upper, e.base, e.mixture_m, e.file_type};
-  }
-  return std::nullopt;
-}
-
-std::vector<std::string> QuantSchemeNames() {
-  std::vector<std::string> out;
-  for (const SchemeEntry& e : kSchemes) out.emplace_back(e.name);
-  return out;
-}
-
-DType TypeForTensor(const QuantScheme& scheme, const TensorRole& role) {
-  if (role.n_dims < 2) return DType::kF32;
-  DType t = scheme.base;
-  if (!Traits(scheme.base).is_quantized) return FitRow(t, role.n_in);
-  const std::string_view name = role.name;
-  const int64_t layer = LayerOf(name);
-  const int64_t n = role.n_layers;
-  if (name == "output.weight" || (!role.has_output && name == "token_embd.weight")) {
-    if (t != DType::kQ8_0) t = DType::kQ6_K;
-    if (role.n_in % 256 != 0) t = DType::kQ8_0;
-  } else if (EndsWith(name, "attn_v.weight") && layer >= 0) {
-    if (IsIq4(scheme) && role.n_gqa >= 4) {
-      t = DType::kQ5_K;
-    } else if (scheme.mixture_m && UseMoreBits(layer, n)) {
-      t = DType::kQ6_K;
-    } else if (scheme.file_type == kFtypeQ4_K_S && layer < 4) {
-      t = DType::kQ5_K;
-    }
-  } else if (EndsWith(name, "ffn_down.weight") && layer >= 0) {
-    if (scheme.mixture_m && UseMoreBits(layer, n)) {
-      t = DType::kQ6_K;
-    } else if ((scheme.file_type == kFtypeQ4_K_S || (IsIq4(scheme) && !role.has_importance)) && layer < n / 8) {
-      t = DType::kQ5_K;
-    }
-  }
-  return FitRow(t, role.n_in);
-}
 
 Status QuantizeModel(const std::string& in, const std::string& out, const QuantScheme& scheme,
                      const QuantizeOptions& options) {
@@ -202,6 +89,12 @@ Status QuantizeModel(const std::string& in, const std::string& out, const QuantS
     if (kv_heads > 0) n_gqa = heads / kv_heads;
   }
 
+  int64_t n_experts = 0;
+  const std::string experts_key = absl::StrFormat("%s.expert_count", arch);
+  if (src->Has(experts_key)) {
+    R1_ASSIGN_OR_RETURN(n_experts, src->GetInt(experts_key));
+  }
+
   // Every matrix gets the scheme's type, so general.file_type describes the whole file.
   std::vector<DType> wants;
   int64_t n_requantized = 0;
@@ -210,9 +103,18 @@ Status QuantizeModel(const std::string& in, const std::string& out, const QuantS
     DType want = t.type;
     if (t.n_dims >= 2 && (IsFloat(t.type) || Traits(t.type).is_quantized)) {
       want = TypeForTensor(scheme, {t.name, t.n_dims, t.ne[0], n_layers, has_output, n_gqa,
-                                    options.importance != nullptr});
+                                    options.importance != nullptr, n_experts});
       if (const TensorTypeOverride* o = FindTensorTypeOverride(options.tensor_types, t.name)) {
         want = FitRow(o->type, t.ne[0]);
+      }
+      // Checked before any work: at 1-2 bits per weight, rounding blind to the activations
+      // leaves a model that only babbles.
+      if (want != t.type && RequiresImportance(t.name, want) &&
+          (options.importance == nullptr || !options.importance->columns.contains(t.name))) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "'%s' would be %s, which needs an importance matrix%s: make one with r1 imatrix (or llama-imatrix) "
+            "and pass it with --imatrix",
+            t.name, DTypeName(want), options.importance == nullptr ? "" : " (the one given has no entry for it)"));
       }
     }
     if (want != t.type && Traits(t.type).is_quantized) {

@@ -14,41 +14,10 @@
 #include "r1/dtype.h"
 #include "r1/status.h"
 #include "tools/importance_matrix.h"
+#include "tools/quant_schemes.h"
 #include "tools/tensor_type_override.h"
 
 namespace r1::tools {
-
-// What `r1 quantize` and `r1 mkmodel --type` accept: a plain weight type (F32, F16, BF16, Q4_0,
-// Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K) or one of llama.cpp's mixtures
-// (Q4_K_M, Q5_K_M, Q4_K_S, Q5_K_S, Q3_K_S).
-struct QuantScheme {
-  std::string name;     // as given, upper case
-  DType base;           // the type most matrices get
-  bool mixture_m;       // _M: attn_v / ffn_down of some layers get Q6_K (llama.cpp's use_more_bits)
-  uint32_t file_type;   // general.file_type (llama.cpp's llama_ftype)
-};
-std::optional<QuantScheme> ParseQuantScheme(std::string_view name);
-std::vector<std::string> QuantSchemeNames();
-
-// Facts about a tensor that llama.cpp's type rules depend on.
-struct TensorRole {
-  std::string_view name;   // GGUF tensor name
-  uint32_t n_dims;
-  uint64_t n_in;           // ne[0]
-  int64_t n_layers;        // block_count of the model
-  bool has_output;         // the model has its own output.weight (not tied)
-  int64_t n_gqa = 1;       // query heads per key/value head
-  bool has_importance = false;  // quantized with an importance matrix
-};
-
-// The type `scheme` gives a tensor, following llama.cpp's llama_tensor_get_type for the schemes
-// above: 1-D tensors stay F32; output.weight (or a tied token_embd) gets Q6_K unless the scheme
-// is Q8_0 or a float type; attn_v.weight / ffn_down.weight of the layers use_more_bits picks
-// get Q6_K in the _M mixtures (Q5_K in Q4_K_S for the first eighth of ffn_down); in IQ4_NL and
-// IQ4_XS attn_v gets Q5_K when 4 or more query heads share a key/value head, and so does the
-// first eighth of ffn_down without an importance matrix. K types fall back to a legacy type (IQ4_XS to IQ4_NL) when a row is
-// not a whole number of 256-element super-blocks.
-DType TypeForTensor(const QuantScheme& scheme, const TensorRole& role);
 
 struct QuantizeOptions {
   int n_threads = 0;  // 0 = all cores; else 1 to MaxThreadCount() (runtime/resource_limits.h)
@@ -59,8 +28,9 @@ struct QuantizeOptions {
   bool allow_requantize = false;
   // Told, before any work, when allow_requantize is about to be used.
   std::function<void(const std::string& message)> on_warning;
-  // An importance matrix (LoadImportanceMatrix) for the matrices it names; the IQ4 types weigh
-  // each column's rounding error by it (the other types are quantized without it).
+  // An importance matrix (LoadImportanceMatrix) for the matrices it names; the i-quants weigh
+  // each column's rounding error by it (the other types are quantized without it). The IQ1 and
+  // IQ2 types refuse to quantize a matrix without one (RequiresImportance).
   const ImportanceMatrix* importance = nullptr;
   // Per-tensor types over the scheme's: the first override whose pattern occurs in a matrix's
   // name decides its type (with the scheme's fallback when its blocks do not fit the rows).

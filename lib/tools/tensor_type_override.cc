@@ -2,7 +2,7 @@
 #include "tools/tensor_type_override.h"
 
 #include "absl/strings/str_format.h"
-#include "tools/model_tools.h"
+#include "tools/quant_schemes.h"
 
 namespace r1::tools {
 
@@ -15,12 +15,12 @@ StatusOr<TensorTypeOverride> ParseTensorTypeOverride(std::string_view spec) {
   TensorTypeOverride o;
   o.pattern = std::string(spec.substr(0, eq));
   const std::string_view type_name = spec.substr(eq + 1);
-  // Only plain types: a mixture names rules for a whole model, not one tensor's type.
-  const std::optional<QuantScheme> scheme = ParseQuantScheme(type_name);
-  if (!scheme || scheme->name != DTypeName(scheme->base)) {
+  // Only types: a mixture names rules for a whole model, not one tensor's type.
+  const std::optional<DType> type = ParseWeightType(type_name);
+  if (!type) {
     return absl::InvalidArgumentError(absl::StrFormat("tensor type '%s': unknown weight type '%s'", spec, type_name));
   }
-  o.type = scheme->base;
+  o.type = *type;
   try {
     o.regex = std::regex(o.pattern, std::regex::ECMAScript | std::regex::optimize);
   } catch (const std::regex_error& e) {

@@ -118,8 +118,6 @@ inline bool IsIQuant(DType t) {
   return false;
 }
 
-// Whether r1 can write type t (it reads the other i-quants but has no quantizer for them).
-inline bool HasQuantizer(DType t) { return !IsIQuant(t) || t == DType::kIQ4_NL || t == DType::kIQ4_XS; }
 
 // Row lengths per block size: one block, a few, many, and the model sizes that matter.
 inline std::vector<int64_t> TestSizes(DType t) {

@@ -2,16 +2,16 @@
 //
 // Per type the typed functions live in ref_legacy.h (Q4_0 … Q8_1), ref_kquants.h (Q2_K … Q8_K),
 // ref_kquants_quantize.h (f32 -> K types), ref_iquants.h (IQ1_S … IQ4_XS),
-// ref_iquants_quantize.h (f32 -> IQ4_NL, IQ4_XS) and
-// ref_float.h (F32, F16, BF16). This header adds
+// ref_iquants_quantize.h (f32 -> IQ4_NL, IQ4_XS), ref_iq1/2/3_quantize.h (f32 -> the grid
+// i-quants) and ref_float.h (F32, F16, BF16). This header adds
 // the DType-level entry points used by tests, tools and the scalar kernel table:
 //
 //   VecDotType(w)            the type activations are converted to for weights of type w
 //   DequantizeRow(t, …)      a row of t to f32 (bit-exact with ggml's dequantize_row_*)
 //   QuantizeRow(t, …)        f32 to t: the activation types Q8_0/Q8_1/Q8_K/F16/BF16/F32
-//                            bit-exact with ggml's reference converters, the legacy, K and
-//                            IQ4 weight types with a simple quantizer (false for the other
-//                            i-quants, which r1 reads but does not write)
+//                            bit-exact with ggml's reference converters, the legacy and K
+//                            weight types with a simple quantizer, every i-quant with its
+//                            search (weighing columns by an importance matrix when given)
 //   VecDot(w, n, w_row, x)   a row of w with a row of VecDotType(w)
 //
 // Each returns false (or nullopt / 0) for a type it does not handle; `n` must be a whole number
@@ -26,6 +26,9 @@
 #include "r1/quant/half.h"
 #include "r1/quant/ref_float.h"
 #include "r1/quant/ref_iquants.h"
+#include "r1/quant/ref_iq1_quantize.h"
+#include "r1/quant/ref_iq2_quantize.h"
+#include "r1/quant/ref_iq3_quantize.h"
 #include "r1/quant/ref_iquants_quantize.h"
 #include "r1/quant/ref_kquants.h"
 #include "r1/quant/ref_kquants_quantize.h"
@@ -93,7 +96,8 @@ inline bool DequantizeRow(DType t, const void* x, float* y, int64_t n) {
   }
 }
 
-inline bool QuantizeRow(DType t, const float* x, void* y, int64_t n) {
+// `importance` (n column weights, or null) is used by the i-quants and ignored by the others.
+inline bool QuantizeRow(DType t, const float* x, void* y, int64_t n, const float* importance = nullptr) {
   switch (t) {
     case DType::kF32: CopyRowF32(x, static_cast<float*>(y), n); return true;
     case DType::kF16: ConvertRowF32ToF16(x, static_cast<uint16_t*>(y), n); return true;
@@ -110,8 +114,15 @@ inline bool QuantizeRow(DType t, const float* x, void* y, int64_t n) {
     case DType::kQ5_K: QuantizeRowQ5_K(x, static_cast<BlockQ5_K*>(y), n); return true;
     case DType::kQ6_K: QuantizeRowQ6_K(x, static_cast<BlockQ6_K*>(y), n); return true;
     case DType::kQ8_K: QuantizeRowQ8_K(x, static_cast<BlockQ8_K*>(y), n); return true;
-    case DType::kIQ4_NL: QuantizeRowIQ4_NL(x, static_cast<BlockIQ4_NL*>(y), n); return true;
-    case DType::kIQ4_XS: QuantizeRowIQ4_XS(x, static_cast<BlockIQ4_XS*>(y), n); return true;
+    case DType::kIQ4_NL: QuantizeRowIQ4_NL(x, static_cast<BlockIQ4_NL*>(y), n, importance); return true;
+    case DType::kIQ4_XS: QuantizeRowIQ4_XS(x, static_cast<BlockIQ4_XS*>(y), n, importance); return true;
+    case DType::kIQ3_XXS: QuantizeRowIQ3_XXS(x, static_cast<BlockIQ3_XXS*>(y), n, importance); return true;
+    case DType::kIQ3_S: QuantizeRowIQ3_S(x, static_cast<BlockIQ3_S*>(y), n, importance); return true;
+    case DType::kIQ2_XXS: QuantizeRowIQ2_XXS(x, static_cast<BlockIQ2_XXS*>(y), n, importance); return true;
+    case DType::kIQ2_XS: QuantizeRowIQ2_XS(x, static_cast<BlockIQ2_XS*>(y), n, importance); return true;
+    case DType::kIQ2_S: QuantizeRowIQ2_S(x, static_cast<BlockIQ2_S*>(y), n, importance); return true;
+    case DType::kIQ1_S: QuantizeRowIQ1_S(x, static_cast<BlockIQ1_S*>(y), n, importance); return true;
+    case DType::kIQ1_M: QuantizeRowIQ1_M(x, static_cast<BlockIQ1_M*>(y), n, importance); return true;
     default: return false;
   }
 }
