@@ -148,11 +148,15 @@ int RunBench(int argc, char** argv) {
   const double file_mib = static_cast<double>((*model)->file_bytes()) / (1 << 20);
 
   // Weight bytes a decode step reads: every matrix once, except the embedding table, of which
-  // one row is read, unless it doubles as the output matrix.
+  // one row is read, unless it doubles as the output matrix, and the routed experts, of which
+  // n_experts_used of n_experts are read.
   uint64_t weight_bytes_per_token = 0;
   for (const TensorSummary& t : (*model)->Tensors()) {
     if (t.name == "token_embd.weight" && !cfg.tied_embeddings) continue;
-    weight_bytes_per_token += t.n_bytes;
+    const bool routed = t.name.find("_exps.") != std::string::npos && cfg.n_experts > 0;
+    weight_bytes_per_token += routed ? t.n_bytes / static_cast<uint64_t>(cfg.n_experts) *
+                                           static_cast<uint64_t>(cfg.n_experts_used)
+                                     : t.n_bytes;
   }
   double bandwidth = 0;
   if (args.Has("--membw")) bandwidth = tools::MeasureReadBandwidth(n_threads);

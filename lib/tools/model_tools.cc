@@ -235,6 +235,81 @@ std::string ByteLevelChar(int b) {
   return s;
 }
 
+// One tensor of a synthetic model: a vector (n_out = 0), a matrix, or n_mat matrices (experts
+// or heads) of n_out rows.
+struct Spec {
+  std::string name;
+  uint64_t n_in, n_out;
+  enum Fill { kOnes, kSmall, kNearOne, kRandom } fill;
+  uint64_t n_mat = 1;
+};
+
+constexpr int64_t kRepeatedRows = 256;  // distinct rows per matrix of the deepseek2 presets
+
+Status SetMlaMoeKeys(const ModelPreset& p, GgufWriter& w) {
+  const MlaMoeShape& m = *p.mla_moe;
+  auto u = [&](std::string_view k, int64_t v) { return w.SetUint32(absl::StrFormat("%s.%s", p.arch, k), static_cast<uint32_t>(v)); };
+  auto f = [&](std::string_view k, float v) { return w.SetFloat32(absl::StrFormat("%s.%s", p.arch, k), v); };
+  R1_RETURN_IF_ERROR(u("leading_dense_block_count", m.n_dense_lead));
+  R1_RETURN_IF_ERROR(u("attention.q_lora_rank", m.q_lora_rank));
+  R1_RETURN_IF_ERROR(u("attention.kv_lora_rank", m.kv_lora_rank));
+  // Keys and values as the absorbed attention sees them (the latent plus the rotary part), and
+  // per head as the checkpoint has them.
+  R1_RETURN_IF_ERROR(u("attention.key_length", m.kv_lora_rank + m.qk_rope));
+  R1_RETURN_IF_ERROR(u("attention.value_length", m.kv_lora_rank));
+  R1_RETURN_IF_ERROR(u("attention.key_length_mla", m.qk_nope + m.qk_rope));
+  R1_RETURN_IF_ERROR(u("attention.value_length_mla", m.v_head));
+  R1_RETURN_IF_ERROR(u("expert_feed_forward_length", m.d_ff_expert));
+  R1_RETURN_IF_ERROR(u("expert_count", m.n_experts));
+  R1_RETURN_IF_ERROR(u("expert_used_count", m.n_experts_used));
+  R1_RETURN_IF_ERROR(u("expert_shared_count", m.n_shared));
+  R1_RETURN_IF_ERROR(u("expert_group_count", m.n_groups));
+  R1_RETURN_IF_ERROR(u("expert_group_used_count", m.n_groups_used));
+  R1_RETURN_IF_ERROR(u("expert_gating_func", 2));  // sigmoid
+  R1_RETURN_IF_ERROR(f("expert_weights_scale", m.expert_weights_scale));
+  R1_RETURN_IF_ERROR(w.SetBool(absl::StrFormat("%s.expert_weights_norm", p.arch), true));
+  R1_RETURN_IF_ERROR(w.SetString(absl::StrFormat("%s.rope.scaling.type", p.arch), "yarn"));
+  R1_RETURN_IF_ERROR(f("rope.scaling.factor", m.yarn_factor));
+  R1_RETURN_IF_ERROR(u("rope.scaling.original_context_length", m.yarn_original_context));
+  R1_RETURN_IF_ERROR(f("rope.scaling.yarn_beta_fast", 32.0f));
+  R1_RETURN_IF_ERROR(f("rope.scaling.yarn_beta_slow", 1.0f));
+  return f("rope.scaling.yarn_log_multiplier", m.yarn_log_multiplier);
+}
+
+// Layer l of a deepseek2 model: MLA attention, then a dense feed-forward (the lead layers) or
+// the routed experts beside the shared one.
+void AddMlaMoeLayer(const ModelPreset& p, int64_t l, std::vector<Spec>& specs) {
+  const MlaMoeShape& m = *p.mla_moe;
+  auto blk = [&](std::string_view s) { return absl::StrFormat("blk.%d.%s", l, s); };
+  auto u = [](int64_t v) { return static_cast<uint64_t>(v); };
+  const uint64_t d = u(p.d_model), h = u(p.n_heads);
+  specs.push_back({blk("attn_norm.weight"), d, 0, Spec::kOnes});
+  specs.push_back({blk("attn_q_a.weight"), d, u(m.q_lora_rank), Spec::kRandom});
+  specs.push_back({blk("attn_q_a_norm.weight"), u(m.q_lora_rank), 0, Spec::kOnes});
+  specs.push_back({blk("attn_q_b.weight"), u(m.q_lora_rank), h * u(m.qk_nope + m.qk_rope), Spec::kRandom});
+  specs.push_back({blk("attn_kv_a_mqa.weight"), d, u(m.kv_lora_rank + m.qk_rope), Spec::kRandom});
+  specs.push_back({blk("attn_kv_a_norm.weight"), u(m.kv_lora_rank), 0, Spec::kOnes});
+  specs.push_back({blk("attn_k_b.weight"), u(m.qk_nope), u(m.kv_lora_rank), Spec::kRandom, h});
+  specs.push_back({blk("attn_v_b.weight"), u(m.kv_lora_rank), u(m.v_head), Spec::kRandom, h});
+  specs.push_back({blk("attn_output.weight"), h * u(m.v_head), d, Spec::kRandom});
+  specs.push_back({blk("ffn_norm.weight"), d, 0, Spec::kOnes});
+  if (l < m.n_dense_lead) {
+    specs.push_back({blk("ffn_gate.weight"), d, u(p.d_ff), Spec::kRandom});
+    specs.push_back({blk("ffn_up.weight"), d, u(p.d_ff), Spec::kRandom});
+    specs.push_back({blk("ffn_down.weight"), u(p.d_ff), d, Spec::kRandom});
+    return;
+  }
+  const uint64_t fe = u(m.d_ff_expert), ne = u(m.n_experts), fs = fe * u(m.n_shared);
+  specs.push_back({blk("ffn_gate_inp.weight"), d, ne, Spec::kRandom});
+  specs.push_back({blk("exp_probs_b.bias"), ne, 0, Spec::kSmall});
+  specs.push_back({blk("ffn_gate_exps.weight"), d, fe, Spec::kRandom, ne});
+  specs.push_back({blk("ffn_up_exps.weight"), d, fe, Spec::kRandom, ne});
+  specs.push_back({blk("ffn_down_exps.weight"), fe, d, Spec::kRandom, ne});
+  specs.push_back({blk("ffn_gate_shexp.weight"), d, fs, Spec::kRandom});
+  specs.push_back({blk("ffn_up_shexp.weight"), d, fs, Spec::kRandom});
+  specs.push_back({blk("ffn_down_shexp.weight"), fs, d, Spec::kRandom});
+}
+
 }  // namespace
 
 std::optional<ModelPreset> FindPreset(std::string_view name) {
@@ -244,6 +319,9 @@ std::optional<ModelPreset> FindPreset(std::string_view name) {
       {"r1-distill-llama-8b", "llama", 128256, 4096, 32, 32, 8, 14336, 500000.0f, 1e-5f, false, true,
        "llama-bpe"},
       {"r1-0528-qwen3-8b", "qwen3", 151936, 4096, 36, 32, 8, 12288, 1000000.0f, 1e-6f, false, false, "qwen2"},
+      // DeepSeek-R1 / V3: 3 dense lead layers, then 256 routed experts (8 used) and 1 shared.
+      {"deepseek-r1-671b", "deepseek2", 129280, 7168, 61, 128, 1, 18432, 10000.0f, 1e-6f, false, false,
+       "deepseek-v3", MlaMoeShape{1536, 512, 128, 64, 128, 256, 8, 1, 2048, 3, 8, 4, 2.5f, 40.0f, 0.1f, 4096}},
   };
   for (const ModelPreset& p : kPresets) {
     if (p.name == name) return p;
@@ -252,7 +330,8 @@ std::optional<ModelPreset> FindPreset(std::string_view name) {
 }
 
 std::vector<std::string> PresetNames() {
-  return {"r1-distill-qwen-1.5b", "r1-distill-qwen-7b", "r1-distill-llama-8b", "r1-0528-qwen3-8b"};
+  return {"r1-distill-qwen-1.5b", "r1-distill-qwen-7b", "r1-distill-llama-8b", "r1-0528-qwen3-8b",
+          "deepseek-r1-671b"};
 }
 
 Status MakeSyntheticModel(const ModelPreset& p, const QuantScheme& scheme, const std::string& out,
@@ -275,10 +354,12 @@ Status MakeSyntheticModel(const ModelPreset& p, const QuantScheme& scheme, const
   R1_RETURN_IF_ERROR(w.SetUint32(key("feed_forward_length"), static_cast<uint32_t>(p.d_ff)));
   R1_RETURN_IF_ERROR(w.SetUint32(key("attention.head_count"), static_cast<uint32_t>(p.n_heads)));
   R1_RETURN_IF_ERROR(w.SetUint32(key("attention.head_count_kv"), static_cast<uint32_t>(p.n_kv_heads)));
-  R1_RETURN_IF_ERROR(w.SetUint32(key("rope.dimension_count"), static_cast<uint32_t>(head_dim)));
+  R1_RETURN_IF_ERROR(w.SetUint32(key("rope.dimension_count"),
+                                 static_cast<uint32_t>(p.mla_moe ? p.mla_moe->qk_rope : head_dim)));
   R1_RETURN_IF_ERROR(w.SetFloat32(key("rope.freq_base"), p.rope_theta));
   R1_RETURN_IF_ERROR(w.SetFloat32(key("attention.layer_norm_rms_epsilon"), p.norm_eps));
   R1_RETURN_IF_ERROR(w.SetUint32(key("vocab_size"), static_cast<uint32_t>(p.n_vocab)));
+  if (p.mla_moe) R1_RETURN_IF_ERROR(SetMlaMoeKeys(p, w));
 
   // Vocabulary: the 256 byte tokens, filler tokens, then the R1 control tokens at the end.
   const std::vector<std::string> specials = {"<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>",
@@ -307,14 +388,10 @@ Status MakeSyntheticModel(const ModelPreset& p, const QuantScheme& scheme, const
 
   auto pool = std::make_shared<ThreadPool>(options.n_threads > 0 ? options.n_threads
                                                                   : ThreadPool::DefaultThreadCount());
-  struct Spec {
-    std::string name;
-    uint64_t n_in, n_out;  // n_out = 0: a vector
-    enum Fill { kOnes, kSmall, kNearOne, kRandom } fill;
-  };
   std::vector<Spec> specs;
   specs.push_back({"token_embd.weight", static_cast<uint64_t>(p.d_model), static_cast<uint64_t>(p.n_vocab), Spec::kRandom});
-  for (int64_t l = 0; l < n_layers; ++l) {
+  for (int64_t l = 0; l < n_layers && p.mla_moe; ++l) AddMlaMoeLayer(p, l, specs);
+  for (int64_t l = 0; l < n_layers && !p.mla_moe; ++l) {
     auto blk = [&](std::string_view s) { return absl::StrFormat("blk.%d.%s", l, s); };
     const uint64_t d = static_cast<uint64_t>(p.d_model), f = static_cast<uint64_t>(p.d_ff);
     const uint64_t qd = static_cast<uint64_t>(q_dim), kvd = static_cast<uint64_t>(kv_dim);
@@ -366,20 +443,27 @@ Status MakeSyntheticModel(const ModelPreset& p, const QuantScheme& scheme, const
       R1_RETURN_IF_ERROR(w.AddTensor(s.name, DType::kF32, ne, bytes));
       continue;
     }
-    const DType type = TypeForTensor(scheme, {s.name, 2, s.n_in, n_layers, !options.tied, p.n_heads / p.n_kv_heads});
+    const int64_t n_gqa = p.n_heads / p.n_kv_heads;
+    const int64_t n_experts = p.mla_moe ? p.mla_moe->n_experts : 0;
+    const DType type = TypeForTensor(scheme, {s.name, 2, s.n_in, n_layers, !options.tied, n_gqa, false, n_experts});
     const uint64_t row_bytes = *RowBytes(type, s.n_in);
-    const uint64_t ne[2] = {s.n_in, s.n_out};
+    const std::vector<uint64_t> ne = s.n_mat > 1 ? std::vector<uint64_t>{s.n_in, s.n_out, s.n_mat}
+                                                 : std::vector<uint64_t>{s.n_in, s.n_out};
     // Uniform in ±sqrt(3 / n_in): unit-variance outputs for unit-variance inputs.
     const float amp = s.name == "token_embd.weight" ? 1.0f : std::sqrt(3.0f / static_cast<float>(s.n_in));
     const uint64_t n_in = s.n_in;
-    const int64_t n_rows = static_cast<int64_t>(s.n_out);
-    R1_RETURN_IF_ERROR(w.AddTensorFiller(s.name, type, ne, [pool, type, row_bytes, amp, n_in, n_rows, seed](absl::Span<uint8_t> o) {
-      QuantizeRows(*pool, n_rows, n_in, type, row_bytes, o.data(), [&](int64_t r, float* buf) {
+    const int64_t n_rows = static_cast<int64_t>(s.n_out * s.n_mat);
+    const int64_t n_distinct = p.mla_moe ? std::min<int64_t>(n_rows, kRepeatedRows) : n_rows;
+    R1_RETURN_IF_ERROR(w.AddTensorFiller(s.name, type, ne, [pool, type, row_bytes, amp, n_in, n_rows, n_distinct, seed](absl::Span<uint8_t> o) {
+      QuantizeRows(*pool, n_distinct, n_in, type, row_bytes, o.data(), [&](int64_t r, float* buf) {
         uint64_t st = seed ^ (static_cast<uint64_t>(r) * 0xd1b54a32d192ed03ull);
         for (uint64_t i = 0; i < n_in; ++i) {
           buf[i] = amp * (static_cast<float>(SplitMix64(st) >> 40) / 8388608.0f - 1.0f);
         }
       });
+      for (int64_t r = n_distinct; r < n_rows; ++r) {
+        std::memcpy(o.data() + r * row_bytes, o.data() + (r % n_distinct) * row_bytes, row_bytes);
+      }
       return absl::OkStatus();
     }));
   }

@@ -48,14 +48,25 @@ Status QuantizeModel(const std::string& in, const std::string& out, const QuantS
                      const QuantizeOptions& options);
 
 // Shapes of the real models (ANCHORS.md).
+// DeepSeek-V3's attention (MLA: queries and keys/values through low-rank latents) and
+// mixture of experts, as a "deepseek2" GGUF describes them.
+struct MlaMoeShape {
+  int64_t q_lora_rank, kv_lora_rank, qk_nope, qk_rope, v_head;
+  int64_t n_experts, n_experts_used, n_shared, d_ff_expert, n_dense_lead, n_groups, n_groups_used;
+  float expert_weights_scale;
+  float yarn_factor, yarn_log_multiplier;
+  int64_t yarn_original_context;
+};
+
 struct ModelPreset {
   std::string name;
-  std::string arch;      // "qwen2" or "llama"
-  int64_t n_vocab, d_model, n_layers, n_heads, n_kv_heads, d_ff;
+  std::string arch;      // "qwen2", "llama", "qwen3" or "deepseek2"
+  int64_t n_vocab, d_model, n_layers, n_heads, n_kv_heads, d_ff;  // d_ff: the dense layers'
   float rope_theta, norm_eps;
   bool qkv_bias;
   bool llama3_rope;      // rope_freqs.weight with Llama-3 scaling (factor 8)
   std::string pre;       // tokenizer.ggml.pre
+  std::optional<MlaMoeShape> mla_moe = std::nullopt;  // deepseek2 only
 };
 std::optional<ModelPreset> FindPreset(std::string_view name);
 std::vector<std::string> PresetNames();
@@ -69,6 +80,8 @@ struct MkModelOptions {
 
 // Writes a model of the preset's exact shapes with random weights (scaled by 1/sqrt(n_in) so
 // activations stay finite) and a synthetic byte-level BPE vocabulary of the preset's size.
+// Matrices of the deepseek2 presets repeat 256 random rows (quantized once), as quantizing the
+// 671B's 11 billion expert weights per layer row by row would take hours.
 Status MakeSyntheticModel(const ModelPreset& preset, const QuantScheme& scheme,
                           const std::string& out, const MkModelOptions& options);
 

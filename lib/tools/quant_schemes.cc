@@ -212,7 +212,8 @@ DType FitRow(DType t, uint64_t n_in) {
 }
 
 DType TypeForTensor(const QuantScheme& scheme, const TensorRole& role) {
-  if (role.n_dims < 2) return DType::kF32;
+  // Vectors, and the expert router, whose few weights decide which experts run at all.
+  if (role.n_dims < 2 || Contains(role.name, "ffn_gate_inp.weight")) return DType::kF32;
   DType t = scheme.base;
   if (!Traits(t).is_quantized) return FitRow(t, role.n_in);
   const uint32_t f = scheme.file_type;

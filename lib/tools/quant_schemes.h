@@ -40,7 +40,7 @@ struct TensorRole {
   int64_t n_experts = 0;   // routed experts per MoE layer (0: a dense model)
 };
 
-// The type `scheme` gives a tensor: 1-D tensors stay F32; output.weight (or a tied token_embd)
+// The type `scheme` gives a tensor: 1-D tensors and the expert router stay F32; output.weight (or a tied token_embd)
 // gets Q6_K (Q5_K under the IQ1/IQ2 schemes, Q8_0 under Q8_0); then the per-category rules of
 // llama.cpp for attn_v, attn_k, attn_q, attn_output, ffn_down, ffn_gate, ffn_up and the token
 // embeddings. A type whose blocks do not fit a row falls back as FitRow says.

@@ -159,6 +159,21 @@ TEST_SUITE("tools") {
     std::remove(out.c_str());
   }
 
+  TEST_CASE("the 671B preset has DeepSeek-R1's shapes") {
+    const auto p = FindPreset("deepseek-r1-671b");
+    REQUIRE(p.has_value());
+    REQUIRE(p->mla_moe.has_value());
+    CHECK(p->arch == "deepseek2");
+    CHECK(p->d_model == 7168);
+    CHECK(p->n_layers == 61);
+    CHECK(p->n_vocab == 129280);
+    CHECK(p->mla_moe->n_experts == 256);
+    CHECK(p->mla_moe->n_experts_used == 8);
+    CHECK(p->mla_moe->n_shared == 1);
+    CHECK(p->mla_moe->n_dense_lead == 3);
+    CHECK(p->mla_moe->kv_lora_rank + p->mla_moe->qk_rope == 576);  // cache values per token and layer
+  }
+
   TEST_CASE("--tensor-type: the first matching pattern sets a matrix's type, with the row fallbacks") {
     CHECK(!ParseTensorTypeOverride("ffn_down").ok());            // no '='
     CHECK(!ParseTensorTypeOverride("=Q8_0").ok());               // no pattern

@@ -71,6 +71,9 @@ TEST_CASE("i-quant schemes keep llama.cpp's sensitive matrices higher") {
   CHECK(For("IQ2_XXS", "blk.9.attn_k.weight", 4096, true, 4, 8) == DType::kQ4_K);
   CHECK(For("IQ2_XXS", "blk.9.attn_kv_b.weight", 512, true, 1, 256) == DType::kQ4_K);
   CHECK(For("IQ2_XXS", "blk.9.ffn_down_exps.weight", 2048, true, 1, 256) == DType::kIQ2_XXS);
+  // The router stays F32 under every scheme (llama-quantize never quantizes it).
+  CHECK(For("IQ2_XXS", "blk.9.ffn_gate_inp.weight", 7168, true, 1, 256) == DType::kF32);
+  CHECK(For("Q4_K_M", "blk.9.ffn_gate_inp.weight", 7168, true, 1, 256) == DType::kF32);
   // Rows that are not whole super-blocks: every 256-element i-quant falls back to IQ4_NL.
   CHECK(For("IQ2_XXS", "blk.9.ffn_up.weight", 96) == DType::kIQ4_NL);
   CHECK(For("IQ1_M", "blk.9.ffn_up.weight", 100) == DType::kF16);
