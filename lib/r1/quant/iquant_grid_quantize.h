@@ -236,4 +236,29 @@ inline void QuantizeGridBlock(const float* x, const float* w, const GridSearch& 
   out.d = FitBlockScale(x, w, a, out.group_scale, spec.size, 15, out.s);
 }
 
+// What sets one grid type apart: its groups, grid, weights and decoded magnitudes.
+struct GridQuantizer {
+  GridGroupSpec spec;
+  const GridSearch& (*search)();
+  float sigma_factor;               // GridBlockWeights' σ² = sigma_factor · mean(x²)
+  NullImportance null_importance;
+  const uint8_t* value_of_level;
+  float unit;
+};
+
+// Every 256-block of a row through the search, then pack(block, stored) stores it.
+template <class Block, class Pack>
+void QuantizeGridRow(const GridQuantizer& t, const float* x, Block* y, int64_t n, const float* importance,
+                     const Pack& pack) {
+  const GridSearch& gs = t.search();
+  float w[kQK_K];
+  GridBlock q;
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    const float* xb = x + i * kQK_K;
+    GridBlockWeights(xb, importance ? importance + i * kQK_K : nullptr, t.sigma_factor, t.null_importance, w);
+    QuantizeGridBlock(xb, w, gs, t.spec, t.value_of_level, t.unit, q);
+    pack(q, y[i]);
+  }
+}
+
 }  // namespace r1::quant::ref::internal

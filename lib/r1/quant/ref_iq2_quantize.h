@@ -19,16 +19,10 @@ namespace r1::quant::ref {
 
 // `importance` (n values or null) weighs each column's error, as an importance matrix does.
 inline void QuantizeRowIQ2_XXS(const float* x, BlockIQ2_XXS* y, int64_t n, const float* importance = nullptr) {
-  constexpr internal::GridGroupSpec kSpec{32, 3, 9, 0.1f, true, true};
-  const internal::GridSearch& gs = internal::Iq2xxsSearch();
-  float w[kQK_K];
-  internal::GridBlock q;
-  for (int64_t i = 0; i < n / kQK_K; ++i) {
-    const float* xb = x + i * kQK_K;
-    internal::GridBlockWeights(xb, importance ? importance + i * kQK_K : nullptr, 1.0f, internal::NullImportance::kOnes,
-                               w);
-    internal::QuantizeGridBlock(xb, w, gs, kSpec, grids::kIq2Levels, 0.125f, q);
-    BlockIQ2_XXS& b = y[i];
+  const internal::GridQuantizer kType{
+      {32, 3, 9, 0.1f, true, true}, internal::Iq2xxsSearch, 1.0f, internal::NullImportance::kOnes, grids::kIq2Levels,
+      0.125f};
+  internal::QuantizeGridRow(kType, x, y, n, importance, [](const internal::GridBlock& q, BlockIQ2_XXS& b) {
     b.d = q.d;
     for (int g = 0; g < kQK_K / 32; ++g) {
       uint32_t words[2] = {0, static_cast<uint32_t>(q.s[g]) << 28};
@@ -38,37 +32,24 @@ inline void QuantizeRowIQ2_XXS(const float* x, BlockIQ2_XXS* y, int64_t n, const
       }
       std::memcpy(b.qs + 4 * g, words, sizeof(words));
     }
-  }
+  });
 }
 
 inline void QuantizeRowIQ2_XS(const float* x, BlockIQ2_XS* y, int64_t n, const float* importance = nullptr) {
-  constexpr internal::GridGroupSpec kSpec{16, 3, 9, 0.1f, true, false};
-  const internal::GridSearch& gs = internal::Iq2xsSearch();
-  float w[kQK_K];
-  internal::GridBlock q;
-  for (int64_t i = 0; i < n / kQK_K; ++i) {
-    const float* xb = x + i * kQK_K;
-    internal::GridBlockWeights(xb, importance ? importance + i * kQK_K : nullptr, 1.0f, internal::NullImportance::kOnes,
-                               w);
-    internal::QuantizeGridBlock(xb, w, gs, kSpec, grids::kIq2Levels, 0.125f, q);
-    BlockIQ2_XS& b = y[i];
+  const internal::GridQuantizer kType{
+      {16, 3, 9, 0.1f, true, false}, internal::Iq2xsSearch, 1.0f, internal::NullImportance::kOnes, grids::kIq2Levels,
+      0.125f};
+  internal::QuantizeGridRow(kType, x, y, n, importance, [](const internal::GridBlock& q, BlockIQ2_XS& b) {
     b.d = q.d;
     for (int u = 0; u < kQK_K / 8; ++u) b.qs[u] = static_cast<uint16_t>(q.index[u] | (q.signs[u] & 127) << 9);
     for (int g = 0; g < kQK_K / 32; ++g) b.scales[g] = static_cast<uint8_t>(q.s[2 * g] | q.s[2 * g + 1] << 4);
-  }
+  });
 }
 
 inline void QuantizeRowIQ2_S(const float* x, BlockIQ2_S* y, int64_t n, const float* importance = nullptr) {
-  constexpr internal::GridGroupSpec kSpec{16, 3, 9, 0.1f, false, false};
-  const internal::GridSearch& gs = internal::Iq2sSearch();
-  float w[kQK_K];
-  internal::GridBlock q;
-  for (int64_t i = 0; i < n / kQK_K; ++i) {
-    const float* xb = x + i * kQK_K;
-    internal::GridBlockWeights(xb, importance ? importance + i * kQK_K : nullptr, 2.0f,
-                               internal::NullImportance::kSquaresPlusMean, w);
-    internal::QuantizeGridBlock(xb, w, gs, kSpec, grids::kIq2Levels, 0.125f, q);
-    BlockIQ2_S& b = y[i];
+  const internal::GridQuantizer kType{{16, 3, 9, 0.1f, false, false}, internal::Iq2sSearch, 2.0f,
+                                      internal::NullImportance::kSquaresPlusMean, grids::kIq2Levels, 0.125f};
+  internal::QuantizeGridRow(kType, x, y, n, importance, [](const internal::GridBlock& q, BlockIQ2_S& b) {
     std::memset(&b, 0, sizeof(b));
     b.d = q.d;
     for (int u = 0; u < kQK_K / 8; ++u) {
@@ -77,7 +58,7 @@ inline void QuantizeRowIQ2_S(const float* x, BlockIQ2_S* y, int64_t n, const flo
       b.qs[kQK_K / 8 + u] = q.signs[u];
     }
     for (int g = 0; g < kQK_K / 32; ++g) b.scales[g] = static_cast<uint8_t>(q.s[2 * g] | q.s[2 * g + 1] << 4);
-  }
+  });
 }
 
 }  // namespace r1::quant::ref

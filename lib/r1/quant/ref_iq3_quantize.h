@@ -17,16 +17,9 @@ namespace r1::quant::ref {
 
 // `importance` (n values or null) weighs each column's error, as an importance matrix does.
 inline void QuantizeRowIQ3_XXS(const float* x, BlockIQ3_XXS* y, int64_t n, const float* importance = nullptr) {
-  constexpr internal::GridGroupSpec kSpec{32, 8, 15, 0.2f, true, false};
-  const internal::GridSearch& gs = internal::Iq3xxsSearch();
-  float w[kQK_K];
-  internal::GridBlock q;
-  for (int64_t i = 0; i < n / kQK_K; ++i) {
-    const float* xb = x + i * kQK_K;
-    internal::GridBlockWeights(xb, importance ? importance + i * kQK_K : nullptr, 2.0f,
-                               internal::NullImportance::kSquares, w);
-    internal::QuantizeGridBlock(xb, w, gs, kSpec, grids::kIq3xxsLevels, 0.25f, q);
-    BlockIQ3_XXS& b = y[i];
+  const internal::GridQuantizer kType{{32, 8, 15, 0.2f, true, false}, internal::Iq3xxsSearch, 2.0f,
+                                      internal::NullImportance::kSquares, grids::kIq3xxsLevels, 0.25f};
+  internal::QuantizeGridRow(kType, x, y, n, importance, [](const internal::GridBlock& q, BlockIQ3_XXS& b) {
     b.d = q.d;
     for (int u = 0; u < kQK_K / 4; ++u) b.qs[u] = static_cast<uint8_t>(q.index[u]);
     for (int g = 0; g < kQK_K / 32; ++g) {
@@ -34,20 +27,13 @@ inline void QuantizeRowIQ3_XXS(const float* x, BlockIQ3_XXS* y, int64_t n, const
       for (int k = 0; k < 4; ++k) word |= static_cast<uint32_t>(q.signs[4 * g + k] & 127) << (7 * k);
       std::memcpy(b.qs + kQK_K / 4 + 4 * g, &word, sizeof(word));
     }
-  }
+  });
 }
 
 inline void QuantizeRowIQ3_S(const float* x, BlockIQ3_S* y, int64_t n, const float* importance = nullptr) {
-  constexpr internal::GridGroupSpec kSpec{32, 8, 9, 0.2f, false, true};
-  const internal::GridSearch& gs = internal::Iq3sSearch();
-  float w[kQK_K];
-  internal::GridBlock q;
-  for (int64_t i = 0; i < n / kQK_K; ++i) {
-    const float* xb = x + i * kQK_K;
-    internal::GridBlockWeights(xb, importance ? importance + i * kQK_K : nullptr, 2.0f,
-                               internal::NullImportance::kSquares, w);
-    internal::QuantizeGridBlock(xb, w, gs, kSpec, grids::kIq3sLevels, 1.0f, q);
-    BlockIQ3_S& b = y[i];
+  const internal::GridQuantizer kType{{32, 8, 9, 0.2f, false, true}, internal::Iq3sSearch, 2.0f,
+                                      internal::NullImportance::kSquares, grids::kIq3sLevels, 1.0f};
+  internal::QuantizeGridRow(kType, x, y, n, importance, [](const internal::GridBlock& q, BlockIQ3_S& b) {
     std::memset(&b, 0, sizeof(b));
     b.d = q.d;
     for (int u = 0; u < kQK_K / 4; ++u) {
@@ -57,7 +43,7 @@ inline void QuantizeRowIQ3_S(const float* x, BlockIQ3_S* y, int64_t n, const flo
     std::memcpy(b.signs, q.signs, sizeof(b.signs));
     for (int g = 0; g < kQK_K / 32; ++g)
       b.scales[g / 2] = static_cast<uint8_t>(b.scales[g / 2] | q.s[g] << (4 * (g % 2)));
-  }
+  });
 }
 
 }  // namespace r1::quant::ref
