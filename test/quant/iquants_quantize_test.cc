@@ -7,10 +7,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "r1/quant/ref_iq1_quantize.h"
-#include "r1/quant/ref_iq2_quantize.h"
-#include "r1/quant/ref_iq3_quantize.h"
-#include "r1/quant/ref_iquants.h"
+#include "quant_test_util.h"
+#include "r1/quant/reference.h"
 #include "support/test_util.h"
 
 namespace r1::quant {
@@ -23,7 +21,7 @@ constexpr int kCols = 2048;
 // each by a random factor in [e^-3, e^3] for heavy tails.
 std::vector<float> TestRows(bool heavy) {
   const float scales[] = {0.01f, 0.1f, 1.0f, 30.0f};
-  const auto u = test::RandomFloats(size_t{6} * kRows * kCols, heavy ? 77 : 76, -1.0f, 1.0f);
+  const auto u = r1::test::RandomFloats(size_t{6} * kRows * kCols, heavy ? 77 : 76, -1.0f, 1.0f);
   std::vector<float> x(size_t{kRows} * kCols);
   for (size_t i = 0; i < x.size(); ++i) {
     const float* r = u.data() + 6 * i;
@@ -36,22 +34,20 @@ std::vector<float> TestRows(bool heavy) {
 
 // Per-column importance spread over [0.05, 10.05], most of it small.
 std::vector<float> TestImportance() {
-  auto v = test::RandomFloats(kCols, 78, 0.0f, 1.0f);
+  auto v = r1::test::RandomFloats(kCols, 78, 0.0f, 1.0f);
   for (float& w : v) w = 0.05f + 10.0f * w * w * w * w;
   return v;
 }
 
-template <class Block>
-using QuantizeFn = void (*)(const float*, Block*, int64_t, const float*);
-
-// Quantizes the rows of x (kCols each) and decodes them with the reference dequantizer.
-template <class Block>
-std::vector<float> RoundTrip(QuantizeFn<Block> quantize, const std::vector<float>& x, const float* importance) {
+// Quantizes the rows of x (kCols each) into `type` and decodes them with the reference.
+std::vector<float> RoundTrip(DType type, const std::vector<float>& x, const float* importance) {
   const int64_t cols = kCols, rows = static_cast<int64_t>(x.size()) / cols;
-  std::vector<Block> q(x.size() / kQK_K);
-  for (int64_t r = 0; r < rows; ++r) quantize(x.data() + r * cols, q.data() + r * cols / kQK_K, cols, importance);
+  std::vector<uint8_t> q = test::RowStorage(type, cols);
   std::vector<float> y(x.size());
-  ref::DequantizeRowIQ(q.data(), y.data(), static_cast<int64_t>(x.size()));
+  for (int64_t r = 0; r < rows; ++r) {
+    REQUIRE(ref::QuantizeRow(type, x.data() + r * cols, q.data(), cols, importance));
+    REQUIRE(ref::DequantizeRow(type, q.data(), y.data() + r * cols, cols));
+  }
   return y;
 }
 
@@ -81,15 +77,14 @@ struct GgmlErrors {
   double normal_plain, normal_weighted, heavy_plain, heavy_weighted;
 };
 
-template <class Block>
-void CheckAgainstGgml(QuantizeFn<Block> quantize, const GgmlErrors& ggml) {
+void CheckAgainstGgml(DType type, const GgmlErrors& ggml) {
   const auto importance = TestImportance();
   const double bound[2][2] = {{ggml.normal_plain, ggml.normal_weighted}, {ggml.heavy_plain, ggml.heavy_weighted}};
   for (int heavy = 0; heavy < 2; ++heavy) {
     const auto x = TestRows(heavy != 0);
     for (int with = 0; with < 2; ++with) {
       const float* imp = with ? importance.data() : nullptr;
-      const double err = RelativeError(x, RoundTrip(quantize, x, imp), imp);
+      const double err = RelativeError(x, RoundTrip(type, x, imp), imp);
       INFO("heavy tails = ", heavy, ", importance = ", with, ", error = ", err, ", ggml = ", bound[heavy][with]);
       CHECK(err <= 1.05 * bound[heavy][with]);
     }
@@ -97,15 +92,14 @@ void CheckAgainstGgml(QuantizeFn<Block> quantize, const GgmlErrors& ggml) {
 }
 
 // Columns j % 8 == 3 get 100 times the importance of the rest: their error must drop.
-template <class Block>
-void CheckImportanceFavours(QuantizeFn<Block> quantize) {
+void CheckImportanceFavours(DType type) {
   auto favoured = [](int col) { return col % 8 == 3; };
   std::vector<float> importance(kCols);
   for (int j = 0; j < kCols; ++j) importance[j] = favoured(j) ? 100.0f : 1.0f;
   for (int heavy = 0; heavy < 2; ++heavy) {
     const auto x = TestRows(heavy != 0);
-    const double plain = RelativeError(x, RoundTrip(quantize, x, nullptr), nullptr, favoured);
-    const double weighted = RelativeError(x, RoundTrip(quantize, x, importance.data()), nullptr, favoured);
+    const double plain = RelativeError(x, RoundTrip(type, x, nullptr), nullptr, favoured);
+    const double weighted = RelativeError(x, RoundTrip(type, x, importance.data()), nullptr, favoured);
     INFO("heavy tails = ", heavy, ", favoured columns' error without = ", plain, ", with = ", weighted);
     CHECK(weighted < 0.8 * plain);
   }
@@ -113,19 +107,18 @@ void CheckImportanceFavours(QuantizeFn<Block> quantize) {
 
 // All-zero rows decode to zeros; a row of small values with one huge outlier, with or without
 // importance, decodes to finite values that keep the outlier's sign and rough size.
-template <class Block>
-void CheckDegenerateRows(QuantizeFn<Block> quantize) {
+void CheckDegenerateRows(DType type) {
   const auto importance = TestImportance();
   const std::vector<float> zeros(kCols, 0.0f);
   for (const float* imp : {static_cast<const float*>(nullptr), static_cast<const float*>(importance.data())}) {
-    const auto y = RoundTrip(quantize, zeros, imp);
+    const auto y = RoundTrip(type, zeros, imp);
     for (float v : y) REQUIRE(v == 0.0f);
   }
   for (const float outlier : {1e4f, -3e4f}) {
-    auto x = test::RandomFloats(kCols, 79, -1e-3f, 1e-3f);
+    auto x = r1::test::RandomFloats(kCols, 79, -1e-3f, 1e-3f);
     x[1000] = outlier;
     for (const float* imp : {static_cast<const float*>(nullptr), static_cast<const float*>(importance.data())}) {
-      const auto y = RoundTrip(quantize, x, imp);
+      const auto y = RoundTrip(type, x, imp);
       for (float v : y) REQUIRE(std::isfinite(v));
       INFO("outlier = ", outlier, ", decoded = ", y[1000]);
       CHECK(y[1000] / outlier > 0.5f);
@@ -135,70 +128,25 @@ void CheckDegenerateRows(QuantizeFn<Block> quantize) {
 }
 
 TEST_SUITE("quant") {
-  TEST_CASE("IQ3_XXS quantizer") {
-    const QuantizeFn<BlockIQ3_XXS> f = [](const float* x, BlockIQ3_XXS* y, int64_t n, const float* w) {
-      ref::QuantizeRowIQ3_XXS(x, y, n, w);
+  TEST_CASE("grid i-quant quantizers: against ggml's error, importance, degenerate rows") {
+    const std::pair<DType, GgmlErrors> cases[] = {
+        {DType::kIQ3_XXS, {0.2037, 0.1241, 0.3557, 0.1972}},
+        {DType::kIQ3_S, {0.1568, 0.1032, 0.2782, 0.1742}},
+        {DType::kIQ2_XXS, {0.3356, 0.2476, 0.5965, 0.4572}},
+        {DType::kIQ2_XS, {0.2935, 0.2136, 0.4768, 0.3869}},
+        {DType::kIQ2_S, {0.2578, 0.1969, 0.5249, 0.3713}},
+        {DType::kIQ1_S, {0.4776, 0.4022, 0.6014, 0.4881}},
+        // Without an importance matrix ggml's IQ1_M weighs by x² alone, for errors of 0.5844 and
+        // 0.5537 (normal, heavy); this quantizer's are far lower, and its own (0.4605, 0.4805)
+        // are the bounds there, so that they still mean something.
+        {DType::kIQ1_M, {0.4605, 0.3415, 0.4805, 0.3761}},
     };
-    CheckAgainstGgml(f, {0.2037, 0.1241, 0.3557, 0.1972});
-    CheckImportanceFavours(f);
-    CheckDegenerateRows(f);
-  }
-
-  TEST_CASE("IQ3_S quantizer") {
-    const QuantizeFn<BlockIQ3_S> f = [](const float* x, BlockIQ3_S* y, int64_t n, const float* w) {
-      ref::QuantizeRowIQ3_S(x, y, n, w);
-    };
-    CheckAgainstGgml(f, {0.1568, 0.1032, 0.2782, 0.1742});
-    CheckImportanceFavours(f);
-    CheckDegenerateRows(f);
-  }
-
-  TEST_CASE("IQ2_XXS quantizer") {
-    const QuantizeFn<BlockIQ2_XXS> f = [](const float* x, BlockIQ2_XXS* y, int64_t n, const float* w) {
-      ref::QuantizeRowIQ2_XXS(x, y, n, w);
-    };
-    CheckAgainstGgml(f, {0.3356, 0.2476, 0.5965, 0.4572});
-    CheckImportanceFavours(f);
-    CheckDegenerateRows(f);
-  }
-
-  TEST_CASE("IQ2_XS quantizer") {
-    const QuantizeFn<BlockIQ2_XS> f = [](const float* x, BlockIQ2_XS* y, int64_t n, const float* w) {
-      ref::QuantizeRowIQ2_XS(x, y, n, w);
-    };
-    CheckAgainstGgml(f, {0.2935, 0.2136, 0.4768, 0.3869});
-    CheckImportanceFavours(f);
-    CheckDegenerateRows(f);
-  }
-
-  TEST_CASE("IQ2_S quantizer") {
-    const QuantizeFn<BlockIQ2_S> f = [](const float* x, BlockIQ2_S* y, int64_t n, const float* w) {
-      ref::QuantizeRowIQ2_S(x, y, n, w);
-    };
-    CheckAgainstGgml(f, {0.2578, 0.1969, 0.5249, 0.3713});
-    CheckImportanceFavours(f);
-    CheckDegenerateRows(f);
-  }
-
-  TEST_CASE("IQ1_S quantizer") {
-    const QuantizeFn<BlockIQ1_S> f = [](const float* x, BlockIQ1_S* y, int64_t n, const float* w) {
-      ref::QuantizeRowIQ1_S(x, y, n, w);
-    };
-    CheckAgainstGgml(f, {0.4776, 0.4022, 0.6014, 0.4881});
-    CheckImportanceFavours(f);
-    CheckDegenerateRows(f);
-  }
-
-  TEST_CASE("IQ1_M quantizer") {
-    const QuantizeFn<BlockIQ1_M> f = [](const float* x, BlockIQ1_M* y, int64_t n, const float* w) {
-      ref::QuantizeRowIQ1_M(x, y, n, w);
-    };
-    // Without an importance matrix ggml's IQ1_M weighs by x² alone, for errors of 0.5844 and
-    // 0.5537 (normal, heavy); this quantizer's are far lower, and its own (0.4605, 0.4805) are
-    // the bounds there, so that they still mean something.
-    CheckAgainstGgml(f, {0.4605, 0.3415, 0.4805, 0.3761});
-    CheckImportanceFavours(f);
-    CheckDegenerateRows(f);
+    for (const auto& [type, ggml] : cases) {
+      INFO("type = ", DTypeName(type));
+      CheckAgainstGgml(type, ggml);
+      CheckImportanceFavours(type);
+      CheckDegenerateRows(type);
+    }
   }
 }
 
