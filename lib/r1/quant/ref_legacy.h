@@ -2,8 +2,9 @@
 //
 // DequantizeRow* and the activation quantizers QuantizeRowQ8_0 / QuantizeRowQ8_1 produce
 // exactly what ggml's dequantize_row_* / quantize_row_q8_{0,1}_ref produce. The weight
-// quantizers follow ggml's *_ref rounding. VecDot* sum integer products per block and scale
-// once per block, as ggml's scalar ggml_vec_dot_* do. `n` is the element count, a multiple of 32.
+// quantizers follow ggml's *_ref rounding, or with an importance vector ggml's weighted search.
+// VecDot* sum integer products per block and scale once per block, as ggml's scalar
+// ggml_vec_dot_* do. `n` is the element count, a multiple of 32.
 #pragma once
 
 #include <algorithm>
@@ -11,7 +12,10 @@
 #include <cstdint>
 #include <cstring>
 
+#include "r1/quant/ref_block_extremes.h"
 #include "r1/quant/ref_common.h"
+#include "r1/quant/ref_rounding.h"
+#include "r1/quant/ref_weighted_fit.h"
 
 namespace r1::quant::ref {
 
@@ -113,84 +117,149 @@ inline void QuantizeRowQ8_1(const float* x, BlockQ8_1* y, int64_t n) {
 // ---- weight quantizers (ggml's *_ref rounding; not used at run time) ----
 
 namespace internal {
-inline void MinMax(const float* x, int n, float* min, float* max) {
-  *min = x[0];
-  *max = x[0];
-  for (int j = 1; j < n; ++j) {
-    *min = std::min(*min, x[j]);
-    *max = std::max(*max, x[j]);
+// clamp(floor((x - sub) * id + offset), 0, hi) for the values of one block (ggml's references
+// truncate `x * id + offset`), without branches: clamping in float before truncating gives the
+// same quants, and a value at or above 2^31 (or NaN) clamps to 0 as its conversion to int,
+// INT_MIN on x86-64, does.
+inline void FloorClampedBlock(const float* x, float sub, float id, float offset, int hi, uint8_t L[kQK]) {
+  const float top = static_cast<float>(hi);
+  for (int j = 0; j < kQK; ++j) {
+    const float v = (x[j] - sub) * id + offset;
+    float c = v > 0.0f ? v : 0.0f;
+    c = c < top ? c : top;
+    c = v < 2147483648.0f ? c : 0.0f;
+    L[j] = static_cast<uint8_t>(static_cast<int>(c));
   }
 }
 
-// floor(v + offset) clamped to [0, hi]; the ggml references truncate `x * id + offset`.
-inline int TruncClamp(float v, float offset, int hi) {
-  return std::clamp(static_cast<int>(std::floor(v + offset)), 0, hi);
+inline void PackNibbles(const uint8_t L[kQK], uint8_t qs[kQK / 2]) {
+  for (int j = 0; j < kQK / 2; ++j) qs[j] = static_cast<uint8_t>(L[j] | (L[j + kQK / 2] << 4));
 }
 }  // namespace internal
 
-inline void QuantizeRowQ4_0(const float* x, BlockQ4_0* y, int64_t n) {
+// ---- importance-weighted blocks (ggml's quantize_row_q*_impl searches) ----
+//
+// Element weights are importance * sqrt(σ² + x²), σ² the mean square of the whole row. Q4_0 and
+// Q5_0 fit a signed scale, Q4_1 and Q5_1 a scale and a min, by the searches of
+// ref_weighted_fit.h; the quants are those of the search (not recomputed from the f16 scale).
+
+namespace internal {
+inline float MeanSquare(const float* x, int64_t n) { return SumOfSquares(x, n) / static_cast<float>(n); }
+
+inline void QuantizeBlockQ4_0Weighted(const float* x, const float* importance, float sigma2, BlockQ4_0* y) {
+  float w[kQK];
+  uint8_t L[kQK];
+  ImportanceWeights(x, importance, kQK, sigma2, w);
+  y->d = F32ToF16(WeightedFitSymmetric(x, w, kQK, 8, L));
+  PackNibbles(L, y->qs);
+}
+
+inline void QuantizeBlockQ4_1Weighted(const float* x, const float* importance, float sigma2, BlockQ4_1* y) {
+  float w[kQK], min;
+  uint8_t L[kQK];
+  ImportanceWeights(x, importance, kQK, sigma2, w);
+  y->d = F32ToF16(WeightedFitScaleMin(x, w, kQK, 15, L, &min));
+  y->m = F32ToF16(-min);
+  PackNibbles(L, y->qs);
+}
+
+// Five-bit quants: low nibbles as Q4, the fifth bit of element j in bit j of qh.
+inline void PackFiveBitQuants(const uint8_t L[kQK], uint8_t qs[kQK / 2], uint8_t qh_bytes[4]) {
+  uint32_t qh = 0;
+  for (int j = 0; j < kQK / 2; ++j) {
+    qs[j] = static_cast<uint8_t>((L[j] & 0xf) | ((L[j + kQK / 2] & 0xf) << 4));
+    qh |= static_cast<uint32_t>(L[j] >> 4) << j;
+    qh |= static_cast<uint32_t>(L[j + kQK / 2] >> 4) << (j + kQK / 2);
+  }
+  std::memcpy(qh_bytes, &qh, sizeof(qh));
+}
+
+inline void QuantizeBlockQ5_0Weighted(const float* x, const float* importance, float sigma2, BlockQ5_0* y) {
+  float w[kQK];
+  uint8_t L[kQK];
+  ImportanceWeights(x, importance, kQK, sigma2, w);
+  y->d = F32ToF16(WeightedFitSymmetric(x, w, kQK, 16, L));
+  PackFiveBitQuants(L, y->qs, y->qh);
+}
+
+inline void QuantizeBlockQ5_1Weighted(const float* x, const float* importance, float sigma2, BlockQ5_1* y) {
+  float w[kQK], min;
+  uint8_t L[kQK];
+  ImportanceWeights(x, importance, kQK, sigma2, w);
+  y->d = F32ToF16(WeightedFitScaleMin(x, w, kQK, 31, L, &min));
+  y->m = F32ToF16(-min);
+  PackFiveBitQuants(L, y->qs, y->qh);
+}
+
+// Runs quantize_block(x, importance, σ², block) over the row's blocks.
+template <class Block, class QuantizeBlock>
+void QuantizeRowWeighted(const float* x, const float* importance, Block* y, int64_t n, QuantizeBlock quantize_block) {
+  const float sigma2 = MeanSquare(x, n);
+  for (int64_t i = 0; i < n / kQK; ++i) quantize_block(x + i * kQK, importance + i * kQK, sigma2, &y[i]);
+}
+}  // namespace internal
+
+// `importance`: null (ggml's *_ref rounding), or n per-column weights for the weighted search.
+
+inline void QuantizeRowQ4_0(const float* x, BlockQ4_0* y, int64_t n, const float* importance = nullptr) {
+  if (importance != nullptr) {
+    return internal::QuantizeRowWeighted(x, importance, y, n, internal::QuantizeBlockQ4_0Weighted);
+  }
+  uint8_t L[kQK];
   for (int64_t i = 0; i < n / kQK; ++i, x += kQK) {
-    const float d = internal::SignedAbsMax(x, kQK) / -8.0f;
+    const float d = internal::FirstSignedAbsMax(x, kQK) / -8.0f;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     y[i].d = F32ToF16(d);
-    for (int j = 0; j < kQK / 2; ++j) {
-      const int q0 = internal::TruncClamp(x[j] * id, 8.5f, 15);
-      const int q1 = internal::TruncClamp(x[j + kQK / 2] * id, 8.5f, 15);
-      y[i].qs[j] = static_cast<uint8_t>(q0 | (q1 << 4));
-    }
+    internal::FloorClampedBlock(x, 0.0f, id, 8.5f, 15, L);
+    internal::PackNibbles(L, y[i].qs);
   }
 }
 
-inline void QuantizeRowQ4_1(const float* x, BlockQ4_1* y, int64_t n) {
+inline void QuantizeRowQ4_1(const float* x, BlockQ4_1* y, int64_t n, const float* importance = nullptr) {
+  if (importance != nullptr) {
+    return internal::QuantizeRowWeighted(x, importance, y, n, internal::QuantizeBlockQ4_1Weighted);
+  }
+  uint8_t L[kQK];
   for (int64_t i = 0; i < n / kQK; ++i, x += kQK) {
     float min, max;
-    internal::MinMax(x, kQK, &min, &max);
+    internal::FirstMinMax(x, kQK, &min, &max);
     const float d = (max - min) / 15.0f;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     y[i].d = F32ToF16(d);
     y[i].m = F32ToF16(min);
-    for (int j = 0; j < kQK / 2; ++j) {
-      const int q0 = internal::TruncClamp((x[j] - min) * id, 0.5f, 15);
-      const int q1 = internal::TruncClamp((x[j + kQK / 2] - min) * id, 0.5f, 15);
-      y[i].qs[j] = static_cast<uint8_t>(q0 | (q1 << 4));
-    }
+    internal::FloorClampedBlock(x, min, id, 0.5f, 15, L);
+    internal::PackNibbles(L, y[i].qs);
   }
 }
 
-inline void QuantizeRowQ5_0(const float* x, BlockQ5_0* y, int64_t n) {
+inline void QuantizeRowQ5_0(const float* x, BlockQ5_0* y, int64_t n, const float* importance = nullptr) {
+  if (importance != nullptr) {
+    return internal::QuantizeRowWeighted(x, importance, y, n, internal::QuantizeBlockQ5_0Weighted);
+  }
+  uint8_t L[kQK];
   for (int64_t i = 0; i < n / kQK; ++i, x += kQK) {
-    const float d = internal::SignedAbsMax(x, kQK) / -16.0f;
+    const float d = internal::FirstSignedAbsMax(x, kQK) / -16.0f;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     y[i].d = F32ToF16(d);
-    uint32_t qh = 0;
-    for (int j = 0; j < kQK / 2; ++j) {
-      const int q0 = internal::TruncClamp(x[j] * id, 16.5f, 31);
-      const int q1 = internal::TruncClamp(x[j + kQK / 2] * id, 16.5f, 31);
-      y[i].qs[j] = static_cast<uint8_t>((q0 & 0xf) | ((q1 & 0xf) << 4));
-      qh |= static_cast<uint32_t>(q0 >> 4) << j;
-      qh |= static_cast<uint32_t>(q1 >> 4) << (j + kQK / 2);
-    }
-    std::memcpy(y[i].qh, &qh, sizeof(qh));
+    internal::FloorClampedBlock(x, 0.0f, id, 16.5f, 31, L);
+    internal::PackFiveBitQuants(L, y[i].qs, y[i].qh);
   }
 }
 
-inline void QuantizeRowQ5_1(const float* x, BlockQ5_1* y, int64_t n) {
+inline void QuantizeRowQ5_1(const float* x, BlockQ5_1* y, int64_t n, const float* importance = nullptr) {
+  if (importance != nullptr) {
+    return internal::QuantizeRowWeighted(x, importance, y, n, internal::QuantizeBlockQ5_1Weighted);
+  }
+  uint8_t L[kQK];
   for (int64_t i = 0; i < n / kQK; ++i, x += kQK) {
     float min, max;
-    internal::MinMax(x, kQK, &min, &max);
+    internal::FirstMinMax(x, kQK, &min, &max);
     const float d = (max - min) / 31.0f;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     y[i].d = F32ToF16(d);
     y[i].m = F32ToF16(min);
-    uint32_t qh = 0;
-    for (int j = 0; j < kQK / 2; ++j) {
-      const int q0 = internal::TruncClamp((x[j] - min) * id, 0.5f, 31);
-      const int q1 = internal::TruncClamp((x[j + kQK / 2] - min) * id, 0.5f, 31);
-      y[i].qs[j] = static_cast<uint8_t>((q0 & 0xf) | ((q1 & 0xf) << 4));
-      qh |= static_cast<uint32_t>(q0 >> 4) << j;
-      qh |= static_cast<uint32_t>(q1 >> 4) << (j + kQK / 2);
-    }
-    std::memcpy(y[i].qh, &qh, sizeof(qh));
+    internal::FloorClampedBlock(x, min, id, 0.5f, 31, L);
+    internal::PackFiveBitQuants(L, y[i].qs, y[i].qh);
   }
 }
 

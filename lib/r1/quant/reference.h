@@ -96,23 +96,24 @@ inline bool DequantizeRow(DType t, const void* x, float* y, int64_t n) {
   }
 }
 
-// `importance` (n column weights, or null) is used by the i-quants and ignored by the others.
+// `importance` (n column weights, or null) weighs the search of the legacy Q4_0/Q4_1/Q5_0/Q5_1,
+// the K and the i-quant weight types; the others ignore it.
 inline bool QuantizeRow(DType t, const float* x, void* y, int64_t n, const float* importance = nullptr) {
   switch (t) {
     case DType::kF32: CopyRowF32(x, static_cast<float*>(y), n); return true;
     case DType::kF16: ConvertRowF32ToF16(x, static_cast<uint16_t*>(y), n); return true;
     case DType::kBF16: ConvertRowF32ToBf16(x, static_cast<uint16_t*>(y), n); return true;
-    case DType::kQ4_0: QuantizeRowQ4_0(x, static_cast<BlockQ4_0*>(y), n); return true;
-    case DType::kQ4_1: QuantizeRowQ4_1(x, static_cast<BlockQ4_1*>(y), n); return true;
-    case DType::kQ5_0: QuantizeRowQ5_0(x, static_cast<BlockQ5_0*>(y), n); return true;
-    case DType::kQ5_1: QuantizeRowQ5_1(x, static_cast<BlockQ5_1*>(y), n); return true;
+    case DType::kQ4_0: QuantizeRowQ4_0(x, static_cast<BlockQ4_0*>(y), n, importance); return true;
+    case DType::kQ4_1: QuantizeRowQ4_1(x, static_cast<BlockQ4_1*>(y), n, importance); return true;
+    case DType::kQ5_0: QuantizeRowQ5_0(x, static_cast<BlockQ5_0*>(y), n, importance); return true;
+    case DType::kQ5_1: QuantizeRowQ5_1(x, static_cast<BlockQ5_1*>(y), n, importance); return true;
     case DType::kQ8_0: QuantizeRowQ8_0(x, static_cast<BlockQ8_0*>(y), n); return true;
     case DType::kQ8_1: QuantizeRowQ8_1(x, static_cast<BlockQ8_1*>(y), n); return true;
-    case DType::kQ2_K: QuantizeRowQ2_K(x, static_cast<BlockQ2_K*>(y), n); return true;
-    case DType::kQ3_K: QuantizeRowQ3_K(x, static_cast<BlockQ3_K*>(y), n); return true;
-    case DType::kQ4_K: QuantizeRowQ4_K(x, static_cast<BlockQ4_K*>(y), n); return true;
-    case DType::kQ5_K: QuantizeRowQ5_K(x, static_cast<BlockQ5_K*>(y), n); return true;
-    case DType::kQ6_K: QuantizeRowQ6_K(x, static_cast<BlockQ6_K*>(y), n); return true;
+    case DType::kQ2_K: QuantizeRowQ2_K(x, static_cast<BlockQ2_K*>(y), n, importance); return true;
+    case DType::kQ3_K: QuantizeRowQ3_K(x, static_cast<BlockQ3_K*>(y), n, importance); return true;
+    case DType::kQ4_K: QuantizeRowQ4_K(x, static_cast<BlockQ4_K*>(y), n, importance); return true;
+    case DType::kQ5_K: QuantizeRowQ5_K(x, static_cast<BlockQ5_K*>(y), n, importance); return true;
+    case DType::kQ6_K: QuantizeRowQ6_K(x, static_cast<BlockQ6_K*>(y), n, importance); return true;
     case DType::kQ8_K: QuantizeRowQ8_K(x, static_cast<BlockQ8_K*>(y), n); return true;
     case DType::kIQ4_NL: QuantizeRowIQ4_NL(x, static_cast<BlockIQ4_NL*>(y), n, importance); return true;
     case DType::kIQ4_XS: QuantizeRowIQ4_XS(x, static_cast<BlockIQ4_XS*>(y), n, importance); return true;
