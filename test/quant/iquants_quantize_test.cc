@@ -7,67 +7,18 @@
 #include <cstdint>
 #include <vector>
 
-#include "quant_test_util.h"
+#include "quant_error_util.h"
 #include "r1/quant/reference.h"
 #include "support/test_util.h"
 
 namespace r1::quant {
 namespace {
 
-constexpr int kRows = 8;
-constexpr int kCols = 2048;
-
-// kRows rows of sums of four uniforms (near normal), at scales 0.01 .. 30; `heavy` multiplies
-// each by a random factor in [e^-3, e^3] for heavy tails.
-std::vector<float> TestRows(bool heavy) {
-  const float scales[] = {0.01f, 0.1f, 1.0f, 30.0f};
-  const auto u = r1::test::RandomFloats(size_t{6} * kRows * kCols, heavy ? 77 : 76, -1.0f, 1.0f);
-  std::vector<float> x(size_t{kRows} * kCols);
-  for (size_t i = 0; i < x.size(); ++i) {
-    const float* r = u.data() + 6 * i;
-    float v = r[0] + r[1] + r[2] + r[3];
-    if (heavy) v *= std::exp(1.5f * (r[4] + r[5]));
-    x[i] = scales[i / kCols % 4] * v;
-  }
-  return x;
-}
-
-// Per-column importance spread over [0.05, 10.05], most of it small.
-std::vector<float> TestImportance() {
-  auto v = r1::test::RandomFloats(kCols, 78, 0.0f, 1.0f);
-  for (float& w : v) w = 0.05f + 10.0f * w * w * w * w;
-  return v;
-}
-
-// Quantizes the rows of x (kCols each) into `type` and decodes them with the reference.
-std::vector<float> RoundTrip(DType type, const std::vector<float>& x, const float* importance) {
-  const int64_t cols = kCols, rows = static_cast<int64_t>(x.size()) / cols;
-  std::vector<uint8_t> q = test::RowStorage(type, cols);
-  std::vector<float> y(x.size());
-  for (int64_t r = 0; r < rows; ++r) {
-    REQUIRE(ref::QuantizeRow(type, x.data() + r * cols, q.data(), cols, importance));
-    REQUIRE(ref::DequantizeRow(type, q.data(), y.data() + r * cols, cols));
-  }
-  return y;
-}
-
-// sqrt(Σ w e² / Σ w x²) over the elements whose column passes `keep`, w the column's importance (1
-// when null).
-template <class Keep>
-double RelativeError(const std::vector<float>& x, const std::vector<float>& y, const float* importance, Keep keep) {
-  double e2 = 0.0, x2 = 0.0;
-  for (size_t j = 0; j < x.size(); ++j) {
-    if (!keep(static_cast<int>(j % kCols))) continue;
-    const double w = importance ? importance[j % kCols] : 1.0;
-    e2 += w * (static_cast<double>(y[j]) - x[j]) * (static_cast<double>(y[j]) - x[j]);
-    x2 += w * static_cast<double>(x[j]) * x[j];
-  }
-  return std::sqrt(e2 / x2);
-}
-
-double RelativeError(const std::vector<float>& x, const std::vector<float>& y, const float* importance) {
-  return RelativeError(x, y, importance, [](int) { return true; });
-}
+using test::ErrorTestImportance;
+using test::ErrorTestRows;
+using test::kErrorCols;
+using test::RelativeError;
+using test::RoundTrip;
 
 // ggml's quantize_iq* on the same rows gives these relative errors (plain RMS without the
 // importance vector, importance-weighted with it). Where ggml needs an importance matrix
@@ -78,10 +29,10 @@ struct GgmlErrors {
 };
 
 void CheckAgainstGgml(DType type, const GgmlErrors& ggml) {
-  const auto importance = TestImportance();
+  const auto importance = ErrorTestImportance();
   const double bound[2][2] = {{ggml.normal_plain, ggml.normal_weighted}, {ggml.heavy_plain, ggml.heavy_weighted}};
   for (int heavy = 0; heavy < 2; ++heavy) {
-    const auto x = TestRows(heavy != 0);
+    const auto x = ErrorTestRows(heavy != 0);
     for (int with = 0; with < 2; ++with) {
       const float* imp = with ? importance.data() : nullptr;
       const double err = RelativeError(x, RoundTrip(type, x, imp), imp);
@@ -94,10 +45,10 @@ void CheckAgainstGgml(DType type, const GgmlErrors& ggml) {
 // Columns j % 8 == 3 get 100 times the importance of the rest: their error must drop.
 void CheckImportanceFavours(DType type) {
   auto favoured = [](int col) { return col % 8 == 3; };
-  std::vector<float> importance(kCols);
-  for (int j = 0; j < kCols; ++j) importance[j] = favoured(j) ? 100.0f : 1.0f;
+  std::vector<float> importance(kErrorCols);
+  for (int j = 0; j < kErrorCols; ++j) importance[j] = favoured(j) ? 100.0f : 1.0f;
   for (int heavy = 0; heavy < 2; ++heavy) {
-    const auto x = TestRows(heavy != 0);
+    const auto x = ErrorTestRows(heavy != 0);
     const double plain = RelativeError(x, RoundTrip(type, x, nullptr), nullptr, favoured);
     const double weighted = RelativeError(x, RoundTrip(type, x, importance.data()), nullptr, favoured);
     INFO("heavy tails = ", heavy, ", favoured columns' error without = ", plain, ", with = ", weighted);
@@ -108,14 +59,14 @@ void CheckImportanceFavours(DType type) {
 // All-zero rows decode to zeros; a row of small values with one huge outlier, with or without
 // importance, decodes to finite values that keep the outlier's sign and rough size.
 void CheckDegenerateRows(DType type) {
-  const auto importance = TestImportance();
-  const std::vector<float> zeros(kCols, 0.0f);
+  const auto importance = ErrorTestImportance();
+  const std::vector<float> zeros(kErrorCols, 0.0f);
   for (const float* imp : {static_cast<const float*>(nullptr), static_cast<const float*>(importance.data())}) {
     const auto y = RoundTrip(type, zeros, imp);
     for (float v : y) REQUIRE(v == 0.0f);
   }
   for (const float outlier : {1e4f, -3e4f}) {
-    auto x = r1::test::RandomFloats(kCols, 79, -1e-3f, 1e-3f);
+    auto x = r1::test::RandomFloats(kErrorCols, 79, -1e-3f, 1e-3f);
     x[1000] = outlier;
     for (const float* imp : {static_cast<const float*>(nullptr), static_cast<const float*>(importance.data())}) {
       const auto y = RoundTrip(type, x, imp);

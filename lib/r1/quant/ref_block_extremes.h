@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstdint>
 
+#include "r1/quant/ref_common.h"
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -44,14 +46,7 @@ inline float FirstSignedAbsMax(const float* x, int n) {
   }
   return lane_at[best] < 0 ? 0.0f : x[lane_at[best]];
 #else
-  float amax = 0.0f, max = 0.0f;
-  for (int j = 0; j < n; ++j) {
-    if (amax < std::fabs(x[j])) {
-      amax = std::fabs(x[j]);
-      max = x[j];
-    }
-  }
-  return max;
+  return SignedAbsMax(x, n);
 #endif
 }
 
