@@ -33,7 +33,7 @@ double WeightedError(const std::vector<float>& x, const std::vector<float>& y, c
 // ggml's weighted error on ErrorTestRows with ErrorTestImportance (near-normal rows, heavy-tailed rows),
 // measured with ggml 0.18.1's CPU build: ggml_quantize_chunk(type, rows, dst, 0, 8, 2048,
 // ErrorTestImportance()) after ggml_quantize_init, decoded with the type's to_float, the error
-// computed as WeightedError. The test allows 5% more.
+// computed as WeightedError. The test allows 0.2% more (sums run in another order).
 struct GgmlWeighted {
   DType type;
   double normal, heavy;
@@ -44,7 +44,7 @@ constexpr GgmlWeighted kGgml[] = {
     {DType::kQ4_K, 0.057131, 0.085205}, {DType::kQ5_K, 0.029579, 0.044154}, {DType::kQ6_K, 0.014170, 0.024438},
 };
 
-TEST_CASE("weighted legacy and K quantizers beat the plain ones and stay within 5% of ggml") {
+TEST_CASE("weighted legacy and K quantizers beat the plain ones and match ggml's error") {
   const auto importance = ErrorTestImportance();
   for (const GgmlWeighted& g : kGgml) {
     for (int heavy = 0; heavy < 2; ++heavy) {
@@ -55,7 +55,7 @@ TEST_CASE("weighted legacy and K quantizers beat the plain ones and stay within 
       INFO(DTypeName(g.type), ": heavy tails = ", heavy, ", plain = ", plain, ", weighted = ", weighted,
            ", ggml = ", ggml);
       CHECK(weighted < plain);
-      CHECK(weighted <= 1.05 * ggml);
+      CHECK(weighted <= 1.002 * ggml);
     }
   }
 }

@@ -3,9 +3,9 @@
 //
 // Each search minimises Σ w_i (x_i - q(x_i))² over a block, w_i the weight of element i. The
 // quantizers derive the weights from a per-column importance vector as
-// importance_i * sqrt(σ² + x_i²), σ² a mean square of the row or super-block. The candidate step
-// sizes of a search are evaluated side by side (each with its own sums) and the best is then
-// chosen in order, so the many short dependency chains overlap.
+// importance_i * sqrt(σ² + x_i²), σ² a mean square of the row or super-block. Where the candidate
+// step sizes are independent (the symmetric fit) they are evaluated side by side, each with its
+// own sums, and the best is then chosen in order, so the many short dependency chains overlap.
 #pragma once
 
 #include <algorithm>
@@ -80,11 +80,13 @@ R1_QUANT_SEARCH_FN inline float WeightedFitSymmetric(const float* x, const float
   return scale;
 }
 
-// Weighted fit of x ~ scale * L - min, L in [0, nmax], min >= 0 (n <= 32): steps
+// Weighted fit of x ~ scale * L - min, L in [0, nmax], min >= 0 (n <= 32): starts from the
+// plain step nmax / range measured from the group's minimum, then tries steps
 // (nmax - 0.9 + 0.05 k) / range for k in [0, 36], each refitted by weighted least squares for
-// scale and offset (the offset kept <= 0), against the plain step nmax / range. Returns the scale
-// of the smallest Σ w e²; writes L and min. Every step is taken from the group's own minimum
-// (ggml's search moves that origin to each better min it finds), so all can run side by side.
+// scale and offset (the offset kept <= 0). Each better fit moves the origin the next steps are
+// measured from, and the range with it, so the search walks towards a good offset; with few
+// levels (Q2_K's four) that walk matters more than the step. Returns the scale of the smallest
+// Σ w e²; writes L and min.
 R1_QUANT_SEARCH_FN inline float WeightedFitScaleMin(const float* x, const float* w, int n, int nmax, uint8_t* L,
                                                     float* the_min) {
   float lo = x[0], hi = x[0];
@@ -93,78 +95,59 @@ R1_QUANT_SEARCH_FN inline float WeightedFitScaleMin(const float* x, const float*
     hi = std::max(hi, x[i]);
   }
   lo = std::min(lo, 0.0f);
-  const float range = hi - lo;
-  if (!(range > 0.0f) || !std::isfinite(range) || !std::isfinite(static_cast<float>(nmax + 1) / range)) {
+  if (!(hi - lo > 0.0f) || !std::isfinite(hi - lo) || !std::isfinite(static_cast<float>(nmax + 1) / (hi - lo))) {
     std::fill(L, L + n, static_cast<uint8_t>(0));
     *the_min = std::isfinite(lo) ? -lo : 0.0f;
     return 0.0f;
   }
   const float top = static_cast<float>(nmax);
-  // Starting point: the plain step.
-  const float plain_iscale = top / range;
-  float best_scale = 1.0f / plain_iscale, best_offset = lo, best_err = 0.0f;
-  {
-    const float iscale = plain_iscale;
-    for (int i = 0; i < n; ++i) {
-      const float l = RoundSmall(std::min(iscale * (x[i] - lo), top));
-      L[i] = static_cast<uint8_t>(l);
-      const float diff = best_scale * l + lo - x[i];
-      best_err += w[i] * diff * diff;
-    }
-  }
-  constexpr int kSteps = 37, kLanes = 40;  // the last lanes pad to whole vectors
-  float iscale[kLanes] = {}, sum_l[kLanes] = {}, sum_l2[kLanes] = {}, sum_xl[kLanes] = {};
-  for (int s = 0; s < kSteps; ++s) iscale[s] = (-0.9f + 0.05f * static_cast<float>(s) + top) / range;
-  float cand[32][kLanes];
   const float sum_w = Sum(w, n);
   float sum_x = 0.0f;
   for (int i = 0; i < n; ++i) sum_x += w[i] * x[i];
-  for (int i = 0; i < n; ++i) {
-    const float d = x[i] - lo, wi = w[i], wx = w[i] * x[i];
-    for (int s = 0; s < kLanes; ++s) {
-      float v = iscale[s] * d;
-      v = v < top ? v : top;
-      const float l = RoundSmall(v);
-      cand[i][s] = l;
-      sum_l[s] += wi * l;
-      sum_l2[s] += wi * l * l;
-      sum_xl[s] += wx * l;
+
+  // Starting point: the plain step from the group's minimum.
+  float origin = lo, best_scale = (hi - lo) / top, best_err = 0.0f;
+  {
+    const float iscale = top / (hi - lo);
+    for (int i = 0; i < n; ++i) {
+      const float l = RoundSmall(std::clamp(iscale * (x[i] - origin), 0.0f, top));
+      L[i] = static_cast<uint8_t>(l);
+      const float diff = best_scale * l + origin - x[i];
+      best_err += w[i] * diff * diff;
     }
   }
-  float scale[kLanes] = {}, offset[kLanes] = {}, err[kLanes] = {};
-  bool valid[kSteps];
-  for (int s = 0; s < kSteps; ++s) {
-    const float det = sum_w * sum_l2[s] - sum_l[s] * sum_l[s];
-    valid[s] = det > 0.0f;
-    scale[s] = offset[s] = 0.0f;
-    if (!valid[s]) continue;
-    scale[s] = (sum_w * sum_xl[s] - sum_x * sum_l[s]) / det;
-    offset[s] = (sum_l2[s] * sum_x - sum_l[s] * sum_xl[s]) / det;
-    if (offset[s] > 0.0f) {
-      offset[s] = 0.0f;
-      scale[s] = sum_xl[s] / sum_l2[s];
+  float cand[32];
+  for (int k = 0; k <= 36 && hi - origin > 0.0f; ++k) {
+    const float iscale = (-0.9f + 0.05f * static_cast<float>(k) + top) / (hi - origin);
+    float sum_l = 0.0f, sum_l2 = 0.0f, sum_xl = 0.0f;
+    for (int i = 0; i < n; ++i) {
+      const float l = RoundSmall(std::clamp(iscale * (x[i] - origin), 0.0f, top));
+      cand[i] = l;
+      sum_l += w[i] * l;
+      sum_l2 += w[i] * l * l;
+      sum_xl += w[i] * l * x[i];
+    }
+    const float det = sum_w * sum_l2 - sum_l * sum_l;
+    if (!(det > 0.0f)) continue;
+    float scale = (sum_w * sum_xl - sum_x * sum_l) / det;
+    float offset = (sum_l2 * sum_x - sum_l * sum_xl) / det;
+    if (offset > 0.0f) {
+      offset = 0.0f;
+      scale = sum_xl / sum_l2;
+    }
+    float err = 0.0f;
+    for (int i = 0; i < n; ++i) {
+      const float diff = scale * cand[i] + offset - x[i];
+      err += w[i] * diff * diff;
+    }
+    if (err < best_err) {
+      best_err = err;
+      best_scale = scale;
+      origin = offset;
+      for (int i = 0; i < n; ++i) L[i] = static_cast<uint8_t>(cand[i]);
     }
   }
-  for (int i = 0; i < n; ++i) {
-    const float xi = x[i], wi = w[i];
-    for (int s = 0; s < kLanes; ++s) {
-      const float diff = scale[s] * cand[i][s] + offset[s] - xi;
-      err[s] += wi * diff * diff;
-    }
-  }
-  int best_step = -1;
-  for (int s = 0; s < kSteps; ++s) {
-    if (valid[s] && err[s] < best_err) {
-      best_err = err[s];
-      best_step = s;
-    }
-  }
-  if (best_step >= 0) {
-    best_scale = scale[best_step];
-    best_offset = offset[best_step];
-    for (int i = 0; i < n; ++i) L[i] = static_cast<uint8_t>(cand[i][best_step]);
-  }
-  *the_min = -best_offset;
+  *the_min = -origin;
   return best_scale;
 }
 
