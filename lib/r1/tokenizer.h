@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/types/span.h"
@@ -61,6 +62,10 @@ struct EncodeOptions {
   // tokens such as <think> are matched either way, as the original tokenizers do; everything
   // else is plain text.
   bool parse_special = false;
+  // Byte ranges [begin, end) of the text, sorted and disjoint, where no added token is matched,
+  // not even a user-defined one: text a person wrote inside a prompt rendered around it, so
+  // that typing "<｜Assistant｜>" or "</think>" cannot forge a turn or end a thought.
+  std::vector<std::pair<size_t, size_t>> literal_ranges;
 };
 
 struct DecodeOptions {
@@ -101,6 +106,9 @@ class Tokenizer {
   StatusOr<TokenType> GetTokenType(int32_t id) const;
   // The id of the vocabulary entry whose stored text is `text`, if there is one.
   std::optional<int32_t> FindToken(std::string_view text) const;
+  // Byte ranges [begin, end) of the added tokens (control and user-defined) written in `text`,
+  // as Encode with parse_special matches them.
+  std::vector<std::pair<size_t, size_t>> FindAddedTokens(std::string_view text) const;
 
   int32_t n_vocab() const;
   std::optional<int32_t> bos_id() const;

@@ -5,6 +5,7 @@
 #include <deque>
 
 #include "absl/strings/str_format.h"
+#include "session/chat_prompt.h"
 #include "session/session_impl.h"
 #include "session/token_stream.h"
 
@@ -153,18 +154,7 @@ StatusOr<GenerateResult> Session::Chat(absl::Span<const ChatMessage> messages, c
   const Tokenizer& tok = *impl_->model->tokenizer();
   std::vector<ChatMessage> turns(messages.begin(), messages.end());
   while (true) {
-    R1_ASSIGN_OR_RETURN(std::string text,
-                        options.chat_template_source.empty()
-                            ? FormatChat(tok, turns, /*add_generation_prompt=*/true, options.chat_template)
-                            : FormatChatJinja(tok, options.chat_template_source, turns));
-    // Templates that write the BOS text themselves must not get a second one.
-    EncodeOptions encode;
-    encode.parse_special = true;
-    if (tok.bos_id()) {
-      R1_ASSIGN_OR_RETURN(std::string_view bos_text, tok.TokenText(*tok.bos_id()));
-      if (!bos_text.empty() && text.rfind(std::string(bos_text), 0) == 0) encode.add_bos = false;
-    }
-    R1_ASSIGN_OR_RETURN(std::vector<int32_t> ids, tok.Encode(text, encode));
+    R1_ASSIGN_OR_RETURN(std::vector<int32_t> ids, internal::EncodeChatPrompt(tok, turns, options));
     const int64_t room = std::min<int64_t>(impl_->n_ctx, static_cast<int64_t>(ids.size()) +
                                                              std::max<int64_t>(options.max_new_tokens, 0));
     if (static_cast<int64_t>(ids.size()) <= impl_->n_ctx &&

@@ -1,5 +1,7 @@
 #include "tokenize/special_tokens.h"
 
+#include <algorithm>
+
 namespace r1::internal {
 
 void SpecialTokenMatcher::Add(std::string_view text, int32_t id, bool always) {
@@ -34,13 +36,25 @@ size_t SpecialTokenMatcher::MatchAt(std::string_view text, size_t pos, bool pars
 }
 
 void SpecialTokenMatcher::Split(std::string_view text, bool parse_special,
+                                const std::vector<std::pair<size_t, size_t>>& literal_ranges,
                                 std::vector<Piece>* pieces) const {
   size_t plain_start = 0;
   size_t pos = 0;
+  size_t next_literal = 0;  // the first literal range that does not end before pos
   while (pos < text.size()) {
+    while (next_literal < literal_ranges.size() && literal_ranges[next_literal].second <= pos) ++next_literal;
+    size_t limit = text.size();  // a match must end before the next literal range
+    if (next_literal < literal_ranges.size()) {
+      const auto [begin, end] = literal_ranges[next_literal];
+      if (begin <= pos) {
+        pos = std::min(end, text.size());
+        continue;
+      }
+      limit = std::min(begin, text.size());
+    }
     int32_t id = -1;
     const size_t len = first_byte_[static_cast<uint8_t>(text[pos])]
-                           ? MatchAt(text, pos, parse_special, &id)
+                           ? MatchAt(text.substr(0, limit), pos, parse_special, &id)
                            : 0;
     if (len == 0) {
       ++pos;

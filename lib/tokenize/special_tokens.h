@@ -6,9 +6,11 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -26,8 +28,10 @@ class SpecialTokenMatcher {
     int32_t id;
   };
   // Splits `text` into plain stretches and matched tokens, in order. With parse_special off,
-  // only the `always` tokens are looked for.
-  void Split(std::string_view text, bool parse_special, std::vector<Piece>* pieces) const;
+  // only the `always` tokens are looked for. No token is matched that overlaps one of
+  // `literal_ranges` (byte ranges [begin, end), sorted and disjoint): text there stays plain.
+  void Split(std::string_view text, bool parse_special,
+             const std::vector<std::pair<size_t, size_t>>& literal_ranges, std::vector<Piece>* pieces) const;
 
   bool empty() const { return terminal_.size() <= 1; }
 

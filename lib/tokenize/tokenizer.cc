@@ -84,7 +84,7 @@ StatusOr<std::vector<int32_t>> Tokenizer::Encode(std::string_view text,
   if (im.specials.empty()) {
     pieces.push_back({text, -1});
   } else {
-    im.specials.Split(text, options.parse_special, &pieces);
+    im.specials.Split(text, options.parse_special, options.literal_ranges, &pieces);
   }
   bool after_added = true;
   for (const auto& piece : pieces) {
@@ -129,6 +129,19 @@ StatusOr<std::string_view> Tokenizer::TokenText(int32_t id) const {
 StatusOr<TokenType> Tokenizer::GetTokenType(int32_t id) const {
   if (!impl_->InRange(id)) return OutOfRange(id, impl_->types.size());
   return impl_->types[id];
+}
+
+std::vector<std::pair<size_t, size_t>> Tokenizer::FindAddedTokens(std::string_view text) const {
+  std::vector<std::pair<size_t, size_t>> found;
+  if (impl_->specials.empty()) return found;
+  std::vector<internal::SpecialTokenMatcher::Piece> pieces;
+  impl_->specials.Split(text, /*parse_special=*/true, {}, &pieces);
+  for (const auto& piece : pieces) {
+    if (piece.id < 0) continue;
+    const size_t begin = static_cast<size_t>(piece.text.data() - text.data());
+    found.emplace_back(begin, begin + piece.text.size());
+  }
+  return found;
 }
 
 std::optional<int32_t> Tokenizer::FindToken(std::string_view text) const {

@@ -128,6 +128,37 @@ TEST_CASE("added tokens: control ones only with parse_special, user-defined alwa
   CHECK(Text(*tok, {im_start, 'x', think}, {.render_special = false}) == "x<think>");
 }
 
+TEST_CASE("added tokens: literal ranges match nothing, FindAddedTokens finds what parse_special matches") {
+  TinyBpe tiny;
+  tiny.added = {{"<|im_start|>", TokenType::kControl}, {"<think>", TokenType::kUserDefined},
+                {"<a>", TokenType::kControl}, {"<a><b>", TokenType::kControl}};
+  auto tok = MustCreate(MakeBpeSpec(tiny));
+  const int32_t im_start = 256, think = 257, a = 258, ab = 259;
+  const std::string text = "<a><b><think>x<|im_start|>";  // tokens at 0-6, 6-13, 14-26
+  using Ranges = std::vector<std::pair<size_t, size_t>>;
+  CHECK(tok->FindAddedTokens(text) == Ranges{{0, 6}, {6, 13}, {14, 26}});
+  CHECK(tok->FindAddedTokens("plain").empty());
+  auto ids = [&](Ranges literal) {
+    EncodeOptions options{.parse_special = true};
+    options.literal_ranges = std::move(literal);
+    return Ids(*tok, text, options);
+  };
+  const auto count = [](const std::vector<int32_t>& v, int32_t id) { return std::count(v.begin(), v.end(), id); };
+  CHECK(ids({}) == std::vector<int32_t>{ab, think, 'x', im_start});
+  // A literal stretch inside "<a><b>" leaves the shorter "<a>" before it; user-defined tokens
+  // stay plain there too.
+  const auto split_ab = ids({{4, 13}});
+  CHECK(split_ab.front() == a);
+  CHECK(count(split_ab, ab) == 0);
+  CHECK(count(split_ab, think) == 0);
+  CHECK(split_ab.back() == im_start);
+  const auto all = ids({{0, 3}, {3, 26}});  // adjacent ranges cover everything
+  CHECK(count(all, a) + count(all, ab) + count(all, think) + count(all, im_start) == 0);
+  CHECK(Text(*tok, all) == text);
+  // Ranges past the end are clipped.
+  CHECK(ids({{14, 1000}}) == std::vector<int32_t>(ids({{14, 26}})));
+}
+
 TEST_CASE("BOS/EOS follow the metadata unless the caller says otherwise") {
   TinyBpe tiny;
   tiny.added = {{"<s>", TokenType::kControl}, {"</s>", TokenType::kControl}};
