@@ -238,6 +238,11 @@ R1_CAPI r1_status r1_session_cancel(r1_session *session);
 R1_CAPI r1_status r1_session_reset(r1_session *session);
 /* Appends tokens to the context and computes the last one's logits. */
 R1_CAPI r1_status r1_session_eval(r1_session *session, const int32_t *tokens, size_t n_tokens);
+/* One decode step of n sessions on one model in one forward pass: sessions[i] appends tokens[i]
+ * and its logits are then, bit for bit, those it computes stepping alone; the weights are read
+ * once for all. Runs on the first session's threads (at most its batch size of sessions). The
+ * sessions must share the model, cache type and batch invariance; on error nothing changes. */
+R1_CAPI r1_status r1_session_eval_batch(r1_session *const *sessions, const int32_t *tokens, size_t n);
 /* The last computed logits ([n_vocab] floats, valid until the next call on the session). */
 R1_CAPI r1_status r1_session_logits(const r1_session *session, const float **logits, size_t *n_vocab);
 /* Tokens in the context. */

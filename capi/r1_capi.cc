@@ -7,6 +7,7 @@
 #include <cstring>
 #include <new>
 #include <string>
+#include <vector>
 
 #include "r1/chat.h"
 #include "r1/model.h"
@@ -403,6 +404,20 @@ r1_status r1_session_eval(r1_session* session, const int32_t* tokens, size_t n_t
     if (session == nullptr) return Null("session");
     if (tokens == nullptr) return Null("tokens");
     return FromStatus(session->session->Evaluate(absl::Span<const int32_t>(tokens, n_tokens)));
+  });
+}
+
+r1_status r1_session_eval_batch(r1_session* const* sessions, const int32_t* tokens, size_t n) {
+  return Guard([&] {
+    if (sessions == nullptr) return Null("sessions");
+    if (tokens == nullptr) return Null("tokens");
+    if (n > (size_t{1} << 20)) return Fail(R1_ERR_INVALID_ARGUMENT, "more sessions than any batch holds");
+    std::vector<r1::Session*> batch(n);
+    for (size_t i = 0; i < n; ++i) {
+      if (sessions[i] == nullptr) return Null("sessions[i]");
+      batch[i] = sessions[i]->session.get();
+    }
+    return FromStatus(r1::Session::EvaluateBatch(batch, absl::Span<const int32_t>(tokens, n)));
   });
 }
 

@@ -34,9 +34,10 @@ void CopyRows(const float* src, int64_t src_stride, float* dst, int64_t dst_stri
   }
 }
 
-// Absorbed MLA: queries to latent space, attention over the cached rows, per-head expansion.
-void AbsorbedAttention(const ModelConfig& c, const LayerWeights& L, const KvRows& cache, int64_t n_tokens,
-                       int64_t pos0, Activations& a, OpContext& ctx) {
+// Absorbed MLA: queries to latent space, attention of each sequence over its cached rows,
+// per-head expansion. The per-head products run over all rows at once.
+void AbsorbedAttention(const ModelConfig& c, const LayerWeights& L, int64_t layer,
+                       absl::Span<const SequenceRows> sequences, int64_t n_tokens, Activations& a, OpContext& ctx) {
   const int64_t H = c.n_heads, hd = c.head_dim, nope = c.qk_nope_dim, lat = c.kv_lora_rank, rope = c.n_rot;
   const int64_t row = lat + rope, vd = c.v_head_dim;
   // q_lat = [W_kb[h] q_nope_h, q_pe_h] per head: [n_tokens, n_heads, kv_lora_rank + n_rot]
@@ -45,17 +46,22 @@ void AbsorbedAttention(const ModelConfig& c, const LayerWeights& L, const KvRows
     CopyRows(a.q.data() + h * hd + nope, H * hd, a.q_lat.data() + h * row + lat, H * row, n_tokens, rope);
   }
   // One shared KV head: keys are whole cached rows, values their latent part.
-  AttentionShape s{H, 1, row, lat, H * row, H * lat, c.attn_scale};
-  s.values_in_keys = true;
-  Attention(a.q_lat.data(), cache, cache, a.o_lat.data(), n_tokens, pos0, pos0 + n_tokens, s, a.attention, ctx);
+  AttentionShape shape{H, 1, row, lat, H * row, H * lat, c.attn_scale};
+  shape.values_in_keys = true;
+  for (int64_t row0 = 0; const SequenceRows& s : sequences) {
+    const KvRows cache = s.kv->Keys(layer);
+    Attention(a.q_lat.data() + row0 * H * row, cache, cache, a.o_lat.data() + row0 * H * lat, s.n_tokens, s.pos0,
+              s.pos0 + s.n_tokens, shape, a.attention, ctx);
+    row0 += s.n_tokens;
+  }
   // attn[t, h] = W_vb[h] o_lat[t, h]: [n_tokens, n_heads * v_head_dim]
   HeadMatMul(L.wv_b, a.o_lat.data(), H * lat, lat, n_tokens, a.attn.data(), H * vd, vd, a.head_conv, ctx);
 }
 
 // Reference MLA: every cached position decompressed into per-head keys [k_nope, k_pe] and
 // values, then ordinary multi-head attention.
-void PlainAttention(const ModelConfig& c, const LayerWeights& L, const KvCache& kv, int64_t layer, int64_t n_tokens,
-                    int64_t pos0, Activations& a, OpContext& ctx) {
+void PlainAttention(const ModelConfig& c, const LayerWeights& L, const KvCache& kv, int64_t layer, int64_t row0,
+                    int64_t n_tokens, int64_t pos0, Activations& a, OpContext& ctx) {
   const int64_t H = c.n_heads, hd = c.head_dim, nope = c.qk_nope_dim, lat = c.kv_lora_rank, rope = c.n_rot;
   const int64_t row = lat + rope, vd = c.v_head_dim, n_kv = pos0 + n_tokens;
   float* cache = a.plain_cache.data();  // the cached rows in f32
@@ -82,8 +88,8 @@ void PlainAttention(const ModelConfig& c, const LayerWeights& L, const KvCache& 
   const auto f32_rows = [](const std::vector<float>& rows, int64_t width) {
     return KvRows{reinterpret_cast<const uint8_t*>(rows.data()), DType::kF32, static_cast<uint64_t>(width) * sizeof(float)};
   };
-  ExactAttention(a.q.data(), f32_rows(a.plain_k, H * hd), f32_rows(a.plain_v, H * vd), a.attn.data(), n_tokens, pos0,
-                 n_kv, s, a.attention, ctx);
+  ExactAttention(a.q.data() + row0 * H * hd, f32_rows(a.plain_k, H * hd), f32_rows(a.plain_v, H * vd),
+                 a.attn.data() + row0 * H * vd, n_tokens, pos0, n_kv, s, a.attention, ctx);
 }
 
 void SwiGlu(const WeightMatrix& gate, const WeightMatrix& up, const WeightMatrix& down, const float* x,
@@ -94,18 +100,22 @@ void SwiGlu(const WeightMatrix& gate, const WeightMatrix& up, const WeightMatrix
 
 }  // namespace
 
-void ForwardDeepseek2(const Model::Impl& model, const int32_t* tokens, int64_t n_tokens, int64_t pos0,
-                      LogitRows rows, KvCache& kv, Activations& a, OpContext& ctx) {
+void ForwardDeepseek2(const Model::Impl& model, const int32_t* tokens, absl::Span<const SequenceRows> sequences,
+                      LogitRows rows, Activations& a, OpContext& ctx) {
   const ModelConfig& c = model.config;
   const ModelWeights& w = *model.weights;
   const FloatKernels& fk = *ctx.kernels;
   const int64_t d = c.d_model, H = c.n_heads, hd = c.head_dim, nope = c.qk_nope_dim, rope = c.n_rot;
   const int64_t lat = c.kv_lora_rank, row = lat + rope;
+  const int64_t n_tokens = TotalRows(sequences);
 
   GetRows(w.token_embd, tokens, n_tokens, a.x.data(), ctx);  // x: [n_tokens, d_model]
   const YarnParams yarn = MakeYarnParams(rope, c.rope_freq_base, c.rope_freq_scale, c.yarn_ext_factor,
                                          c.yarn_attn_factor, c.yarn_n_ctx_orig, c.yarn_beta_fast, c.yarn_beta_slow);
-  for (int64_t t = 0; t < n_tokens; ++t) YarnCosSin(pos0 + t, yarn, a.cos_sin.data() + t * rope);
+  for (int64_t row0 = 0; const SequenceRows& s : sequences) {
+    for (int64_t t = 0; t < s.n_tokens; ++t) YarnCosSin(s.pos0 + t, yarn, a.cos_sin.data() + (row0 + t) * rope);
+    row0 += s.n_tokens;
+  }
 
   for (int64_t l = 0; l < c.n_layers; ++l) {
     const LayerWeights& L = w.layers[static_cast<size_t>(l)];
@@ -127,13 +137,12 @@ void ForwardDeepseek2(const Model::Impl& model, const int32_t* tokens, int64_t n
       fk.rope(fresh + t * row + lat, cs, static_cast<size_t>(rope), false);
     }
     RmsNormRows(fresh, L.kv_a_norm, c.norm_eps, fresh, n_tokens, lat, row, ctx);
-    kv.StoreKeys(l, pos0, n_tokens, fresh, row);
-
-    if (a.mla_plain) {
-      PlainAttention(c, L, kv, l, n_tokens, pos0, a, ctx);
-    } else {
-      AbsorbedAttention(c, L, kv.Keys(l), n_tokens, pos0, a, ctx);
+    for (int64_t row0 = 0; const SequenceRows& s : sequences) {  // each sequence into its own cache
+      s.kv->StoreKeys(l, s.pos0, s.n_tokens, fresh + row0 * row, row);
+      if (a.mla_plain) PlainAttention(c, L, *s.kv, l, row0, s.n_tokens, s.pos0, a, ctx);
+      row0 += s.n_tokens;
     }
+    if (!a.mla_plain) AbsorbedAttention(c, L, l, sequences, n_tokens, a, ctx);
     MatMul(L.wo, a.attn.data(), n_tokens, nullptr, a.h.data(), a.matmul, ctx);  // [n_tokens, d_model]
     fk.add(a.x.data(), a.h.data(), a.x.data(), static_cast<size_t>(n_tokens * d));
 
@@ -152,9 +161,7 @@ void ForwardDeepseek2(const Model::Impl& model, const int32_t* tokens, int64_t n
   }
 
   if (rows == LogitRows::kNone) return;
-  const int64_t first = rows == LogitRows::kAll ? 0 : n_tokens - 1;
-  const int64_t n_out = n_tokens - first;
-  RmsNormRows(a.x.data() + first * d, w.output_norm, c.norm_eps, a.h.data(), n_out, d, d, ctx);
+  const int64_t n_out = NormalizeOutputRows(a.x.data(), w.output_norm, c.norm_eps, d, sequences, rows, a.h.data(), ctx);
   MatMul(w.output, a.h.data(), n_out, nullptr, a.LogitsFor(n_out, c.n_vocab), a.matmul, ctx);  // [n_out, n_vocab]
 }
 

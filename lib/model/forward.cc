@@ -83,22 +83,45 @@ void AddInPlace(float* x, const float* delta, int64_t n, OpContext& ctx) { ctx.k
 
 }  // namespace
 
-void Forward(const Model::Impl& model, const int32_t* tokens, int64_t n_tokens, int64_t pos0, LogitRows rows,
-             KvCache& kv, Activations& a, OpContext& ctx) {
+int64_t TotalRows(absl::Span<const SequenceRows> sequences) {
+  int64_t n = 0;
+  for (const SequenceRows& s : sequences) n += s.n_tokens;
+  return n;
+}
+
+int64_t NormalizeOutputRows(const float* x, const float* norm, float eps, int64_t width,
+                            absl::Span<const SequenceRows> sequences, LogitRows rows, float* out, OpContext& ctx) {
+  int64_t row0 = 0, n_out = 0;
+  for (const SequenceRows& s : sequences) {
+    const int64_t first = rows == LogitRows::kAll ? 0 : s.n_tokens - 1;
+    for (int64_t t = first; t < s.n_tokens; ++t, ++n_out) {
+      ctx.kernels->rms_norm(x + (row0 + t) * width, norm, eps, out + n_out * width, width);
+    }
+    row0 += s.n_tokens;
+  }
+  return n_out;
+}
+
+void Forward(const Model::Impl& model, const int32_t* tokens, absl::Span<const SequenceRows> sequences,
+             LogitRows rows, Activations& a, OpContext& ctx) {
   if (model.config.kv_lora_rank > 0) {
-    ForwardDeepseek2(model, tokens, n_tokens, pos0, rows, kv, a, ctx);
+    ForwardDeepseek2(model, tokens, sequences, rows, a, ctx);
     return;
   }
   const ModelConfig& c = model.config;
   const ModelWeights& w = *model.weights;
-  const int64_t d = c.d_model, kv_dim = c.n_kv_heads * c.head_dim;
-  const AttentionShape shape{c.n_heads, c.n_kv_heads, c.head_dim, c.head_dim, c.n_heads * c.head_dim,
-                             c.n_heads * c.head_dim, 1.0f / std::sqrt(static_cast<float>(c.head_dim))};
+  const int64_t d = c.d_model, q_dim = c.n_heads * c.head_dim, kv_dim = c.n_kv_heads * c.head_dim;
+  const int64_t n_tokens = TotalRows(sequences);
+  const AttentionShape shape{c.n_heads, c.n_kv_heads, c.head_dim, c.head_dim, q_dim, q_dim,
+                             1.0f / std::sqrt(static_cast<float>(c.head_dim))};
 
   GetRows(w.token_embd, tokens, n_tokens, a.x.data(), ctx);  // x: [n_tokens, d_model]
 
   const RopeParams rope{c.n_rot, c.rope_freq_base, c.rope_freq_scale, w.rope_freq_factors};
-  for (int64_t t = 0; t < n_tokens; ++t) RopeCosSin(pos0 + t, rope, a.cos_sin.data() + t * c.n_rot);
+  for (int64_t row0 = 0; const SequenceRows& s : sequences) {
+    for (int64_t t = 0; t < s.n_tokens; ++t) RopeCosSin(s.pos0 + t, rope, a.cos_sin.data() + (row0 + t) * c.n_rot);
+    row0 += s.n_tokens;
+  }
 
   for (int64_t l = 0; l < c.n_layers; ++l) {
     const LayerWeights& L = w.layers[static_cast<size_t>(l)];
@@ -114,10 +137,13 @@ void Forward(const Model::Impl& model, const int32_t* tokens, int64_t n_tokens, 
     }
     ApplyRope(a.q.data(), n_tokens, c.n_heads, c.head_dim, c, a.cos_sin.data(), ctx);
     ApplyRope(a.k.data(), n_tokens, c.n_kv_heads, c.head_dim, c, a.cos_sin.data(), ctx);
-    kv.StoreKeys(l, pos0, n_tokens, a.k.data(), kv_dim);
-    kv.StoreValues(l, pos0, n_tokens, a.v.data(), kv_dim);
-    Attention(a.q.data(), kv.Keys(l), kv.Values(l), a.attn.data(), n_tokens, pos0, pos0 + n_tokens, shape,
-              a.attention, ctx);
+    for (int64_t row0 = 0; const SequenceRows& s : sequences) {  // each sequence against its own cache
+      s.kv->StoreKeys(l, s.pos0, s.n_tokens, a.k.data() + row0 * kv_dim, kv_dim);
+      s.kv->StoreValues(l, s.pos0, s.n_tokens, a.v.data() + row0 * kv_dim, kv_dim);
+      Attention(a.q.data() + row0 * q_dim, s.kv->Keys(l), s.kv->Values(l), a.attn.data() + row0 * q_dim, s.n_tokens,
+                s.pos0, s.pos0 + s.n_tokens, shape, a.attention, ctx);
+      row0 += s.n_tokens;
+    }
     MatMul(L.wo, a.attn.data(), n_tokens, L.bo, a.h.data(), a.matmul, ctx);  // [n_tokens, d_model]
     AddInPlace(a.x.data(), a.h.data(), n_tokens * d, ctx);
 
@@ -130,9 +156,7 @@ void Forward(const Model::Impl& model, const int32_t* tokens, int64_t n_tokens, 
 
   // Output: logits = W_out · norm(x), for the rows asked for.
   if (rows == LogitRows::kNone) return;
-  const int64_t first = rows == LogitRows::kAll ? 0 : n_tokens - 1;
-  const int64_t n_out = n_tokens - first;
-  RmsNormRows(a.x.data() + first * d, w.output_norm, c.norm_eps, a.h.data(), n_out, d, ctx);
+  const int64_t n_out = NormalizeOutputRows(a.x.data(), w.output_norm, c.norm_eps, d, sequences, rows, a.h.data(), ctx);
   MatMul(w.output, a.h.data(), n_out, nullptr, a.LogitsFor(n_out, c.n_vocab), a.matmul, ctx);  // [n_out, n_vocab]
 }
 

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "absl/types/span.h"
+
 #include "model/kv_cache.h"
 #include "model/model_impl.h"
 #include "ops/attention.h"
@@ -72,13 +74,39 @@ Status InitKvCache(const ModelConfig& c, int64_t n_ctx, DType type, Isa isa, KvC
 
 enum class LogitRows { kNone, kLast, kAll };
 
-// Runs the model on `tokens` (ids already checked < n_vocab) and writes logits to
-// acts.logits: none for kNone (the cache is filled only), one row for kLast, n_tokens rows for kAll. pos0 + n_tokens <= kv.n_ctx().
-void Forward(const Model::Impl& model, const int32_t* tokens, int64_t n_tokens, int64_t pos0, LogitRows rows,
-             KvCache& kv, Activations& acts, OpContext& ctx);
+// One sequence's share of a forward pass: the next n_tokens rows of the batch are its tokens at
+// positions pos0 … pos0 + n_tokens - 1, appended to its own cache. A pass may carry several
+// sequences (one decode step of many conversations): the weight products run over all rows at
+// once, so the weights are read once for all; rotation, cache and attention run per sequence.
+struct SequenceRows {
+  KvCache* kv;
+  int64_t pos0;
+  int64_t n_tokens;
+};
+
+// Runs the model on `tokens` (the sequences' rows in order; ids already checked < n_vocab) and
+// writes logits to acts.logits: none for kNone (the caches are filled only), each sequence's
+// last row for kLast ([n_sequences, n_vocab]), every row for kAll. pos0 + n_tokens <= kv->n_ctx().
+void Forward(const Model::Impl& model, const int32_t* tokens, absl::Span<const SequenceRows> sequences,
+             LogitRows rows, Activations& acts, OpContext& ctx);
+
+// One sequence.
+inline void Forward(const Model::Impl& model, const int32_t* tokens, int64_t n_tokens, int64_t pos0, LogitRows rows,
+                    KvCache& kv, Activations& acts, OpContext& ctx) {
+  const SequenceRows one{&kv, pos0, n_tokens};
+  Forward(model, tokens, {&one, 1}, rows, acts, ctx);
+}
 
 // The deepseek2 block (deepseek2_forward.cc); Forward dispatches to it.
-void ForwardDeepseek2(const Model::Impl& model, const int32_t* tokens, int64_t n_tokens, int64_t pos0,
-                      LogitRows rows, KvCache& kv, Activations& acts, OpContext& ctx);
+void ForwardDeepseek2(const Model::Impl& model, const int32_t* tokens, absl::Span<const SequenceRows> sequences,
+                      LogitRows rows, Activations& acts, OpContext& ctx);
+
+// The rows the output takes: each sequence's last (kLast) or all (kAll); rows [first, first + n)
+// of the batch are copied normalized into `out` one after another. Returns the count.
+int64_t NormalizeOutputRows(const float* x, const float* norm, float eps, int64_t width,
+                            absl::Span<const SequenceRows> sequences, LogitRows rows, float* out, OpContext& ctx);
+
+// The total rows of `sequences`.
+int64_t TotalRows(absl::Span<const SequenceRows> sequences);
 
 }  // namespace r1

@@ -120,6 +120,15 @@ class Session {
   // room left in the context.
   Status Evaluate(absl::Span<const int32_t> tokens, bool all_logits = false);
 
+  // One decode step of several sessions on one model in one forward pass: sessions[i] appends
+  // tokens[i], after which its Logits() hold that token's logits, bit for bit as if it had
+  // evaluated the token alone; the weights are read once for all of them, so a step of n
+  // conversations costs far less than n steps. Runs on the first session's threads and
+  // buffers (at most its n_batch sessions). Errors (nothing changes): sizes that differ, a
+  // session twice or null, sessions on different models or with different cache types or
+  // batch invariance, a full context, or an id outside the vocabulary.
+  static Status EvaluateBatch(absl::Span<Session* const> sessions, absl::Span<const int32_t> tokens);
+
   // Logits of the last Evaluate: row i of its returned rows ([n_vocab] floats); with the
   // default, the last row. Valid until the next call that changes the session.
   absl::Span<const float> Logits(int64_t row = -1) const;

@@ -192,6 +192,46 @@ static void test_repack_weights(const char *model_path) {
   }
 }
 
+/* A decode step of two sessions in one pass gives each the logits it gets alone; bad batches
+ * are refused. */
+static void test_eval_batch(const char *model_path) {
+  r1_model *model = NULL;
+  r1_session *alone[2] = {NULL, NULL}, *together[2] = {NULL, NULL};
+  r1_session_options so;
+  const int32_t prompt[2][3] = {{5, 9, 2}, {7, 1, 4}}, next[2] = {11, 13}, bad[2] = {11, -1};
+  const float *a = NULL, *b = NULL;
+  size_t n_a = 0, n_b = 0;
+  int i;
+  CHECK(r1_model_load(model_path, NULL, &model) == R1_OK);
+  if (model == NULL) return;
+  r1_session_options_default(&so);
+  so.n_ctx = 32;
+  for (i = 0; i < 2; ++i) {
+    CHECK(r1_session_create(model, &so, &alone[i]) == R1_OK);
+    CHECK(r1_session_create(model, &so, &together[i]) == R1_OK);
+    if (alone[i] == NULL || together[i] == NULL) goto out;
+    CHECK(r1_session_eval(alone[i], prompt[i], (size_t)(i + 2)) == R1_OK);
+    CHECK(r1_session_eval(together[i], prompt[i], (size_t)(i + 2)) == R1_OK);
+    CHECK(r1_session_eval(alone[i], &next[i], 1) == R1_OK);
+  }
+  CHECK(r1_session_eval_batch(NULL, next, 2) == R1_ERR_INVALID_ARGUMENT);
+  CHECK(r1_session_eval_batch(together, NULL, 2) == R1_ERR_INVALID_ARGUMENT);
+  CHECK(r1_session_eval_batch(together, bad, 2) == R1_ERR_INVALID_ARGUMENT);
+  CHECK(r1_session_eval_batch(together, next, 0) == R1_ERR_INVALID_ARGUMENT);
+  CHECK(r1_session_eval_batch(together, next, 2) == R1_OK);
+  for (i = 0; i < 2; ++i) {
+    CHECK(r1_session_logits(alone[i], &a, &n_a) == R1_OK);
+    CHECK(r1_session_logits(together[i], &b, &n_b) == R1_OK);
+    CHECK(a != NULL && b != NULL && n_a == n_b && memcmp(a, b, n_a * sizeof(float)) == 0);
+  }
+out:
+  for (i = 0; i < 2; ++i) {
+    r1_session_free(alone[i]);
+    r1_session_free(together[i]);
+  }
+  r1_model_free(model);
+}
+
 int main(int argc, char **argv) {
   const char *model_path, *state_path;
   r1_model_options mo;
@@ -221,6 +261,7 @@ int main(int argc, char **argv) {
   test_errors(model_path);
   test_cache_types(model_path);
   test_repack_weights(model_path);
+  test_eval_batch(model_path);
 
   /* Load with progress; a progress callback can cancel. */
   r1_model_options_default(&mo);

@@ -1,0 +1,87 @@
+// evaluate_batch.cc — one decode step of many sessions in one forward pass.
+//
+// The rows of all sessions go through the weight products together (below the prompt engines'
+// 32 rows every product is a per-row dot, so each row's sums are the ones it gets alone);
+// rotation, cache and attention run per session on its own cache. The pass uses the first
+// session's threads and buffers; each row's logits are then copied into its session.
+#include <cstring>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_format.h"
+#include "session/session_impl.h"
+
+namespace r1 {
+namespace {
+
+Status CheckBatch(absl::Span<Session::Impl* const> batch, absl::Span<const int32_t> tokens) {
+  if (batch.empty()) return absl::InvalidArgumentError("no sessions to evaluate");
+  if (batch.size() != tokens.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%d sessions but %d tokens: one token per session", batch.size(), tokens.size()));
+  }
+  const Session::Impl& first = *batch[0];
+  if (static_cast<int64_t>(batch.size()) > first.n_batch) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%d sessions in one step but the first session's batch holds %d rows", batch.size(), first.n_batch));
+  }
+  absl::flat_hash_set<const Session::Impl*> seen;
+  const int64_t n_vocab = first.model->config().n_vocab;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const Session::Impl& s = *batch[i];
+    if (!seen.insert(&s).second) return absl::InvalidArgumentError(absl::StrFormat("session %d appears twice", i));
+    if (&s.model->impl() != &first.model->impl()) {
+      return absl::InvalidArgumentError(absl::StrFormat("session %d runs another model than session 0", i));
+    }
+    if (s.cache_type != first.cache_type || s.ctx.batch_invariant != first.ctx.batch_invariant) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("session %d differs from session 0 in cache type or batch invariance", i));
+    }
+    // The exact (f32) attention engine's score rows are sized by the first session's context.
+    if (s.cache_type == CacheType::kF32 && s.n_ctx > first.n_ctx) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("session %d has a longer f32-cache context than session 0 (%d > %d)", i, s.n_ctx, first.n_ctx));
+    }
+    if (s.n_past() >= s.n_ctx) {
+      return absl::OutOfRangeError(absl::StrFormat("session %d: the context is full (%d positions)", i, s.n_ctx));
+    }
+    if (tokens[i] < 0 || tokens[i] >= n_vocab) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("token id %d for session %d is outside the vocabulary [0, %d)", tokens[i], i, n_vocab));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+Status Session::EvaluateBatch(absl::Span<Session* const> sessions, absl::Span<const int32_t> tokens) {
+  std::vector<Impl*> batch;
+  batch.reserve(sessions.size());
+  for (size_t i = 0; i < sessions.size(); ++i) {
+    if (sessions[i] == nullptr) return absl::InvalidArgumentError(absl::StrFormat("session %d is null", i));
+    batch.push_back(sessions[i]->impl_.get());
+  }
+  R1_RETURN_IF_ERROR(CheckBatch(batch, tokens));
+
+  Impl& first = *batch[0];
+  std::vector<SequenceRows> rows;
+  rows.reserve(batch.size());
+  for (Impl* s : batch) rows.push_back({&s->kv, s->n_past(), 1});
+  Forward(first.model->impl(), tokens.data(), rows, LogitRows::kLast, first.acts, first.ctx);
+
+  // Row i belongs to session i; the first session's row is already where its logits live, so
+  // the others are copied out before anything can overwrite them.
+  const size_t n_vocab = static_cast<size_t>(first.model->config().n_vocab);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    Impl& s = *batch[i];
+    if (i > 0) std::memcpy(s.acts.LogitsFor(1, static_cast<int64_t>(n_vocab)), first.acts.logits.data() + i * n_vocab,
+                           n_vocab * sizeof(float));
+    s.tokens.push_back(tokens[i]);
+    s.logits = s.acts.logits.data();
+    s.n_logit_rows = 1;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace r1
