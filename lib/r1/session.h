@@ -179,6 +179,7 @@ class Session {
   struct Impl;
 
  private:
+  friend class Generation;  // r1/generation.h: the steps of Generate
   explicit Session(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

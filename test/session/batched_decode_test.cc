@@ -1,6 +1,8 @@
 // Session::EvaluateBatch: a decode step of several sessions in one forward pass gives each
 // session the logits, cache and tokens it gets stepping alone, bit for bit, for every shared model
 // (each architecture and weight type) and cache type; bad batches are refused and change nothing.
+// Generations stepped together (r1/generation.h: chunked prefill, batched decode) give what each
+// gives alone.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -10,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "r1/generation.h"
 #include "r1/session.h"
 #include "support/test_util.h"
 
@@ -99,6 +102,97 @@ TEST_CASE("a batched decode step equals each session stepping alone, for every s
   }
   CHECK(compared >= 40);
   MESSAGE(compared, " model and cache pairs: batched decode steps bit-identical to single ones");
+}
+
+TEST_CASE("generations stepped together, prompts prefilled in chunks, equal generations run alone") {
+  for (const char* name : {"/reference/qwen2-dev.Q4_K_M.gguf", "/reference/deepseek2-dev.Q8_0.gguf",
+                           "/models/stories260K-q8dequant.gguf"}) {
+    INFO(name);
+    auto model = Model::Load(*test::SharedDir() + name);
+    REQUIRE(model.ok());
+    if ((*model)->tokenizer() == nullptr) continue;
+    const int32_t n_vocab = (*model)->config().n_vocab;
+    constexpr int kSessions = 4;
+    std::vector<std::unique_ptr<Session>> sessions;
+    std::vector<std::unique_ptr<Generation>> generations;
+    std::vector<GenerateResult> want;
+    for (int i = 0; i < kSessions; ++i) {
+      GenerateOptions o;
+      o.max_new_tokens = 10 + 6 * i;  // they end at different steps
+      o.sampler.seed = static_cast<uint64_t>(100 + i);
+      o.sampler.temperature = i % 2 ? 0.0f : 0.8f;
+      o.ignore_eos = true;
+      const auto prompt = test::RandomTokenIds(n_vocab, static_cast<size_t>(3 + 9 * i), 70 + i);
+      auto alone = Open(*model, CacheType::kF16);
+      REQUIRE(alone.ok());
+      auto result = (*alone)->GenerateFromTokens(prompt, o);
+      REQUIRE(result.ok());
+      want.push_back(*result);
+      auto s = Open(*model, CacheType::kF16);
+      REQUIRE(s.ok());
+      auto g = Generation::Start(**s, prompt, o);
+      REQUIRE(g.ok());
+      sessions.push_back(std::move(*s));
+      generations.push_back(std::move(*g));
+    }
+    // Each round: one prefill chunk of 4 for every session still reading its prompt, then one
+    // decode step for all that are generating.
+    std::vector<bool> done(kSessions, false);
+    for (int round = 0; round < 200; ++round) {
+      std::vector<Session*> batch;
+      std::vector<int32_t> tokens;
+      for (int i = 0; i < kSessions; ++i) {
+        Generation& g = *generations[static_cast<size_t>(i)];
+        if (done[static_cast<size_t>(i)]) continue;
+        if (!g.prefilled()) {
+          REQUIRE(g.Prefill(4).ok());
+          continue;
+        }
+        auto next = g.Next();
+        REQUIRE(next.ok());
+        if (!*next) {
+          done[static_cast<size_t>(i)] = true;
+          continue;
+        }
+        batch.push_back(sessions[static_cast<size_t>(i)].get());
+        tokens.push_back(**next);
+      }
+      if (batch.empty() && std::all_of(done.begin(), done.end(), [](bool d) { return d; })) break;
+      if (!batch.empty()) REQUIRE(Session::EvaluateBatch(batch, tokens).ok());
+    }
+    for (int i = 0; i < kSessions; ++i) {
+      INFO("session ", i);
+      REQUIRE(done[static_cast<size_t>(i)]);
+      const GenerateResult got = generations[static_cast<size_t>(i)]->Finish();
+      CHECK(got.tokens == want[static_cast<size_t>(i)].tokens);
+      CHECK(got.reasoning == want[static_cast<size_t>(i)].reasoning);
+      CHECK(got.content == want[static_cast<size_t>(i)].content);
+      CHECK(got.stop_reason == want[static_cast<size_t>(i)].stop_reason);
+      CHECK(got.n_prefilled_tokens == want[static_cast<size_t>(i)].n_prefilled_tokens);
+    }
+  }
+}
+
+TEST_CASE("a generation refuses to choose before its prompt is prefilled, and ends as cancelled when finished early") {
+  auto model = Model::Load(*test::SharedDir() + "/reference/qwen2-dev.F32.gguf");
+  REQUIRE(model.ok());
+  auto s = Open(*model, CacheType::kF16);
+  REQUIRE(s.ok());
+  const std::vector<int32_t> prompt = {1, 2, 3, 4, 5};
+  auto g = Generation::Start(**s, prompt, {});
+  REQUIRE(g.ok());
+  CHECK((*g)->prompt_tokens_left() == 5);
+  CHECK((*g)->Next().status().code() == absl::StatusCode::kFailedPrecondition);
+  REQUIRE((*g)->Prefill(2).ok());
+  CHECK((*g)->prompt_tokens_left() == 3);
+  REQUIRE((*g)->Prefill().ok());
+  CHECK((*g)->prefilled());
+  auto next = (*g)->Next();
+  REQUIRE(next.ok());
+  CHECK(next->has_value());
+  CHECK((*g)->Finish().stop_reason == StopReason::kCancelled);
+  CHECK(Generation::Start(**s, {}, {}).status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(Generation::Start(**s, std::vector<int32_t>(200, 1), {}).status().code() == absl::StatusCode::kOutOfRange);
 }
 
 TEST_CASE("bad batches are refused and change nothing") {
