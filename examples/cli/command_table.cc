@@ -1,6 +1,7 @@
 #include "command_table.h"
 
 #include <string>
+#include <string_view>
 
 #include "commands.h"
 
@@ -39,6 +40,34 @@ std::vector<OptionSpec> GenerationOptions() {
       {"--template-file", nullptr, "FILE", nullptr, "a Jinja chat template to render instead of the model's"},
       {"--no-chat", nullptr, nullptr, nullptr, "raw completion: the text as given, no chat template"},
   };
+}
+
+// Options of `serve`: the session options (--ctx is per slot), the template and sampling
+// defaults, and the server's own.
+std::vector<OptionSpec> ServeOptions() {
+  std::vector<OptionSpec> options = {
+      {"--host", nullptr, "ADDR", "127.0.0.1", "address to listen on (0.0.0.0: every interface)"},
+      {"--port", nullptr, "N", "8080", "port to listen on (0: any free port, printed at start)"},
+      {"--parallel", nullptr, "N", "1", "slots: requests generated at once, each with its own KV cache"},
+      {"--ctx-per-slot", "--ctx", "N", "the model's training context, at most 32768", "context length of each slot"},
+      {"--queue", nullptr, "N", "4 x --parallel", "requests that may wait for a slot; more get 429"},
+      {"--max-tokens-cap", nullptr, "N", "none: the slot's context", "at most N new tokens per request"},
+      {"--timeout", nullptr, "S", "600", "seconds a request may take, waiting in the queue included"},
+      {"--read-timeout", nullptr, "S", "15", "seconds one read or write on a connection may wait"},
+      {"--api-key", nullptr, "KEY", "$R1_API_KEY, else none", "require \"Authorization: Bearer KEY\" (not on /health)"},
+      {"--alias", nullptr, "NAME", "the file name without .gguf", "the model id /v1/models shows"},
+      {"--max-body", nullptr, "BYTES", "8388608", "largest request body; larger ones get 413"},
+      {"--max-messages", nullptr, "N", "1024", "most messages in one chat request"},
+  };
+  for (const OptionSpec& o : SessionOptions()) {
+    if (std::string_view(o.name) != "--ctx") options.push_back(o);
+  }
+  for (const OptionSpec& o : GenerationOptions()) {
+    for (const char* name : {"--temp", "--top-k", "--top-p", "--min-p", "--think-budget", "--template", "--template-file"}) {
+      if (std::string_view(o.name) == name) options.push_back(o);
+    }
+  }
+  return options;
 }
 
 std::vector<OptionSpec> Join(std::vector<OptionSpec> a, const std::vector<OptionSpec>& b) {
@@ -171,6 +200,15 @@ std::vector<CommandSpec> MakeCommands() {
        "r1 imatrix model-f16.gguf -f calibration.txt -o imatrix.gguf",
        "As llama-imatrix: BOS starts each chunk; files it writes are read by r1 quantize --imatrix\n"
        "and by llama-quantize."},
+#ifdef R1_CLI_HAVE_SERVE
+      {"serve", RunServe, "MODEL [options]",
+       "an OpenAI-compatible HTTP server: /v1/chat/completions, /v1/completions, /v1/models, /health, /metrics",
+       ServeOptions(), "r1 serve model.gguf --port 8080 --parallel 2",
+       "The thinking of an R1 answer comes as reasoning_content, the answer as content; a request's\n"
+       "\"reasoning_budget\" caps the thinking. Sampling flags set defaults that requests override.\n"
+       "The threads (-t) are split among the slots. Ctrl-C or SIGTERM stops the server.\n"
+       "doc/serving.md has the API, deployment (systemd, containers, Kubernetes) and sizing."},
+#endif
   };
 }
 

@@ -184,6 +184,14 @@ class Session {
   std::unique_ptr<Impl> impl_;
 };
 
+// The prompt ids Session::Chat and Session::Generate start from: the conversation rendered with
+// the template `options` names (the model's own by default) and the text of user and tool
+// messages kept literal (before any turn is dropped for length); a raw prompt with special
+// tokens recognised and BOS per the metadata. FailedPrecondition without a tokenizer.
+StatusOr<std::vector<int32_t>> ChatPromptTokens(const Model& model, absl::Span<const ChatMessage> messages,
+                                                const GenerateOptions& options = {});
+StatusOr<std::vector<int32_t>> RawPromptTokens(const Model& model, std::string_view prompt);
+
 // Index of the largest value; the lowest index wins ties. Empty input gives -1.
 int32_t Argmax(absl::Span<const float> values);
 

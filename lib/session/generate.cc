@@ -43,22 +43,30 @@ StatusOr<GenerateResult> Session::GenerateFromTokens(absl::Span<const int32_t> p
   return g->Finish();
 }
 
-StatusOr<GenerateResult> Session::Generate(std::string_view prompt, const GenerateOptions& options,
-                                           const StreamCallback& on_piece) {
-  R1_RETURN_IF_ERROR(NeedTokenizer(*impl_->model));
+StatusOr<std::vector<int32_t>> ChatPromptTokens(const Model& model, absl::Span<const ChatMessage> messages,
+                                                const GenerateOptions& options) {
+  R1_RETURN_IF_ERROR(NeedTokenizer(model));
+  return internal::EncodeChatPrompt(*model.tokenizer(), messages, options);
+}
+
+StatusOr<std::vector<int32_t>> RawPromptTokens(const Model& model, std::string_view prompt) {
+  R1_RETURN_IF_ERROR(NeedTokenizer(model));
   EncodeOptions encode;
   encode.parse_special = true;
-  R1_ASSIGN_OR_RETURN(std::vector<int32_t> ids, impl_->model->tokenizer()->Encode(prompt, encode));
+  return model.tokenizer()->Encode(prompt, encode);
+}
+
+StatusOr<GenerateResult> Session::Generate(std::string_view prompt, const GenerateOptions& options,
+                                           const StreamCallback& on_piece) {
+  R1_ASSIGN_OR_RETURN(std::vector<int32_t> ids, RawPromptTokens(*impl_->model, prompt));
   return GenerateFromTokens(ids, options, on_piece);
 }
 
 StatusOr<GenerateResult> Session::Chat(absl::Span<const ChatMessage> messages, const GenerateOptions& options,
                                        const StreamCallback& on_piece) {
-  R1_RETURN_IF_ERROR(NeedTokenizer(*impl_->model));
-  const Tokenizer& tok = *impl_->model->tokenizer();
   std::vector<ChatMessage> turns(messages.begin(), messages.end());
   while (true) {
-    R1_ASSIGN_OR_RETURN(std::vector<int32_t> ids, internal::EncodeChatPrompt(tok, turns, options));
+    R1_ASSIGN_OR_RETURN(std::vector<int32_t> ids, ChatPromptTokens(*impl_->model, turns, options));
     const int64_t room = std::min<int64_t>(impl_->n_ctx, static_cast<int64_t>(ids.size()) +
                                                              std::max<int64_t>(options.max_new_tokens, 0));
     if (static_cast<int64_t>(ids.size()) <= impl_->n_ctx &&

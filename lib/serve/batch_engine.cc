@@ -1,0 +1,129 @@
+#include "serve/batch_engine.h"
+
+#include <algorithm>
+#include <optional>
+
+namespace r1::serve {
+namespace {
+
+constexpr size_t kMaxRows = 16;
+
+}  // namespace
+
+BatchEngine::BatchEngine(int64_t prefill_chunk)
+    : prefill_chunk_(std::max<int64_t>(prefill_chunk, 1)), thread_([this] { Loop(); }) {}
+
+BatchEngine::~BatchEngine() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  work_.notify_all();
+  thread_.join();
+}
+
+int BatchEngine::active() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return static_cast<int>(entries_.size());
+}
+
+StatusOr<GenerateResult> BatchEngine::Run(Session& session, Generation& generation,
+                                          const std::atomic<bool>& cancelled) {
+  Entry entry{&session, &generation, &cancelled};
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (stopping_) return absl::UnavailableError("the server is stopping");
+    entries_.push_back(&entry);
+    work_.notify_one();
+    finished_.wait(lock, [&] { return entry.returned; });
+  }
+  if (!entry.error.ok()) return entry.error;
+  return generation.Finish();
+}
+
+void BatchEngine::Loop() {
+  std::vector<Entry*> entries;
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      work_.wait(lock, [&] { return stopping_ || !entries_.empty(); });
+      if (stopping_) {
+        // Whoever still waits gets its generation back, ended as cancelled by Finish.
+        for (Entry* e : entries_) e->returned = true;
+        entries_.clear();
+        finished_.notify_all();
+        return;
+      }
+      entries = entries_;
+    }
+    Round(entries);
+    bool any_done = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (Entry* e : entries) {
+        if (!e->done) continue;
+        entries_.erase(std::find(entries_.begin(), entries_.end(), e));
+        e->returned = true;  // from here on the entry is its thread's again
+        any_done = true;
+      }
+    }
+    if (any_done) finished_.notify_all();
+    rounds_.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void BatchEngine::Round(const std::vector<Entry*>& entries) {
+  // Done entries are only marked here; the caller removes them and wakes their threads.
+  const auto fail = [](Entry* e, Status s) {
+    e->error = std::move(s);
+    e->done = true;
+  };
+  std::vector<Entry*> decoding;
+  std::vector<Session*> sessions;
+  std::vector<int32_t> tokens;
+  Entry* shortest_prompt = nullptr;
+  for (Entry* e : entries) {
+    if (e->cancelled->load(std::memory_order_relaxed)) {
+      e->done = true;  // Finish reports it as cancelled
+      continue;
+    }
+    if (!e->generation->prefilled()) {
+      if (shortest_prompt == nullptr ||
+          e->generation->prompt_tokens_left() < shortest_prompt->generation->prompt_tokens_left()) {
+        shortest_prompt = e;
+      }
+      continue;
+    }
+    StatusOr<std::optional<int32_t>> next = e->generation->Next();
+    if (!next.ok()) {
+      fail(e, next.status());
+    } else if (!next->has_value()) {
+      e->done = true;
+    } else {
+      decoding.push_back(e);
+      sessions.push_back(e->session);
+      tokens.push_back(**next);
+    }
+  }
+  // Passes of at most kMaxRows rows: wider ones would take the prompt engines, whose sums
+  // round differently from a conversation decoding alone.
+  for (size_t first = 0; first < sessions.size(); first += kMaxRows) {
+    const size_t n = std::min(kMaxRows, sessions.size() - first);
+    if (Status s = Session::EvaluateBatch(absl::MakeConstSpan(sessions).subspan(first, n),
+                                          absl::MakeConstSpan(tokens).subspan(first, n));
+        !s.ok()) {
+      for (size_t i = first; i < first + n; ++i) fail(decoding[i], s);
+    }
+  }
+  if (!sessions.empty()) {
+    int widest = widest_.load(std::memory_order_relaxed);
+    while (static_cast<int>(sessions.size()) > widest &&
+           !widest_.compare_exchange_weak(widest, static_cast<int>(sessions.size()))) {
+    }
+  }
+  if (shortest_prompt != nullptr) {
+    if (Status s = shortest_prompt->generation->Prefill(prefill_chunk_); !s.ok()) fail(shortest_prompt, s);
+  }
+}
+
+}  // namespace r1::serve
