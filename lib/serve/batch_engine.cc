@@ -20,6 +20,8 @@ BatchEngine::~BatchEngine() {
   }
   work_.notify_all();
   thread_.join();
+  std::unique_lock<std::mutex> lock(mu_);
+  finished_.wait(lock, [&] { return callers_ == 0; });
 }
 
 int BatchEngine::active() const {
@@ -34,8 +36,11 @@ StatusOr<GenerateResult> BatchEngine::Run(Session& session, Generation& generati
     std::unique_lock<std::mutex> lock(mu_);
     if (stopping_) return absl::UnavailableError("the server is stopping");
     entries_.push_back(&entry);
+    ++callers_;
     work_.notify_one();
     finished_.wait(lock, [&] { return entry.returned; });
+    --callers_;
+    if (stopping_) finished_.notify_all();  // the destructor waits for the last caller
   }
   if (!entry.error.ok()) return entry.error;
   return generation.Finish();

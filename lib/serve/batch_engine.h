@@ -27,7 +27,8 @@ class BatchEngine {
  public:
   // prefill_chunk: prompt tokens computed per round (at most one chunk per round).
   explicit BatchEngine(int64_t prefill_chunk = 256);
-  // Ends every generation still running (as cancelled) and stops the thread.
+  // Ends every generation still running (as cancelled), stops the thread and waits until every
+  // Run has returned.
   ~BatchEngine();
   BatchEngine(const BatchEngine&) = delete;
   BatchEngine& operator=(const BatchEngine&) = delete;
@@ -61,6 +62,7 @@ class BatchEngine {
   std::condition_variable work_, finished_;
   std::vector<Entry*> entries_;
   bool stopping_ = false;
+  int callers_ = 0;  // threads inside Run
   std::atomic<uint64_t> rounds_{0};
   std::atomic<int> widest_{0};
   std::thread thread_;
