@@ -8,11 +8,14 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string_view>
+#include <variant>
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_format.h"
 #include "gguf/gguf_reader.h"
 #include "r1/chat.h"
+#include "serve/openai_request.h"
+#include "session/chat_prompt.h"
 #include "tokenize/gguf_vocab.h"
 
 namespace r1::fuzz {
@@ -338,6 +341,33 @@ Status RunChat(const Vocabs& vocabs, absl::Span<const uint8_t> data) {
   if (tok != nullptr) {
     auto ids = tok->Encode(*prompt, {.add_bos = false, .parse_special = true});
     if (!ids.ok()) return Invariant("Encode failed on a formatted chat");
+  }
+  return absl::OkStatus();
+}
+
+// ---- r1 serve's request bodies ------------------------------------------------------------
+
+Status RunOpenAiRequest(absl::Span<const uint8_t> data) {
+  if (data.empty()) return absl::OkStatus();
+  serve::RequestLimits limits;
+  if (data[0] & 1) limits = {.max_messages = 3, .max_stop_strings = 2};
+  const std::string_view body(reinterpret_cast<const char*>(data.data() + 1), data.size() - 1);
+  for (const bool chat : {true, false}) {
+    const serve::ParsedRequest parsed = chat ? serve::ParseChatRequest(body, limits)
+                                             : serve::ParseCompletionRequest(body, limits);
+    if (const auto* error = std::get_if<serve::ApiError>(&parsed)) {
+      if (error->http_status < 400 || error->http_status >= 500 || error->type.empty() || error->message.empty()) {
+        return Invariant("a request error without a 4xx status, a type and a message");
+      }
+      continue;
+    }
+    const serve::CompletionRequest& r = std::get<serve::CompletionRequest>(parsed);
+    if (r.chat != chat || (chat && (r.messages.empty() || r.messages.size() > limits.max_messages)) ||
+        r.stop.size() > limits.max_stop_strings) {
+      return Invariant("a parsed request outside the limits");
+    }
+    const GenerateOptions o = serve::ToGenerateOptions(r, GenerateOptions{}, 64);
+    if (o.max_new_tokens > 64) return Invariant("max_tokens above the server's cap");
   }
   return absl::OkStatus();
 }

@@ -60,6 +60,11 @@ Status RunChat(const Vocabs& vocabs, absl::Span<const uint8_t> data);
 // NUL-separated role/content fields. FormatChatJinja must answer with output or a clear error.
 Status RunJinja(absl::Span<const uint8_t> data);
 
+// An HTTP request body for r1 serve: parsed as a chat and as a raw completion request (the
+// first byte picks small or default limits). Invariants: an error is a 4xx with a type and a
+// message; a request that parses respects the limits and maps to generation options.
+Status RunOpenAiRequest(absl::Span<const uint8_t> data);
+
 // A session on models/stories260K-q8dequant.gguf, made once.
 struct StateFixture {
   std::shared_ptr<const Model> model;
