@@ -20,17 +20,6 @@ namespace {
 // Long enough that the prompt-batch engines take the first batch (they start at 32 tokens).
 constexpr size_t kPromptTokens = 70;
 
-std::vector<std::string> SharedModels() {
-  std::vector<std::string> paths;
-  for (const char* folder : {"/reference", "/models"}) {
-    for (const auto& entry : std::filesystem::directory_iterator(*test::SharedDir() + folder)) {
-      if (entry.path().extension() == ".gguf") paths.push_back(entry.path().string());
-    }
-  }
-  std::sort(paths.begin(), paths.end());
-  return paths;
-}
-
 // Every position's logits after evaluating `tokens` in batches of the given sizes (cycled).
 std::vector<float> LogitsInBatches(Session& s, const std::vector<int32_t>& tokens, const std::vector<size_t>& sizes) {
   std::vector<float> out;
@@ -63,7 +52,7 @@ StatusOr<std::unique_ptr<Session>> Open(std::shared_ptr<const Model> model, Cach
 
 TEST_CASE("a batch-invariant session computes the same bits in any batching, for every shared model") {
   int compared = 0, default_mode_differs = 0;
-  for (const std::string& path : SharedModels()) {
+  for (const std::string& path : test::SharedModelPaths()) {
     auto model = Model::Load(path);
     REQUIRE_MESSAGE(model.ok(), path, ": ", model.status().ToString());
     const auto prompt = test::RandomTokenIds((*model)->config().n_vocab, kPromptTokens, 11);

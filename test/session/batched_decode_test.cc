@@ -21,17 +21,6 @@ R1_TEST_NEEDS_SHARED_DIR();
 namespace r1 {
 namespace {
 
-std::vector<std::string> SharedModels() {
-  std::vector<std::string> paths;
-  for (const char* folder : {"/reference", "/models"}) {
-    for (const auto& entry : std::filesystem::directory_iterator(*test::SharedDir() + folder)) {
-      if (entry.path().extension() == ".gguf") paths.push_back(entry.path().string());
-    }
-  }
-  std::sort(paths.begin(), paths.end());
-  return paths;
-}
-
 StatusOr<std::unique_ptr<Session>> Open(std::shared_ptr<const Model> model, CacheType cache, int64_t n_ctx = 96) {
   SessionOptions o;
   o.n_ctx = n_ctx;
@@ -47,7 +36,7 @@ bool SameBits(absl::Span<const float> a, absl::Span<const float> b) {
 TEST_CASE("a batched decode step equals each session stepping alone, for every shared model") {
   constexpr int kSessions = 3, kSteps = 6;
   int compared = 0;
-  for (const std::string& path : SharedModels()) {
+  for (const std::string& path : test::SharedModelPaths()) {
     auto model = Model::Load(path);
     REQUIRE_MESSAGE(model.ok(), path, ": ", model.status().ToString());
     const int32_t n_vocab = (*model)->config().n_vocab;

@@ -1,5 +1,6 @@
 #include "support/test_util.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -16,6 +17,17 @@ std::optional<std::string> SharedDir() {
   const char* dir = std::getenv("R1_SHARED_DIR");
   if (dir == nullptr || !std::filesystem::is_directory(dir)) return std::nullopt;
   return std::string(dir);
+}
+
+std::vector<std::string> SharedModelPaths() {
+  std::vector<std::string> paths;
+  for (const char* folder : {"/reference", "/models"}) {
+    for (const auto& entry : std::filesystem::directory_iterator(*SharedDir() + folder)) {
+      if (entry.path().extension() == ".gguf") paths.push_back(entry.path().string());
+    }
+  }
+  std::sort(paths.begin(), paths.end());
+  return paths;
 }
 
 bool RegisterNeedsSharedDir() {

@@ -11,6 +11,10 @@ namespace r1::test {
 // The shared test-data folder (R1_SHARED_DIR), or nullopt when it is not there.
 std::optional<std::string> SharedDir();
 
+// Every model of the shared folder (reference/ and models/ *.gguf: each architecture and weight
+// type, and the small trained models), sorted by path.
+std::vector<std::string> SharedModelPaths();
+
 // Marks the running binary as needing the shared folder: test_main then skips the whole binary
 // (exit 77, with a message naming the folder) when it is absent. Call from a static initializer:
 //   R1_TEST_NEEDS_SHARED_DIR();
