@@ -4,11 +4,6 @@
 #include <optional>
 
 namespace r1::serve {
-namespace {
-
-constexpr size_t kMaxRows = 16;
-
-}  // namespace
 
 BatchEngine::BatchEngine(int64_t prefill_chunk)
     : prefill_chunk_(std::max<int64_t>(prefill_chunk, 1)), thread_([this] { Loop(); }) {}
@@ -83,9 +78,9 @@ void BatchEngine::Round(const std::vector<Entry*>& entries) {
     e->error = std::move(s);
     e->done = true;
   };
-  std::vector<Entry*> decoding;
-  std::vector<Session*> sessions;
-  std::vector<int32_t> tokens;
+  decoding_.clear();
+  sessions_.clear();
+  tokens_.clear();
   Entry* shortest_prompt = nullptr;
   for (Entry* e : entries) {
     if (e->cancelled->load(std::memory_order_relaxed)) {
@@ -105,26 +100,18 @@ void BatchEngine::Round(const std::vector<Entry*>& entries) {
     } else if (!next->has_value()) {
       e->done = true;
     } else {
-      decoding.push_back(e);
-      sessions.push_back(e->session);
-      tokens.push_back(**next);
+      decoding_.push_back(e);
+      sessions_.push_back(e->session);
+      tokens_.push_back(**next);
     }
   }
-  // Passes of at most kMaxRows rows: wider ones would take the prompt engines, whose sums
-  // round differently from a conversation decoding alone.
-  for (size_t first = 0; first < sessions.size(); first += kMaxRows) {
-    const size_t n = std::min(kMaxRows, sessions.size() - first);
-    if (Status s = Session::EvaluateBatch(absl::MakeConstSpan(sessions).subspan(first, n),
-                                          absl::MakeConstSpan(tokens).subspan(first, n));
-        !s.ok()) {
-      for (size_t i = first; i < first + n; ++i) fail(decoding[i], s);
+  if (!sessions_.empty()) {
+    if (Status s = Session::EvaluateBatch(sessions_, tokens_); !s.ok()) {
+      for (Entry* e : decoding_) fail(e, s);
     }
   }
-  if (!sessions.empty()) {
-    int widest = widest_.load(std::memory_order_relaxed);
-    while (static_cast<int>(sessions.size()) > widest &&
-           !widest_.compare_exchange_weak(widest, static_cast<int>(sessions.size()))) {
-    }
+  if (static_cast<int>(sessions_.size()) > widest_.load(std::memory_order_relaxed)) {
+    widest_.store(static_cast<int>(sessions_.size()), std::memory_order_relaxed);  // only this thread writes it
   }
   if (shortest_prompt != nullptr) {
     if (Status s = shortest_prompt->generation->Prefill(prefill_chunk_); !s.ok()) fail(shortest_prompt, s);

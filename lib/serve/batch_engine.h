@@ -58,6 +58,10 @@ class BatchEngine {
   void Round(const std::vector<Entry*>& entries);
 
   const int64_t prefill_chunk_;
+  // A round's decode batch, kept between rounds so that a round allocates nothing.
+  std::vector<Entry*> decoding_;
+  std::vector<Session*> sessions_;
+  std::vector<int32_t> tokens_;
   mutable std::mutex mu_;
   std::condition_variable work_, finished_;
   std::vector<Entry*> entries_;

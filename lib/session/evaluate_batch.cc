@@ -1,18 +1,22 @@
 // evaluate_batch.cc — one decode step of many sessions in one forward pass.
 //
-// The rows of all sessions go through the weight products together (below the prompt engines'
-// 32 rows every product is a per-row dot, so each row's sums are the ones it gets alone);
-// rotation, cache and attention run per session on its own cache. The pass uses the first
-// session's threads and buffers; each row's logits are then copied into its session.
+// The rows of all sessions go through the weight products together, always with the per-row
+// dot kernels a single decode step uses (the pass runs batch-invariant, however many rows), so
+// each row's sums are the ones it gets alone; rotation, cache and attention run per session on
+// its own cache. The pass uses the first session's threads and buffers; each row's logits are
+// then copied into its session. Nothing is allocated for batches of up to kInlineSessions.
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_format.h"
 #include "session/session_impl.h"
 
 namespace r1 {
 namespace {
+
+constexpr size_t kInlineSessions = 16;
 
 Status CheckBatch(absl::Span<Session::Impl* const> batch, absl::Span<const int32_t> tokens) {
   if (batch.empty()) return absl::InvalidArgumentError("no sessions to evaluate");
@@ -25,11 +29,12 @@ Status CheckBatch(absl::Span<Session::Impl* const> batch, absl::Span<const int32
     return absl::InvalidArgumentError(absl::StrFormat(
         "%d sessions in one step but the first session's batch holds %d rows", batch.size(), first.n_batch));
   }
-  absl::flat_hash_set<const Session::Impl*> seen;
   const int64_t n_vocab = first.model->config().n_vocab;
   for (size_t i = 0; i < batch.size(); ++i) {
     const Session::Impl& s = *batch[i];
-    if (!seen.insert(&s).second) return absl::InvalidArgumentError(absl::StrFormat("session %d appears twice", i));
+    if (std::find(batch.begin(), batch.begin() + i, &s) != batch.begin() + i) {
+      return absl::InvalidArgumentError(absl::StrFormat("session %d appears twice", i));
+    }
     if (&s.model->impl() != &first.model->impl()) {
       return absl::InvalidArgumentError(absl::StrFormat("session %d runs another model than session 0", i));
     }
@@ -56,8 +61,7 @@ Status CheckBatch(absl::Span<Session::Impl* const> batch, absl::Span<const int32
 }  // namespace
 
 Status Session::EvaluateBatch(absl::Span<Session* const> sessions, absl::Span<const int32_t> tokens) {
-  std::vector<Impl*> batch;
-  batch.reserve(sessions.size());
+  absl::InlinedVector<Impl*, kInlineSessions> batch;
   for (size_t i = 0; i < sessions.size(); ++i) {
     if (sessions[i] == nullptr) return absl::InvalidArgumentError(absl::StrFormat("session %d is null", i));
     batch.push_back(sessions[i]->impl_.get());
@@ -65,10 +69,13 @@ Status Session::EvaluateBatch(absl::Span<Session* const> sessions, absl::Span<co
   R1_RETURN_IF_ERROR(CheckBatch(batch, tokens));
 
   Impl& first = *batch[0];
-  std::vector<SequenceRows> rows;
-  rows.reserve(batch.size());
+  absl::InlinedVector<SequenceRows, kInlineSessions> rows;
   for (Impl* s : batch) rows.push_back({&s->kv, s->n_past(), 1});
+  // Wide batches would otherwise take the prompt engines, whose sums round differently.
+  const bool invariant = first.ctx.batch_invariant;
+  first.ctx.batch_invariant = true;
   Forward(first.model->impl(), tokens.data(), rows, LogitRows::kLast, first.acts, first.ctx);
+  first.ctx.batch_invariant = invariant;
 
   // Row i belongs to session i; the first session's row is already where its logits live, so
   // the others are copied out before anything can overwrite them.

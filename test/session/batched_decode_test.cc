@@ -93,6 +93,32 @@ TEST_CASE("a batched decode step equals each session stepping alone, for every s
   MESSAGE(compared, " model and cache pairs: batched decode steps bit-identical to single ones");
 }
 
+TEST_CASE("a batch wider than the prompt engines' threshold is still exact") {
+  auto model = Model::Load(*test::SharedDir() + "/reference/qwen2-dev.Q4_K_M.gguf");
+  REQUIRE(model.ok());
+  constexpr int kSessions = 40;  // the prompt engines take batches of 32 rows and more
+  std::vector<std::unique_ptr<Session>> alone, together;
+  std::vector<Session*> batch;
+  std::vector<int32_t> next(kSessions);
+  for (int i = 0; i < kSessions; ++i) {
+    auto a = Open(*model, CacheType::kF16), b = Open(*model, CacheType::kF16);
+    REQUIRE((a.ok() && b.ok()));
+    const auto prompt = test::RandomTokenIds((*model)->config().n_vocab, static_cast<size_t>(2 + i % 5), 200 + i);
+    REQUIRE((*a)->Evaluate(prompt).ok());
+    REQUIRE((*b)->Evaluate(prompt).ok());
+    next[static_cast<size_t>(i)] = Argmax((*a)->Logits());
+    REQUIRE((*a)->Evaluate({&next[static_cast<size_t>(i)], 1}).ok());
+    alone.push_back(std::move(*a));
+    together.push_back(std::move(*b));
+    batch.push_back(together.back().get());
+  }
+  REQUIRE(Session::EvaluateBatch(batch, next).ok());
+  for (int i = 0; i < kSessions; ++i) {
+    INFO("session ", i);
+    CHECK(SameBits(together[static_cast<size_t>(i)]->Logits(), alone[static_cast<size_t>(i)]->Logits()));
+  }
+}
+
 TEST_CASE("generations stepped together, prompts prefilled in chunks, equal generations run alone") {
   for (const char* name : {"/reference/qwen2-dev.Q4_K_M.gguf", "/reference/deepseek2-dev.Q8_0.gguf",
                            "/models/stories260K-q8dequant.gguf"}) {
