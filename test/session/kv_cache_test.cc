@@ -91,7 +91,9 @@ TEST_CASE("a 32K-position cache is reserved, not resident, until positions are u
     MESSAGE(std::string(CacheTypeName(cache)), " cache of ", full >> 20, " MiB for 32K positions: resident +",
             fresh >> 10, " KiB when created; positions 1,000-1,999 added ", growth >> 10, " KiB (",
             (per_token * 1000) >> 10, " KiB of cache)");
-    CHECK(fresh < full / 32);
+    // Resident memory is the whole process's: allocator pools and, under an emulator, its
+    // translated code move it by about a megabyte. A resident cache would be eight times this bound.
+    CHECK(fresh < full / 8);
     CHECK(growth < per_token * 1000 + (2u << 20));
     CHECK(growth > per_token * 1000 / 2);
   }
