@@ -70,6 +70,7 @@ typedef enum r1_stop_reason {
   R1_STOP_STOP_STRING = 2,
   R1_STOP_CANCELLED = 3,
   R1_STOP_CONTEXT_FULL = 4,
+  R1_STOP_GRAMMAR_DEAD_END = 5, /* the grammar allows no token of the vocabulary here */
   R1_STOP_MAX_ENUM = 0x7FFFFFFF
 } r1_stop_reason;
 
@@ -198,6 +199,19 @@ typedef struct r1_generate_options {
   /* chat: a built-in template to use instead of the model's: "deepseek-r1",
    * "deepseek-r1-distill", "llama3", "chatml", "qwen2"; NULL (default) = the model's */
   const char *chat_template;
+  /* Structured output (doc/structured-output.md): the answer must match this GBNF grammar, or
+   * validate against this JSON Schema (JSON text); NULL (default) = free text; not both. With a
+   * reasoning model the thought stays free: the grammar applies after "</think>". */
+  const char *grammar;
+  const char *json_schema;
+  int32_t grammar_from_first_token; /* non-zero: the grammar governs all output, thought included */
+  /* Chat: functions the model may call, as OpenAI's `tools` JSON array
+   * ([{"type": "function", "function": {"name", "description", "parameters"}}]); NULL = none.
+   * Calls in the answer come back in r1_result.tool_calls_json. */
+  const char *tools_json;
+  /* "auto" (NULL, default): the model chooses; "none"; "required": it must call one; any other
+   * text: the name of the function it must call. */
+  const char *tool_choice;
 } r1_generate_options;
 
 R1_CAPI void r1_generate_options_default(r1_generate_options *options);
@@ -219,6 +233,12 @@ typedef struct r1_result {
   size_t reasoning_len;
   const char *content;
   size_t content_len;
+  /* The functions the answer called, as OpenAI's tool_calls JSON array
+   * ([{"id", "type": "function", "function": {"name", "arguments": "JSON text"}}]); "[]" when
+   * none. Valid until the next call on the session. */
+  const char *tool_calls_json;
+  size_t tool_calls_json_len;
+  int32_t n_tool_calls;
 } r1_result;
 
 R1_CAPI void r1_result_default(r1_result *result);
@@ -232,6 +252,12 @@ R1_CAPI r1_status r1_session_chat(r1_session *session, const r1_message *message
 R1_CAPI r1_status r1_session_generate(r1_session *session, const char *prompt, size_t prompt_len,
                                       const r1_generate_options *options, r1_stream_fn on_piece, void *user_data,
                                       r1_result *result);
+/* As r1_session_chat, with the conversation as OpenAI's `messages` JSON array (UTF-8, not
+ * necessarily NUL-terminated): [{"role", "content", "tool_calls"?, "tool_call_id"?}], so that
+ * assistant turns can carry their tool calls and "tool" turns the results. */
+R1_CAPI r1_status r1_session_chat_json(r1_session *session, const char *messages_json, size_t messages_json_len,
+                                       const r1_generate_options *options, r1_stream_fn on_piece, void *user_data,
+                                       r1_result *result);
 /* Asks a running generation on this session to stop at the next token. Any thread. */
 R1_CAPI r1_status r1_session_cancel(r1_session *session);
 /* Clears the context. */

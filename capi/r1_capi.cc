@@ -9,10 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "grammar/ordered_json.h"
 #include "r1/chat.h"
 #include "r1/model.h"
 #include "r1/session.h"
 #include "r1/tokenizer.h"
+#include "session/chat_json.h"
 
 // The C constants are the C++ enumerators' values, so a cache type converts by a cast.
 static_assert(R1_CACHE_F16 == static_cast<int>(r1::CacheType::kF16) &&
@@ -27,6 +29,7 @@ struct r1_session {
   std::shared_ptr<const r1::Model> model;
   std::unique_ptr<r1::Session> session;
   r1::GenerateResult last;  // owns the strings r1_result points to
+  std::string last_tool_calls_json;
 };
 
 namespace {
@@ -104,7 +107,7 @@ r1_status WriteResult(const T& value, T* out, const char* what) {
   return R1_OK;
 }
 
-r1::GenerateOptions ToCpp(const r1_generate_options& o) {
+r1::GenerateOptions ToCppBase(const r1_generate_options& o) {
   r1::GenerateOptions g;
   g.max_new_tokens = o.max_new_tokens;
   g.sampler.temperature = o.temperature;
@@ -121,6 +124,29 @@ r1::GenerateOptions ToCpp(const r1_generate_options& o) {
   g.ignore_eos = o.ignore_eos != 0;
   g.drop_oldest_turns = o.drop_oldest_turns != 0;
   if (o.chat_template != nullptr) g.chat_template = r1::ChatTemplateFromName(o.chat_template);
+  if (o.grammar != nullptr) g.grammar = o.grammar;
+  if (o.json_schema != nullptr) g.json_schema = o.json_schema;
+  g.grammar_from_first_token = o.grammar_from_first_token != 0;
+  return g;
+}
+
+// The options with the tools read from their JSON; InvalidArgument naming the field at fault.
+absl::StatusOr<r1::GenerateOptions> ToCpp(const r1_generate_options& o) {
+  r1::GenerateOptions g = ToCppBase(o);
+  if (o.tools_json != nullptr) {
+    const std::optional<r1::chat_json::Json> tools = r1::ParseOrderedJson(o.tools_json);
+    if (!tools) return absl::InvalidArgumentError("tools_json is not JSON");
+    R1_ASSIGN_OR_RETURN(g.tools, r1::chat_json::ReadTools(*tools));
+  }
+  if (o.tool_choice != nullptr) {
+    const std::string_view choice = o.tool_choice;
+    if (choice == "auto" || choice == "none" || choice == "required") {
+      R1_RETURN_IF_ERROR(r1::chat_json::ReadToolChoice(r1::chat_json::Json(choice), &g));
+    } else {
+      g.tool_choice = r1::ToolChoice::kFunction;
+      g.tool_choice_function = choice;
+    }
+  }
   return g;
 }
 
@@ -141,6 +167,10 @@ r1_status Finish(r1_session* s, absl::StatusOr<r1::GenerateResult> result, r1_re
   r.reasoning_len = s->last.reasoning.size();
   r.content = s->last.content.c_str();
   r.content_len = s->last.content.size();
+  s->last_tool_calls_json = r1::chat_json::ToolCallsJson(s->last.tool_calls).dump();
+  r.tool_calls_json = s->last_tool_calls_json.c_str();
+  r.tool_calls_json_len = s->last_tool_calls_json.size();
+  r.n_tool_calls = static_cast<int32_t>(s->last.tool_calls.size());
   return WriteResult(r, out, "r1_result");
 }
 
@@ -366,7 +396,9 @@ r1_status r1_session_chat(r1_session* session, const r1_message* messages, size_
       if (messages[i].role == nullptr || messages[i].content == nullptr) return Null("a message's role or content");
       chat.push_back({messages[i].role, messages[i].content});
     }
-    return Finish(session, session->session->Chat(chat, ToCpp(o), Stream(on_piece, user_data)), result);
+    absl::StatusOr<r1::GenerateOptions> cpp = ToCpp(o);
+    if (!cpp.ok()) return FromStatus(cpp.status());
+    return Finish(session, session->session->Chat(chat, *cpp, Stream(on_piece, user_data)), result);
   });
 }
 
@@ -377,9 +409,29 @@ r1_status r1_session_generate(r1_session* session, const char* prompt, size_t pr
     r1_generate_options o;
     if (r1_status st = ValidateGenerate(session, options, &o); st != R1_OK) return st;
     if (prompt == nullptr) return Null("prompt");
+    absl::StatusOr<r1::GenerateOptions> cpp = ToCpp(o);
+    if (!cpp.ok()) return FromStatus(cpp.status());
     return Finish(session,
-                  session->session->Generate(std::string_view(prompt, prompt_len), ToCpp(o), Stream(on_piece, user_data)),
+                  session->session->Generate(std::string_view(prompt, prompt_len), *cpp, Stream(on_piece, user_data)),
                   result);
+  });
+}
+
+r1_status r1_session_chat_json(r1_session* session, const char* messages_json, size_t messages_json_len,
+                               const r1_generate_options* options, r1_stream_fn on_piece, void* user_data,
+                               r1_result* result) {
+  return Guard([&] {
+    r1_generate_options o;
+    if (r1_status st = ValidateGenerate(session, options, &o); st != R1_OK) return st;
+    if (messages_json == nullptr) return Null("messages_json");
+    const std::optional<r1::chat_json::Json> parsed =
+        r1::ParseOrderedJson(std::string_view(messages_json, messages_json_len));
+    if (!parsed) return Fail(R1_ERR_INVALID_ARGUMENT, "messages_json is not JSON");
+    absl::StatusOr<std::vector<r1::ChatMessage>> chat = r1::chat_json::ReadMessages(*parsed);
+    if (!chat.ok()) return FromStatus(chat.status());
+    absl::StatusOr<r1::GenerateOptions> cpp = ToCpp(o);
+    if (!cpp.ok()) return FromStatus(cpp.status());
+    return Finish(session, session->session->Chat(*chat, *cpp, Stream(on_piece, user_data)), result);
   });
 }
 

@@ -31,6 +31,7 @@ const char* StopReasonKey(StopReason reason) {
     case StopReason::kStopString: return "stop_string";
     case StopReason::kCancelled: return "cancelled";
     case StopReason::kContextFull: return "context_full";
+    case StopReason::kGrammarDeadEnd: return "grammar_dead_end";
   }
   return "unknown";
 }

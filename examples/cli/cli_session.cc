@@ -19,6 +19,28 @@ uint64_t RandomSeed() {
   return (static_cast<uint64_t>(device()) << 32) ^ device();
 }
 
+// --grammar, --grammar-file, --json-schema, --json-schema-file: at most one of them.
+Status ParseStructuredOutput(const Args& args, GenerateOptions* o) {
+  int given = 0;
+  for (const char* flag : {"--grammar", "--grammar-file", "--json-schema", "--json-schema-file"}) given += args.Has(flag);
+  if (given > 1) return absl::InvalidArgumentError("give one of --grammar, --grammar-file, --json-schema, --json-schema-file");
+  auto read = [](std::string_view flag, const std::string& path) -> StatusOr<std::string> {
+    std::optional<std::string> text = ReadAll(path);
+    if (!text) return absl::NotFoundError(absl::StrFormat("%s: cannot read %s", flag, path));
+    return *std::move(text);
+  };
+  if (const auto v = args.Value("--grammar")) o->grammar = *v;
+  if (const auto v = args.Value("--json-schema")) o->json_schema = *v;
+  if (const auto path = args.Value("--grammar-file")) {
+    R1_ASSIGN_OR_RETURN(o->grammar, read("--grammar-file", *path));
+  }
+  if (const auto path = args.Value("--json-schema-file")) {
+    R1_ASSIGN_OR_RETURN(o->json_schema, read("--json-schema-file", *path));
+  }
+  o->grammar_from_first_token = args.Has("--grammar-from-start");
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 StatusOr<SessionOptions> ParseSessionOptions(const Args& args) {
@@ -76,6 +98,7 @@ StatusOr<GenerateOptions> ParseGenerateOptions(const Args& args) {
     if (source->empty()) return absl::InvalidArgumentError(absl::StrFormat("--template-file: %s is empty", *path));
     o.chat_template_source = *source;
   }
+  R1_RETURN_IF_ERROR(ParseStructuredOutput(args, &o));
   if (const auto name = args.Value("--template")) {
     if (args.Has("--no-chat")) return absl::InvalidArgumentError("--template and --no-chat exclude each other");
     o.chat_template = ChatTemplateFromName(*name);

@@ -345,7 +345,7 @@ void Server::Stream(httplib::Response& res, std::shared_ptr<serve::SlotPool::Job
           if (!send(serve::SseEvent(serve::ErrorBody(NotRunOr(result.status()))))) return gone();
         } else {
           CountGeneration(*result);
-          if (!send(serve::SseEvent(serve::FinishChunkJson(info, result->stop_reason)))) return gone();
+          if (!send(serve::SseEvent(serve::FinishChunkJson(info, *result)))) return gone();
           if (include_usage && !send(serve::SseEvent(serve::UsageChunkJson(info, *result)))) return gone();
         }
         if (!send(serve::kSseDone)) return gone();

@@ -39,6 +39,11 @@ std::vector<OptionSpec> GenerationOptions() {
        "chat template: deepseek-r1, deepseek-r1-distill, llama3, chatml or qwen2"},
       {"--template-file", nullptr, "FILE", nullptr, "a Jinja chat template to render instead of the model's"},
       {"--no-chat", nullptr, nullptr, nullptr, "raw completion: the text as given, no chat template"},
+      {"--grammar", nullptr, "GBNF", nullptr, "the answer must match this grammar (llama.cpp's GBNF)"},
+      {"--grammar-file", nullptr, "FILE", nullptr, "the answer must match the GBNF grammar in FILE"},
+      {"--json-schema", nullptr, "JSON", nullptr, "the answer must be JSON valid against this JSON Schema"},
+      {"--json-schema-file", nullptr, "FILE", nullptr, "the answer must be JSON valid against the schema in FILE"},
+      {"--grammar-from-start", nullptr, nullptr, "after </think>", "the grammar governs the thought too"},
   };
 }
 

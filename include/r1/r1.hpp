@@ -73,6 +73,7 @@ enum class StopReason {
   kStopString = R1_STOP_STOP_STRING,
   kCancelled = R1_STOP_CANCELLED,
   kContextFull = R1_STOP_CONTEXT_FULL,
+  kGrammarDeadEnd = R1_STOP_GRAMMAR_DEAD_END,
 };
 
 enum class CacheType { kF16 = R1_CACHE_F16, kQ8_0 = R1_CACHE_Q8_0, kF32 = R1_CACHE_F32 };
@@ -209,6 +210,16 @@ struct GenerateOptions {
   bool ignore_eos = false;
   bool drop_oldest_turns = false;
   std::optional<std::string> chat_template;  // a built-in template's name instead of the model's
+  // Structured output: a GBNF grammar the answer must match, or a JSON Schema (JSON text) it
+  // must validate against; not both. The thought of a reasoning model stays free unless
+  // grammar_from_first_token.
+  std::optional<std::string> grammar;
+  std::optional<std::string> json_schema;
+  bool grammar_from_first_token = false;
+  // Chat: functions the model may call, as OpenAI's `tools` JSON array; and "auto" (unset),
+  // "none", "required" or the name of the function that must be called.
+  std::optional<std::string> tools_json;
+  std::optional<std::string> tool_choice;
 };
 
 struct Result {
@@ -216,6 +227,9 @@ struct Result {
   int64_t n_prompt_tokens = 0, n_prefilled_tokens = 0, n_generated_tokens = 0, n_reasoning_tokens = 0;
   double prefill_seconds = 0, decode_seconds = 0;
   std::string reasoning, content;
+  // The functions the answer called, as OpenAI's tool_calls JSON array ("[]" when none).
+  std::string tool_calls_json = "[]";
+  int n_tool_calls = 0;
 };
 
 // One streamed piece of complete UTF-8 text; return false to stop the generation.
@@ -243,6 +257,14 @@ class Session {
     for (const Message& m : messages) c_messages.push_back({m.role.c_str(), m.content.c_str()});
     return Run(options, on_piece, [&](const r1_generate_options* o, r1_stream_fn fn, void* user, r1_result* r) {
       return r1_session_chat(get(), c_messages.data(), c_messages.size(), o, fn, user, r);
+    });
+  }
+
+  // Chat with the conversation as OpenAI's `messages` JSON array, whose assistant turns can
+  // carry tool_calls and whose "tool" turns carry their results.
+  Result ChatJson(std::string_view messages_json, const GenerateOptions& options = {}, const StreamFn& on_piece = {}) {
+    return Run(options, on_piece, [&](const r1_generate_options* o, r1_stream_fn fn, void* user, r1_result* r) {
+      return r1_session_chat_json(get(), messages_json.data(), messages_json.size(), o, fn, user, r);
     });
   }
 
@@ -302,6 +324,11 @@ class Session {
     o.ignore_eos = options.ignore_eos ? 1 : 0;
     o.drop_oldest_turns = options.drop_oldest_turns ? 1 : 0;
     o.chat_template = options.chat_template ? options.chat_template->c_str() : nullptr;
+    o.grammar = options.grammar ? options.grammar->c_str() : nullptr;
+    o.json_schema = options.json_schema ? options.json_schema->c_str() : nullptr;
+    o.grammar_from_first_token = options.grammar_from_first_token ? 1 : 0;
+    o.tools_json = options.tools_json ? options.tools_json->c_str() : nullptr;
+    o.tool_choice = options.tool_choice ? options.tool_choice->c_str() : nullptr;
 
     struct Stream {
       const StreamFn* fn;
@@ -329,6 +356,8 @@ class Session {
     result.decode_seconds = r.decode_seconds;
     if (r.reasoning != nullptr) result.reasoning.assign(r.reasoning, r.reasoning_len);
     if (r.content != nullptr) result.content.assign(r.content, r.content_len);
+    if (r.tool_calls_json != nullptr) result.tool_calls_json.assign(r.tool_calls_json, r.tool_calls_json_len);
+    result.n_tool_calls = r.n_tool_calls;
     return result;
   }
 
@@ -342,6 +371,7 @@ inline const char* StopReasonName(StopReason reason) {
     case StopReason::kStopString: return "stop string";
     case StopReason::kCancelled: return "cancelled";
     case StopReason::kContextFull: return "context full";
+    case StopReason::kGrammarDeadEnd: return "grammar dead end";
   }
   return "unknown";
 }

@@ -25,9 +25,25 @@ namespace r1 {
 
 class Tokenizer;
 
+// A function the model called, as OpenAI's API and the chat templates name its parts.
+struct ToolCall {
+  std::string id;         // the caller's handle for matching the result ("call_…")
+  std::string name;       // the function
+  std::string arguments;  // JSON text of the arguments object
+};
+
+// A function the model may call: its name, what it does, and a JSON Schema of its arguments.
+struct ToolDefinition {
+  std::string name;
+  std::string description;
+  std::string parameters = "{}";  // JSON Schema text
+};
+
 struct ChatMessage {
   std::string role;     // "system", "user", "assistant" (and "tool" where the template has it)
   std::string content;
+  std::vector<ToolCall> tool_calls;  // assistant: the calls it made
+  std::string tool_call_id;          // tool: the call this is the result of
 };
 
 enum class ChatTemplate {
@@ -62,7 +78,30 @@ struct ChatFormatOptions {
   std::string bos_token;
   // The text of the EOS token, for Jinja templates that use `eos_token`.
   std::string eos_token;
+  // Functions the model may call. A Jinja template that uses a `tools` variable gets them as
+  // that list ({"type": "function", "function": {"name", "description", "parameters"}}, the
+  // schema as an object); otherwise, and for the built-in templates, r1 joins a section
+  // describing them and the family's call syntax to the system prompt (Qwen2 gets the text its
+  // own template writes). InvalidArgument for a tool without a name or whose parameters are
+  // not a JSON object.
+  std::vector<ToolDefinition> tools;
 };
+
+// Tool calls and results. Assistant messages carry their calls in `tool_calls`; results are
+// messages with role "tool". Only assistant messages may have calls (InvalidArgument else).
+//  - kDeepSeekR1 and kDeepSeekR1Distill render them byte for byte as the official templates
+//    do, quirks included (only the conversation's first call opens with <｜Assistant｜> and
+//    the content). One deviation: the Distill template drops the calls of an assistant message
+//    whose content is not empty; r1 renders them, the content placed as R1's template does.
+//  - kQwen2 renders them as Qwen2.5's template: <tool_call>\n{"name": …, "arguments": …}\n
+//    </tool_call> in the assistant turn (arguments must be JSON text), results as
+//    <tool_response> in a user turn.
+//  - kChatMl and kLlama3 have no call syntax: InvalidArgument for a message with calls.
+// For Jinja templates each message gets `tool_calls` (when it has any) as a list of {"id",
+// "type": "function", "function": {"name", "arguments"}}, arguments as JSON text (as the R1
+// templates concatenate it; as an object for templates that apply `tojson` to it), and
+// `tool_call_id` (when set). An assistant message with calls and empty content gets content
+// none, as OpenAI's API sends it (the DeepSeek templates test `content is none`).
 
 // Renders `messages` with `tmpl`. InvalidArgument for a role the template does not render.
 StatusOr<std::string> FormatChat(ChatTemplate tmpl,
@@ -70,8 +109,9 @@ StatusOr<std::string> FormatChat(ChatTemplate tmpl,
                                         const ChatFormatOptions& options = {});
 
 // Renders `messages` with a Jinja chat template, as transformers' apply_chat_template does
-// (trim_blocks and lstrip_blocks on), given `messages` (role/content dicts),
-// `add_generation_prompt`, `bos_token` and `eos_token`. r1 implements the subset of Jinja2
+// (trim_blocks and lstrip_blocks on), given `messages` (role/content dicts, with the tool
+// fields above), `add_generation_prompt`, `bos_token`, `eos_token` and, when options.tools is
+// not empty, `tools`. r1 implements the subset of Jinja2
 // that Hugging Face chat templates use (doc/tokenizer.md, "Jinja chat templates"), bounded
 // in time, memory and output (16 MiB). InvalidArgument for source outside that subset or a
 // template error (raise_exception's message as it is); ResourceExhausted when a bound is

@@ -29,14 +29,19 @@
 
 namespace r1 {
 
-class TokenStream;  // session/token_stream.h
+namespace grammar {
+class TokenVocabulary;  // grammar/token_mask.h
+}
+class TokenStream;    // session/token_stream.h
+class AnswerGrammar;  // session/answer_grammar.h
+enum class ToolCallStyle;  // session/tool_calls.h
 
 class Generation {
  public:
   // Keeps the longest cached prefix of `prompt` in the session (at least its last token is
   // recomputed, for fresh logits) and prepares sampling. Errors: no tokenizer, an empty prompt
-  // or one longer than the context, bad sampler options. The session must outlive the
-  // Generation and take no other work until it ends.
+  // or one longer than the context, bad sampler options, a bad grammar or JSON schema. The
+  // session must outlive the Generation and take no other work until it ends.
   static StatusOr<std::unique_ptr<Generation>> Start(Session& session, absl::Span<const int32_t> prompt,
                                                      const GenerateOptions& options,
                                                      const StreamCallback& on_piece = nullptr);
@@ -49,11 +54,11 @@ class Generation {
   bool prefilled() const;
   int64_t prompt_tokens_left() const;
 
-  // The next token, chosen (sampled, or written by r1 to close a thought at the reasoning
-  // budget) and streamed; the caller then evaluates it before calling Next again. nullopt when
-  // the generation has ended: end of turn, a stop string, the token limit, cancellation (the
-  // callback said stop, or Session::Cancel) or a full context. FailedPrecondition before the
-  // prompt is prefilled.
+  // The next token, chosen (sampled — among those the grammar allows, when one applies — or
+  // written by r1 to close a thought) and streamed; the caller then evaluates it before calling
+  // Next again. nullopt when the generation has ended: end of turn, a finished grammar, a stop
+  // string, the token limit, cancellation (the callback said stop, or Session::Cancel), a full
+  // context or a grammar dead end. FailedPrecondition before the prompt is prefilled.
   StatusOr<std::optional<int32_t>> Next();
   bool ended() const { return ended_; }
 
@@ -65,7 +70,10 @@ class Generation {
   using Clock = std::chrono::steady_clock;
   Generation(Session& session, const GenerateOptions& options, const StreamCallback& on_piece, Sampler sampler);
   void End(StopReason reason);
-  Status ForceThoughtClosed();
+  Status ForceBlankLine();
+  StatusOr<std::optional<int32_t>> Choose();
+  Status PrepareRequiredCall(const Tokenizer& tokenizer, std::shared_ptr<const grammar::TokenVocabulary> vocab);
+  void CollectToolCalls();
 
   Session& session_;
   const GenerateOptions options_;
@@ -75,6 +83,8 @@ class Generation {
   size_t prompt_done_ = 0;  // prompt tokens in the cache
   std::optional<int32_t> think_close_;
   std::unique_ptr<TokenStream> stream_;
+  std::unique_ptr<AnswerGrammar> grammar_;  // null without one
+  ToolCallStyle tool_style_{};
   std::deque<int32_t> forced_;  // tokens r1 writes itself (closing a thought at the budget)
   bool budget_spent_ = false;
   int64_t max_new_ = 0;

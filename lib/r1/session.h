@@ -69,8 +69,14 @@ enum class StopReason {
   kStopString = 2,       // a caller-given stop string appeared (it is not emitted)
   kCancelled = 3,        // the callback returned false, or Cancel() was called
   kContextFull = 4,      // no room left in the context
+  kGrammarDeadEnd = 5,   // the grammar allows no token of the vocabulary here
 };
 const char* StopReasonName(StopReason reason);
+
+// Whether and how the model calls tools: kAuto lets it choose; kNone hides the tools;
+// kRequired makes it call one (its arguments shaped by the function's schema); kFunction
+// makes it call tool_choice_function.
+enum class ToolChoice { kAuto, kNone, kRequired, kFunction };
 
 struct GenerateOptions {
   int64_t max_new_tokens = -1;  // < 0 (default): until the context is full
@@ -89,11 +95,27 @@ struct GenerateOptions {
   // with the tokenizer's BOS and EOS texts); when non-empty it takes precedence over
   // chat_template.
   std::string chat_template_source;
+  // Structured output: a GBNF grammar (r1/grammar.h) the answer must match, or a JSON Schema
+  // it must validate against (not both). With a reasoning model the thought stays free: the
+  // grammar applies from the token after "</think>" (r1 writes the blank line that follows
+  // it), and the reasoning budget still holds. grammar_from_first_token applies it to all of
+  // the output instead. The generation ends when the grammar is complete and allows nothing
+  // more, or when the model ends its turn on a complete match.
+  std::string grammar;
+  std::string json_schema;
+  bool grammar_from_first_token = false;
+  // Chat: functions the model may call (doc/structured-output.md, "Tool calls"). The prompt
+  // describes them as the template does (or in a system section r1 writes when the template
+  // has no place for them); calls in the answer come back in GenerateResult::tool_calls.
+  std::vector<ToolDefinition> tools;
+  ToolChoice tool_choice = ToolChoice::kAuto;
+  std::string tool_choice_function;  // the function kFunction calls
 };
 
 struct GenerateResult {
   std::string reasoning;           // text of the reasoning channel
   std::string content;             // text of the answer
+  std::vector<ToolCall> tool_calls;  // the functions the answer called (their text is not in content)
   std::vector<int32_t> tokens;     // every generated token, markers included
   int64_t n_prompt_tokens = 0;     // tokens of the prompt
   int64_t n_prefilled_tokens = 0;  // of those, how many had to be computed (the rest were cached)

@@ -1,15 +1,21 @@
 #include "serve/openai_request.h"
 
+#include <algorithm>
 #include <limits>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "grammar/ordered_json.h"
 #include "nlohmann/json.hpp"
+#include "r1/grammar.h"
+#include "session/chat_json.h"
 
 namespace r1::serve {
 namespace {
 
-using nlohmann::json;
+// Ordered, so that schemas keep their properties' order (answers follow it).
+using json = nlohmann::ordered_json;
 
 // A field's value; absent and null are the same, as OpenAI's API treats them.
 const json* Field(const json& body, const char* name) {
@@ -105,6 +111,15 @@ std::optional<ApiError> ReadMessages(const json& body, const RequestLimits& limi
     }
     ChatMessage message{name, {}};
     if (auto error = ReadContent(m, name, &message.content)) return error;
+    if (const json* calls = Field(m, "tool_calls")) {
+      StatusOr<std::vector<ToolCall>> read = chat_json::ReadToolCalls(*calls);
+      if (!read.ok()) return InvalidRequest(std::string(read.status().message()), "messages");
+      message.tool_calls = *std::move(read);
+    }
+    if (const json* id = Field(m, "tool_call_id")) {
+      if (!id->is_string()) return InvalidRequest("'tool_call_id' must be a string", "messages");
+      message.tool_call_id = id->get<std::string>();
+    }
     out->push_back(std::move(message));
   }
   return std::nullopt;
@@ -165,11 +180,91 @@ std::optional<ApiError> ReadCommon(const json& body, const RequestLimits& limits
   return std::nullopt;
 }
 
+// response_format (text, json_object, json_schema) and the `grammar` extension, into the GBNF
+// the answer must match.
+std::optional<ApiError> ReadAnswerGrammar(const json& body, CompletionRequest* r) {
+  const json* grammar = Field(body, "grammar");
+  const json* format = Field(body, "response_format");
+  if (grammar != nullptr) {
+    if (!grammar->is_string()) return InvalidRequest("'grammar' must be a string (GBNF)", "grammar");
+    if (format != nullptr) return InvalidRequest("give 'grammar' or 'response_format', not both", "grammar");
+    const Status checked = CheckGrammar(grammar->get<std::string>());
+    if (!checked.ok()) return InvalidRequest(absl::StrCat("'grammar': ", checked.message()), "grammar");
+    r->grammar = grammar->get<std::string>();
+    return std::nullopt;
+  }
+  if (format == nullptr) return std::nullopt;
+  const json* type = format->is_object() ? Field(*format, "type") : nullptr;
+  if (type == nullptr || !type->is_string()) {
+    return InvalidRequest("'response_format' must be an object with a 'type'", "response_format");
+  }
+  const std::string kind = type->get<std::string>();
+  if (kind == "text") return std::nullopt;
+  if (kind == "json_object") {
+    r->grammar = JsonObjectGrammar();
+    return std::nullopt;
+  }
+  if (kind != "json_schema") {
+    return InvalidRequest("'response_format.type' must be 'text', 'json_object' or 'json_schema'", "response_format");
+  }
+  const json* spec = Field(*format, "json_schema");
+  const json* schema = spec != nullptr && spec->is_object() ? Field(*spec, "schema") : nullptr;
+  if (schema == nullptr || !(schema->is_object() || schema->is_boolean())) {
+    return InvalidRequest("'response_format.json_schema.schema' must be a JSON Schema object",
+                          "response_format.json_schema.schema");
+  }
+  const std::string schema_text = schema->dump();
+  StatusOr<std::string> gbnf = JsonSchemaToGrammar(schema_text);
+  if (!gbnf.ok()) {
+    return InvalidRequest(absl::StrCat("'response_format.json_schema.schema': ", gbnf.status().message()),
+                          "response_format.json_schema.schema");
+  }
+  r->grammar = *std::move(gbnf);
+  return std::nullopt;
+}
+
+// `tools` and `tool_choice`: each function's parameters must be a schema r1 can hold the
+// arguments to, and a named choice must be one of the tools.
+std::optional<ApiError> ReadTools(const json& body, CompletionRequest* r) {
+  if (const json* tools = Field(body, "tools")) {
+    StatusOr<std::vector<ToolDefinition>> read = chat_json::ReadTools(*tools);
+    if (!read.ok()) return InvalidRequest(std::string(read.status().message()), "tools");
+    r->tools = *std::move(read);
+    for (size_t i = 0; i < r->tools.size(); ++i) {
+      const Status schema = JsonSchemaToGrammar(r->tools[i].parameters).status();
+      if (!schema.ok()) {
+        return InvalidRequest(absl::StrFormat("tools[%d].function.parameters: %s", i, schema.message()), "tools");
+      }
+    }
+  }
+  if (const json* choice = Field(body, "tool_choice")) {
+    GenerateOptions o;
+    const Status read = chat_json::ReadToolChoice(*choice, &o);
+    if (!read.ok()) return InvalidRequest(std::string(read.message()), "tool_choice");
+    const bool named_tool_exists = std::any_of(r->tools.begin(), r->tools.end(), [&](const ToolDefinition& t) {
+      return t.name == o.tool_choice_function;
+    });
+    if (o.tool_choice == ToolChoice::kFunction && !named_tool_exists) {
+      return InvalidRequest(absl::StrFormat("tool_choice names '%s', which is not among the tools", o.tool_choice_function),
+                            "tool_choice");
+    }
+    if (o.tool_choice == ToolChoice::kRequired && r->tools.empty()) {
+      return InvalidRequest("tool_choice 'required' needs tools", "tool_choice");
+    }
+    if (o.tool_choice != ToolChoice::kAuto && o.tool_choice != ToolChoice::kNone && !r->grammar.empty()) {
+      return InvalidRequest("a required tool call and response_format or grammar exclude each other", "tool_choice");
+    }
+    r->tool_choice = o.tool_choice;
+    r->tool_choice_function = o.tool_choice_function;
+  }
+  return std::nullopt;
+}
+
 std::variant<json, ApiError> ParseObject(std::string_view body) {
-  json parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded()) return InvalidRequest("the body is not valid JSON");
-  if (!parsed.is_object()) return InvalidRequest("the body must be a JSON object");
-  return parsed;
+  std::optional<json> parsed = ParseOrderedJson(body);
+  if (!parsed) return InvalidRequest("the body is not valid JSON");
+  if (!parsed->is_object()) return InvalidRequest("the body must be a JSON object");
+  return *std::move(parsed);
 }
 
 }  // namespace
@@ -182,6 +277,8 @@ ParsedRequest ParseChatRequest(std::string_view body, const RequestLimits& limit
   request.chat = true;
   if (auto e = ReadMessages(object, limits, &request.messages)) return std::move(*e);
   if (auto e = ReadCommon(object, limits, &request)) return std::move(*e);
+  if (auto e = ReadAnswerGrammar(object, &request)) return std::move(*e);
+  if (auto e = ReadTools(object, &request)) return std::move(*e);
   return request;
 }
 
@@ -200,6 +297,7 @@ ParsedRequest ParseCompletionRequest(std::string_view body, const RequestLimits&
   request.prompt = prompt->get<std::string>();
   if (request.prompt.empty()) return InvalidRequest("'prompt' must not be empty", "prompt");
   if (auto e = ReadCommon(object, limits, &request)) return std::move(*e);
+  if (auto e = ReadAnswerGrammar(object, &request)) return std::move(*e);
   return request;
 }
 
@@ -214,6 +312,11 @@ GenerateOptions ToGenerateOptions(const CompletionRequest& r, const GenerateOpti
   if (r.seed) o.sampler.seed = *r.seed;
   o.stop = r.stop;
   if (r.reasoning_budget) o.reasoning_budget = *r.reasoning_budget;
+  o.grammar = r.grammar;
+  o.json_schema.clear();
+  o.tools = r.tools;
+  o.tool_choice = r.tool_choice;
+  o.tool_choice_function = r.tool_choice_function;
   return o;
 }
 

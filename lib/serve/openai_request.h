@@ -38,6 +38,13 @@ struct CompletionRequest {
   std::optional<uint64_t> seed;
   std::vector<std::string> stop;
   std::optional<int64_t> reasoning_budget;  // extension: GenerateOptions::reasoning_budget
+  // The GBNF the answer must match: from response_format (json_object, json_schema) or the
+  // `grammar` extension; checked while parsing, empty for free text.
+  std::string grammar;
+  // Chat: functions the model may call, and whether it must (GenerateOptions' fields).
+  std::vector<ToolDefinition> tools;
+  ToolChoice tool_choice = ToolChoice::kAuto;
+  std::string tool_choice_function;
 };
 
 using ParsedRequest = std::variant<CompletionRequest, ApiError>;

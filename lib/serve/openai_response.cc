@@ -1,6 +1,7 @@
 #include "serve/openai_response.h"
 
 #include "nlohmann/json.hpp"
+#include "session/chat_json.h"
 
 namespace r1::serve {
 namespace {
@@ -25,6 +26,13 @@ json Usage(const GenerateResult& r) {
           {"completion_tokens_details", {{"reasoning_tokens", r.n_reasoning_tokens}}}};
 }
 
+// OpenAI's tool_calls array; `indexed` adds the index a stream delta carries.
+json ToolCalls(const GenerateResult& r, bool indexed) {
+  json calls = json::parse(chat_json::ToolCallsJson(r.tool_calls).dump());
+  for (size_t i = 0; indexed && i < calls.size(); ++i) calls[i]["index"] = i;
+  return calls;
+}
+
 std::string ChunkWithChoice(const ResponseInfo& info, json choice) {
   json j = Envelope(info, /*chunk=*/true);
   choice["index"] = 0;
@@ -34,9 +42,11 @@ std::string ChunkWithChoice(const ResponseInfo& info, json choice) {
 
 }  // namespace
 
-const char* FinishReason(StopReason reason) {
-  switch (reason) {
+const char* FinishReason(const GenerateResult& result) {
+  if (!result.tool_calls.empty()) return "tool_calls";
+  switch (result.stop_reason) {
     case StopReason::kEndOfGeneration:
+    case StopReason::kGrammarDeadEnd:
     case StopReason::kStopString: return "stop";
     case StopReason::kMaxTokens:
     case StopReason::kContextFull:
@@ -47,10 +57,14 @@ const char* FinishReason(StopReason reason) {
 
 std::string CompletionJson(const ResponseInfo& info, const GenerateResult& r) {
   json j = Envelope(info, /*chunk=*/false);
-  json choice = {{"index", 0}, {"finish_reason", FinishReason(r.stop_reason)}, {"logprobs", nullptr}};
+  json choice = {{"index", 0}, {"finish_reason", FinishReason(r)}, {"logprobs", nullptr}};
   if (info.chat) {
     choice["message"] = {{"role", "assistant"}, {"content", r.content}};
     if (!r.reasoning.empty()) choice["message"]["reasoning_content"] = r.reasoning;
+    if (!r.tool_calls.empty()) {
+      choice["message"]["tool_calls"] = ToolCalls(r, /*indexed=*/false);
+      if (r.content.empty()) choice["message"]["content"] = nullptr;  // as OpenAI answers a call alone
+    }
   } else {
     // A raw prompt that opens a thought streams reasoning too; the text is both, in order.
     choice["text"] = r.reasoning.empty() ? r.content : r.reasoning + r.content;
@@ -71,10 +85,11 @@ std::string PieceChunkJson(const ResponseInfo& info, Channel channel, std::strin
   return ChunkWithChoice(info, {{"delta", {{field, text}}}, {"finish_reason", nullptr}, {"logprobs", nullptr}});
 }
 
-std::string FinishChunkJson(const ResponseInfo& info, StopReason reason) {
-  json choice = {{"finish_reason", FinishReason(reason)}, {"logprobs", nullptr}};
+std::string FinishChunkJson(const ResponseInfo& info, const GenerateResult& result) {
+  json choice = {{"finish_reason", FinishReason(result)}, {"logprobs", nullptr}};
   if (info.chat) {
     choice["delta"] = json::object();
+    if (!result.tool_calls.empty()) choice["delta"]["tool_calls"] = ToolCalls(result, /*indexed=*/true);
   } else {
     choice["text"] = "";
   }

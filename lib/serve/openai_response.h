@@ -19,19 +19,20 @@ struct ResponseInfo {
   bool chat = true;     // chat.completion(.chunk) or text_completion
 };
 
-// "stop" (the model ended its turn, or a stop string) or "length" (max tokens, context full,
-// or the server's time limit).
-const char* FinishReason(StopReason reason);
+// "tool_calls" when the answer called functions, else "stop" (the model ended its turn, a
+// stop string, a finished grammar) or "length" (max tokens, context full, the time limit).
+const char* FinishReason(const GenerateResult& result);
 
 // The whole response of a non-streamed request.
 std::string CompletionJson(const ResponseInfo& info, const GenerateResult& result);
 
 // Stream chunks. A chat stream starts with a chunk announcing the assistant role, carries one
 // chunk per piece (a `reasoning_content` or `content` delta; raw completions have `text`), then
-// one with the finish reason, then, when asked for, one with empty choices and the usage.
+// one with the finish reason (chat: with the tool calls, whole, as the last delta), then, when
+// asked for, one with empty choices and the usage.
 std::string RoleChunkJson(const ResponseInfo& info);
 std::string PieceChunkJson(const ResponseInfo& info, Channel channel, std::string_view text);
-std::string FinishChunkJson(const ResponseInfo& info, StopReason reason);
+std::string FinishChunkJson(const ResponseInfo& info, const GenerateResult& result);
 std::string UsageChunkJson(const ResponseInfo& info, const GenerateResult& result);
 
 // GET /v1/models with the one model served.

@@ -40,10 +40,22 @@ void NoteMarksUsed(std::string_view text, std::bitset<kMarkCount>* used) {
   }
 }
 
-StatusOr<Marks> ChooseMarks(absl::Span<const ChatMessage> turns, std::string_view template_source) {
+StatusOr<Marks> ChooseMarks(absl::Span<const ChatMessage> turns, absl::Span<const ToolDefinition> tools,
+                            std::string_view template_source) {
   auto used = std::make_unique<std::bitset<kMarkCount>>();
   NoteMarksUsed(template_source, used.get());
-  for (const ChatMessage& m : turns) NoteMarksUsed(m.content, used.get());
+  for (const ChatMessage& m : turns) {
+    NoteMarksUsed(m.content, used.get());
+    for (const ToolCall& call : m.tool_calls) {
+      NoteMarksUsed(call.name, used.get());
+      NoteMarksUsed(call.arguments, used.get());
+    }
+  }
+  for (const ToolDefinition& tool : tools) {
+    NoteMarksUsed(tool.name, used.get());
+    NoteMarksUsed(tool.description, used.get());
+    NoteMarksUsed(tool.parameters, used.get());
+  }
   Marks marks;
   for (size_t i = 0; i < kMarkCount && marks.close.empty(); ++i) {
     if (used->test(i)) continue;
@@ -98,21 +110,43 @@ std::pair<std::string, std::vector<std::pair<size_t, size_t>>> TakeOutMarks(std:
   return {std::move(text), std::move(ranges)};
 }
 
+std::string TokenTextOf(const Tokenizer& tokenizer, std::optional<int32_t> id) {
+  if (!id) return {};
+  auto text = tokenizer.TokenText(*id);
+  return text.ok() ? std::string(*text) : std::string();
+}
+
 }  // namespace
 
 StatusOr<std::vector<int32_t>> EncodeChatPrompt(const Tokenizer& tokenizer, absl::Span<const ChatMessage> turns,
                                                 const GenerateOptions& options) {
-  const bool jinja = !options.chat_template_source.empty();
-  R1_ASSIGN_OR_RETURN(Marks marks,
-                      ChooseMarks(turns, jinja ? std::string_view(options.chat_template_source)
-                                               : tokenizer.chat_template()));
+  // The Jinja source to render (the caller's, or the model's own when it is none of the
+  // built-in families), or a built-in template.
+  std::string_view jinja_source = options.chat_template_source;
+  std::optional<ChatTemplate> builtin;
+  if (jinja_source.empty()) {
+    builtin = options.chat_template ? options.chat_template : DetectChatTemplate(tokenizer.chat_template());
+    if (!builtin && tokenizer.chat_template().empty()) {
+      return absl::NotFoundError("the model has no chat template (tokenizer.chat_template); choose one explicitly");
+    }
+    if (!builtin) jinja_source = tokenizer.chat_template();
+  }
+  ChatFormatOptions format;
+  format.add_generation_prompt = true;
+  format.bos_token = TokenTextOf(tokenizer, tokenizer.bos_id());
+  format.eos_token = TokenTextOf(tokenizer, tokenizer.eos_id());
+  // The tools (or r1's section describing them) are application text, so their markers are
+  // the template's: only user and tool messages are kept literal below.
+  if (options.tool_choice != ToolChoice::kNone) format.tools = options.tools;
+
+  R1_ASSIGN_OR_RETURN(Marks marks, ChooseMarks(turns, format.tools,
+                                               builtin ? tokenizer.chat_template() : jinja_source));
   std::vector<ChatMessage> enclosed(turns.begin(), turns.end());
   for (ChatMessage& m : enclosed) {
     if (IsLiteralRole(m.role)) m.content = EncloseAddedTokens(tokenizer, m.content, marks);
   }
-  R1_ASSIGN_OR_RETURN(std::string rendered,
-                      jinja ? FormatChatJinja(tokenizer, options.chat_template_source, enclosed)
-                            : FormatChat(tokenizer, enclosed, /*add_generation_prompt=*/true, options.chat_template));
+  R1_ASSIGN_OR_RETURN(std::string rendered, builtin ? FormatChat(*builtin, enclosed, format)
+                                                    : FormatChatJinja(jinja_source, enclosed, format));
   auto [text, literal] = TakeOutMarks(rendered, marks);
 
   EncodeOptions encode;

@@ -17,7 +17,8 @@
 namespace r1::internal {
 
 // The prompt of `turns` with the template `options` names (the model's own by default), ending
-// with the start of the assistant's turn.
+// with the start of the assistant's turn. options.tools are presented unless tool_choice is
+// kNone: as the template's `tools` variable, or in r1's system section (tokenize/tool_prompt.h).
 StatusOr<std::vector<int32_t>> EncodeChatPrompt(const Tokenizer& tokenizer, absl::Span<const ChatMessage> turns,
                                                 const GenerateOptions& options);
 

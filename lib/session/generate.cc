@@ -27,6 +27,7 @@ const char* StopReasonName(StopReason reason) {
     case StopReason::kStopString: return "stop string";
     case StopReason::kCancelled: return "cancelled";
     case StopReason::kContextFull: return "context full";
+    case StopReason::kGrammarDeadEnd: return "grammar dead end";
   }
   return "unknown";
 }

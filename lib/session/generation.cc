@@ -6,7 +6,9 @@
 #include <algorithm>
 
 #include "absl/strings/str_format.h"
+#include "session/answer_grammar.h"
 #include "session/session_impl.h"
+#include "session/tool_calls.h"
 #include "session/token_stream.h"
 
 namespace r1 {
@@ -49,6 +51,22 @@ StatusOr<std::unique_ptr<Generation>> Generation::Start(Session& session, absl::
   }
   R1_ASSIGN_OR_RETURN(Sampler sampler, Sampler::Create(options.sampler, s.model->config().n_vocab));
   std::unique_ptr<Generation> g(new Generation(session, options, on_piece, std::move(sampler)));
+  const bool calls_tools = !options.tools.empty() && options.tool_choice != ToolChoice::kNone;
+  const bool must_call = calls_tools && options.tool_choice != ToolChoice::kAuto;
+  if (must_call && (!options.grammar.empty() || !options.json_schema.empty())) {
+    return absl::InvalidArgumentError("a required tool call and a grammar or JSON schema exclude each other");
+  }
+  if (calls_tools) g->tool_style_ = ToolCallStyleFor(*tok, options);
+  if (must_call || !options.grammar.empty() || !options.json_schema.empty()) {
+    if (s.grammar_vocab == nullptr) {
+      R1_ASSIGN_OR_RETURN(s.grammar_vocab, grammar::BuildTokenVocabulary(*tok));
+    }
+  }
+  if (must_call) {
+    R1_RETURN_IF_ERROR(g->PrepareRequiredCall(*tok, s.grammar_vocab));
+  } else {
+    R1_ASSIGN_OR_RETURN(g->grammar_, AnswerGrammar::Create(options, s.grammar_vocab));
+  }
   g->prompt_.assign(prompt.begin(), prompt.end());
   g->result_.n_prompt_tokens = static_cast<int64_t>(prompt.size());
   g->max_new_ = options.max_new_tokens < 0 ? s.n_ctx : options.max_new_tokens;
@@ -64,8 +82,14 @@ StatusOr<std::unique_ptr<Generation>> Generation::Start(Session& session, absl::
 
   const std::optional<int32_t> think_open = tok->FindToken("<think>");
   g->think_close_ = tok->FindToken("</think>");
+  if (g->grammar_ != nullptr) {
+    for (const std::optional<int32_t> marker : {think_open, g->think_close_}) {
+      if (marker) g->grammar_->Forbid(*marker);
+    }
+  }
   g->stream_ = std::make_unique<TokenStream>(*tok, g->options_.stop, InitialChannel(prompt, think_open, g->think_close_),
-                                             think_open, g->think_close_, g->on_piece_);
+                                             think_open, g->think_close_, g->on_piece_,
+                                             calls_tools ? ToolSectionMarkers(g->tool_style_) : std::vector<std::string>());
   return g;
 }
 
@@ -81,6 +105,28 @@ Status Generation::Prefill(int64_t max_tokens) {
   return absl::OkStatus();
 }
 
+// The call r1 makes the model write: its opening and closing markers written by r1, the
+// function's name and arguments shaped by a grammar.
+Status Generation::PrepareRequiredCall(const Tokenizer& tokenizer, std::shared_ptr<const grammar::TokenVocabulary> vocab) {
+  R1_ASSIGN_OR_RETURN(RequiredToolCall call, RequiredToolCallGrammar(tool_style_, options_));
+  const EncodeOptions markers = {.add_bos = false, .add_eos = false, .parse_special = true};
+  R1_ASSIGN_OR_RETURN(std::vector<int32_t> opening, tokenizer.Encode(call.prefix, markers));
+  R1_ASSIGN_OR_RETURN(std::vector<int32_t> closing, tokenizer.Encode(call.suffix, markers));
+  R1_ASSIGN_OR_RETURN(grammar_, AnswerGrammar::ForToolCall(call.gbnf, std::move(opening), std::move(closing), std::move(vocab)));
+  return absl::OkStatus();
+}
+
+// The calls of a tool-call section; a section that holds none is released as the content it is.
+void Generation::CollectToolCalls() {
+  if (!stream_->in_tool_section()) return;
+  StatusOr<std::vector<ToolCall>> calls = ParseToolCalls(stream_->tool_section(), tool_style_, options_.tools);
+  if (calls.ok() && !calls->empty()) {
+    result_.tool_calls = *std::move(calls);
+  } else {
+    stream_->ReleaseToolSection();
+  }
+}
+
 bool Generation::prefilled() const { return prompt_done_ == prompt_.size(); }
 int64_t Generation::prompt_tokens_left() const { return static_cast<int64_t>(prompt_.size() - prompt_done_); }
 
@@ -89,21 +135,57 @@ void Generation::End(StopReason reason) {
   result_.stop_reason = reason;
 }
 
-// At the reasoning budget r1 closes the thought itself: "</think>" and a blank line, as the model would.
-Status Generation::ForceThoughtClosed() {
-  budget_spent_ = true;
-  forced_.push_back(*think_close_);
+// The blank line R1 writes after "</think>": r1 writes it itself when it closes a thought at the
+// budget, and before an answer that a grammar governs (the grammar then starts on the answer's
+// first character).
+Status Generation::ForceBlankLine() {
   R1_ASSIGN_OR_RETURN(std::vector<int32_t> blank,
                       session_.model().tokenizer()->Encode("\n\n", {.add_bos = false, .add_eos = false}));
   forced_.insert(forced_.end(), blank.begin(), blank.end());
   return absl::OkStatus();
 }
 
+// A sampled token, among those the grammar allows when one governs; nullopt when the generation
+// ends here (end of turn, a finished grammar, a grammar dead end).
+StatusOr<std::optional<int32_t>> Generation::Choose() {
+  const bool governed = grammar_ != nullptr && grammar_->Governs(stream_->channel());
+  absl::Span<const float> logits = session_.Logits();
+  if (governed) {
+    if (grammar_->finished()) {
+      End(StopReason::kEndOfGeneration);
+      return std::nullopt;
+    }
+    logits = grammar_->Mask(logits);
+    if (logits.empty()) {
+      End(StopReason::kGrammarDeadEnd);
+      return std::nullopt;
+    }
+  }
+  R1_ASSIGN_OR_RETURN(int32_t next, sampler_.Sample(logits));
+  bool ends_turn = session_.model().tokenizer()->IsEndOfGeneration(next);
+  // An answer is asked for in a shape: a turn the model would end inside its thought gets the
+  // thought closed instead, and the answer follows.
+  if (ends_turn && !options_.ignore_eos && grammar_ != nullptr && !governed && think_close_ &&
+      stream_->channel() == Channel::kReasoning) {
+    next = *think_close_;
+    ends_turn = false;
+  }
+  if (ends_turn && (!options_.ignore_eos || governed)) {  // a grammar only allows it on a complete match
+    End(StopReason::kEndOfGeneration);
+    return std::nullopt;
+  }
+  if (governed) R1_RETURN_IF_ERROR(grammar_->Accept(next));
+  // A thought the model closes before a governed answer: the blank line, then the grammar.
+  if (next == think_close_ && grammar_ != nullptr && !grammar_->Governs(Channel::kReasoning)) {
+    R1_RETURN_IF_ERROR(ForceBlankLine());
+  }
+  return next;
+}
+
 StatusOr<std::optional<int32_t>> Generation::Next() {
   if (ended_) return std::nullopt;
   if (!prefilled()) return absl::FailedPreconditionError("the prompt is not prefilled yet");
   const Session::Impl& s = *session_.impl_;
-  const Tokenizer& tok = *s.model->tokenizer();
   if (result_.n_generated_tokens >= max_new_) {
     End(StopReason::kMaxTokens);
     return std::nullopt;
@@ -114,18 +196,23 @@ StatusOr<std::optional<int32_t>> Generation::Next() {
   }
   if (forced_.empty() && !budget_spent_ && options_.reasoning_budget >= 0 && think_close_ &&
       stream_->channel() == Channel::kReasoning && result_.n_reasoning_tokens >= options_.reasoning_budget) {
-    R1_RETURN_IF_ERROR(ForceThoughtClosed());
+    // At the reasoning budget r1 closes the thought itself, as the model would.
+    budget_spent_ = true;
+    forced_.push_back(*think_close_);
+    R1_RETURN_IF_ERROR(ForceBlankLine());
+  }
+  if (forced_.empty() && grammar_ != nullptr && grammar_->Governs(stream_->channel())) {
+    const std::vector<int32_t> written = grammar_->TakeWrittenTokens();  // a required call's markers
+    forced_.insert(forced_.end(), written.begin(), written.end());
   }
   int32_t next;
   if (!forced_.empty()) {
     next = forced_.front();
     forced_.pop_front();
   } else {
-    R1_ASSIGN_OR_RETURN(next, sampler_.Sample(session_.Logits()));
-    if (!options_.ignore_eos && tok.IsEndOfGeneration(next)) {
-      End(StopReason::kEndOfGeneration);
-      return std::nullopt;
-    }
+    R1_ASSIGN_OR_RETURN(std::optional<int32_t> chosen, Choose());
+    if (!chosen) return std::nullopt;
+    next = *chosen;
   }
   sampler_.Accept(next);
   result_.tokens.push_back(next);
@@ -155,6 +242,7 @@ GenerateResult Generation::Finish() {
       stream_->Finish() == TokenStream::Verdict::kCallbackStop) {
     result_.stop_reason = StopReason::kCancelled;
   }
+  CollectToolCalls();
   if (prefilled()) result_.decode_seconds = SecondsSince(decode_start_);
   result_.reasoning = std::move(stream_->reasoning());
   result_.content = std::move(stream_->content());

@@ -5,6 +5,7 @@
 #include <memory>
 #include <vector>
 
+#include "grammar/grammar_constraint.h"
 #include "model/forward.h"
 #include "r1/session.h"
 
@@ -24,6 +25,8 @@ struct Session::Impl {
   const float* logits = nullptr;  // rows of the last Evaluate
   int64_t n_logit_rows = 0;
   std::atomic<bool> cancel{false};
+  // Each token's bytes for grammars, built at the first constrained generation.
+  std::shared_ptr<const grammar::TokenVocabulary> grammar_vocab;
 
   explicit Impl(int n_threads) : pool(n_threads) {}
   int64_t n_past() const { return static_cast<int64_t>(tokens.size()); }

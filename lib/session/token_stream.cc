@@ -6,17 +6,16 @@
 namespace r1 {
 namespace {
 
-DecodeOptions ContinuationDecoding() {
+DecodeOptions ContinuationDecoding(bool render_special = false) {
   DecodeOptions o;
-  o.render_special = false;       // markers and end tokens are not text for the reader
-  o.strip_prefix_space = false;   // generated text continues a prompt
-  o.replace_invalid_utf8 = true;  // pieces are always valid UTF-8
+  o.render_special = render_special;  // markers and end tokens are not text for the reader
+  o.strip_prefix_space = false;       // generated text continues a prompt
+  o.replace_invalid_utf8 = true;      // pieces are always valid UTF-8
   return o;
 }
 
 // Length of the longest suffix of `text` that is a proper prefix of some stop string.
-size_t HeldSuffixLength(std::string_view text, const std::vector<std::string>& stops) {
-  size_t best = 0;
+size_t HeldSuffixLength(std::string_view text, const std::vector<std::string>& stops, size_t best = 0) {
   for (const std::string& stop : stops) {
     if (stop.empty()) continue;
     for (size_t len = std::min(text.size(), stop.size() - 1); len > best; --len) {
@@ -33,13 +32,39 @@ size_t HeldSuffixLength(std::string_view text, const std::vector<std::string>& s
 
 TokenStream::TokenStream(const Tokenizer& tokenizer, const std::vector<std::string>& stops, Channel initial,
                          std::optional<int32_t> think_open, std::optional<int32_t> think_close,
-                         const StreamCallback& on_piece)
+                         const StreamCallback& on_piece, std::vector<std::string> section_markers)
     : decoder_(tokenizer, ContinuationDecoding()),
       stops_(stops),
       channel_(initial),
       think_open_(think_open),
       think_close_(think_close),
-      on_piece_(on_piece) {}
+      on_piece_(on_piece),
+      markers_(std::move(section_markers)),
+      section_decoder_(tokenizer, ContinuationDecoding(/*render_special=*/true)) {
+  for (const std::string& marker : markers_) {
+    const std::optional<int32_t> id = tokenizer.FindToken(marker);
+    if (id && tokenizer.GetTokenType(*id).value_or(TokenType::kNormal) == TokenType::kControl) marker_ids_.push_back(*id);
+  }
+}
+
+bool TokenStream::IsSectionMarkerToken(int32_t id) const {
+  return std::find(marker_ids_.begin(), marker_ids_.end(), id) != marker_ids_.end();
+}
+
+size_t TokenStream::FindSectionMarker(std::string_view text) const {
+  size_t first = std::string::npos;
+  for (const std::string& marker : markers_) first = std::min(first, text.find(marker));
+  return first;
+}
+
+TokenStream::Verdict TokenStream::ReleaseToolSection() {
+  in_section_ = false;
+  std::string text = std::move(section_);
+  section_.clear();
+  text += section_decoder_.Flush();
+  channel_ = Channel::kContent;
+  return Emit(text, -1);
+}
 
 TokenStream::Verdict TokenStream::Emit(std::string_view text, int32_t token) {
   if (text.empty()) return Verdict::kContinue;
@@ -62,24 +87,54 @@ StatusOr<TokenStream::Verdict> TokenStream::Push(int32_t id) {
     channel_ = id == think_open_ ? Channel::kReasoning : Channel::kContent;
     return Verdict::kContinue;
   }
+  if (in_section_) {  // a tool-call section runs to the end of the answer
+    R1_ASSIGN_OR_RETURN(std::string text, section_decoder_.Push(id));
+    section_ += text;
+    return Verdict::kContinue;
+  }
+  const bool answering = channel_ == Channel::kContent;
+  if (answering && IsSectionMarkerToken(id)) {
+    if (FlushHeld(id) == Verdict::kCallbackStop) return Verdict::kCallbackStop;
+    in_section_ = true;
+    R1_ASSIGN_OR_RETURN(section_, section_decoder_.Push(id));
+    return Verdict::kContinue;
+  }
   R1_ASSIGN_OR_RETURN(std::string text, decoder_.Push(id));
+  if (!markers_.empty()) {  // kept in step, for a section that opens inside later text
+    R1_RETURN_IF_ERROR(section_decoder_.Push(id).status());
+  }
   held_ += text;
-  // The earliest complete stop string ends the generation; the text before it is emitted.
+  // The earliest complete stop string ends the generation, the earliest section marker opens
+  // a tool-call section; the text before either is emitted.
   size_t first = std::string::npos;
   for (const std::string& stop : stops_) {
     if (!stop.empty()) first = std::min(first, held_.find(stop));
+  }
+  const size_t marker = answering ? FindSectionMarker(held_) : std::string::npos;
+  if (marker < first) {
+    const Verdict v = Emit(std::string_view(held_).substr(0, marker), id);
+    section_ = held_.substr(marker);
+    held_.clear();
+    in_section_ = true;
+    return v;
   }
   if (first != std::string::npos) {
     Emit(std::string_view(held_).substr(0, first), id);
     held_.clear();
     return Verdict::kStopString;
   }
-  const size_t keep = HeldSuffixLength(held_, stops_);
+  const size_t keep = HeldSuffixLength(held_, stops_, answering ? HeldSuffixLength(held_, markers_) : 0);
   const std::string ready = held_.substr(0, held_.size() - keep);
   held_.erase(0, held_.size() - keep);
   return Emit(ready, id);
 }
 
-TokenStream::Verdict TokenStream::Finish() { return FlushHeld(-1); }
+TokenStream::Verdict TokenStream::Finish() {
+  if (in_section_) {
+    section_ += section_decoder_.Flush();
+    return Verdict::kContinue;
+  }
+  return FlushHeld(-1);
+}
 
 }  // namespace r1

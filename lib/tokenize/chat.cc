@@ -4,7 +4,9 @@
 #include "absl/strings/str_format.h"
 #include "r1/tokenizer.h"
 #include "tokenize/chat_render.h"
+#include "tokenize/jinja_json.h"
 #include "tokenize/jinja_render.h"
+#include "tokenize/tool_prompt.h"
 
 namespace r1 {
 namespace {
@@ -34,6 +36,49 @@ std::string_view DefaultBos(ChatTemplate tmpl) {
     default:
       return "";
   }
+}
+
+// Calls anywhere but on an assistant message would be dropped by every template.
+Status CheckToolCallRoles(absl::Span<const ChatMessage> messages) {
+  for (const ChatMessage& m : messages) {
+    if (!m.tool_calls.empty() && m.role != "assistant") {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "a message with role '%s' has tool calls; only assistant messages can", m.role));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// A message as a Jinja dict, with OpenAI's field names.
+StatusOr<internal::jinja::Value> MessageValue(const ChatMessage& m, bool object_arguments) {
+  namespace jinja = internal::jinja;
+  jinja::Dict message;
+  message.Set("role", jinja::Value::String(m.role));
+  // OpenAI sends content null with calls; the DeepSeek templates branch on `content is none`.
+  const bool null_content = m.role == "assistant" && m.content.empty() && !m.tool_calls.empty();
+  message.Set("content", null_content ? jinja::Value::None() : jinja::Value::String(m.content));
+  if (!m.tool_calls.empty()) {
+    jinja::List calls;
+    for (const ToolCall& call : m.tool_calls) {
+      jinja::Dict function;
+      function.Set("name", jinja::Value::String(call.name));
+      if (object_arguments) {
+        R1_ASSIGN_OR_RETURN(jinja::Value args,
+                            jinja::JsonToValue(call.arguments, "the arguments of the call to '" + call.name + "'"));
+        function.Set("arguments", std::move(args));
+      } else {
+        function.Set("arguments", jinja::Value::String(call.arguments));
+      }
+      jinja::Dict entry;
+      entry.Set("id", jinja::Value::String(call.id));
+      entry.Set("type", jinja::Value::String("function"));
+      entry.Set("function", jinja::Value::MakeDict(std::move(function)));
+      calls.push_back(jinja::Value::MakeDict(std::move(entry)));
+    }
+    message.Set("tool_calls", jinja::Value::MakeList(std::move(calls)));
+  }
+  if (!m.tool_call_id.empty()) message.Set("tool_call_id", jinja::Value::String(m.tool_call_id));
+  return jinja::Value::MakeDict(std::move(message));
 }
 
 }  // namespace
@@ -72,6 +117,13 @@ std::optional<ChatTemplate> DetectChatTemplate(std::string_view source) {
 
 StatusOr<std::string> FormatChat(ChatTemplate tmpl, absl::Span<const ChatMessage> messages,
                                  const ChatFormatOptions& options) {
+  R1_RETURN_IF_ERROR(CheckToolCallRoles(messages));
+  std::vector<ChatMessage> with_tools;
+  if (!options.tools.empty()) {
+    R1_ASSIGN_OR_RETURN(std::string section, internal::ToolSystemSection(options.tools, tmpl));
+    with_tools = internal::WithToolSection(messages, section, tmpl);
+    messages = with_tools;
+  }
   const std::string_view bos =
       options.bos_token.empty() ? DefaultBos(tmpl) : std::string_view(options.bos_token);
   switch (tmpl) {
@@ -97,14 +149,27 @@ StatusOr<std::string> FormatChatJinja(std::string_view jinja_source,
                                       absl::Span<const ChatMessage> messages,
                                       const ChatFormatOptions& options) {
   namespace jinja = internal::jinja;
+  R1_RETURN_IF_ERROR(CheckToolCallRoles(messages));
+  jinja::Dict variables;
+  std::vector<ChatMessage> with_tools;
+  if (!options.tools.empty()) {
+    R1_ASSIGN_OR_RETURN(jinja::Value tools, internal::ToolsValue(options.tools));
+    variables.Set("tools", std::move(tools));
+    // A template without `tools` would leave the model unaware of them: describe them in
+    // the system prompt instead.
+    if (!internal::TemplateRendersTools(jinja_source)) {
+      const ChatTemplate family = internal::ToolSyntaxFamily(jinja_source);
+      R1_ASSIGN_OR_RETURN(std::string section, internal::ToolSystemSection(options.tools, family));
+      with_tools = internal::WithToolSection(messages, section, family);
+      messages = with_tools;
+    }
+  }
+  const bool object_arguments = internal::TemplateWantsArgumentObjects(jinja_source);
   jinja::List list;
   for (const ChatMessage& m : messages) {
-    jinja::Dict message;
-    message.Set("role", jinja::Value::String(m.role));
-    message.Set("content", jinja::Value::String(m.content));
-    list.push_back(jinja::Value::MakeDict(std::move(message)));
+    R1_ASSIGN_OR_RETURN(jinja::Value message, MessageValue(m, object_arguments));
+    list.push_back(std::move(message));
   }
-  jinja::Dict variables;
   variables.Set("messages", jinja::Value::MakeList(std::move(list)));
   variables.Set("add_generation_prompt", jinja::Value::Bool(options.add_generation_prompt));
   variables.Set("bos_token", jinja::Value::String(options.bos_token));

@@ -1,6 +1,8 @@
 #include "tokenize/chat_render.h"
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "tokenize/jinja_json.h"
 #include "tokenize/utf8.h"
 
 namespace r1::internal {
@@ -24,6 +26,46 @@ bool IsPythonSpace(int32_t cp) {
   return (cp >= 0x09 && cp <= 0x0D) || (cp >= 0x1C && cp <= 0x20) || cp == 0x85 || cp == 0xA0 ||
          cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 ||
          cp == 0x202F || cp == 0x205F || cp == 0x3000;
+}
+
+Status CannotRenderToolCalls(std::string_view tmpl) {
+  return absl::InvalidArgumentError(
+      absl::StrFormat("the chat template %s cannot render tool calls", std::string(tmpl)));
+}
+
+// One call as the DeepSeek templates write it, from its <｜tool▁call▁begin｜> on.
+void AppendDeepSeekCall(const ToolCall& call, std::string* out) {
+  absl::StrAppend(out, "<｜tool▁call▁begin｜>function<｜tool▁sep｜>", call.name, "\n```json\n", call.arguments,
+                  "\n```<｜tool▁call▁end｜>");
+}
+
+// An assistant message with tool calls. Both templates keep an `is_first` flag that is never
+// reset, so only the first call of the whole conversation opens with <｜Assistant｜> (and the
+// message's content); every later call, in any message, is written as a continuation.
+// R1 closes each message's calls with <｜tool▁calls▁end｜><｜end▁of▁sentence｜>; the Distill
+// template renders only messages whose content is none (empty here), and writes that closing
+// after each call but the conversation's first. The Distill template would drop the calls of a
+// message with content; they are rendered instead, the content placed as R1 places it.
+void AppendDeepSeekCalls(const ChatMessage& m, bool r1_layout, bool* is_first, std::string* out) {
+  for (const ToolCall& call : m.tool_calls) {
+    if (!*is_first) {
+      absl::StrAppend(out, "<｜Assistant｜>", m.content, "<｜tool▁calls▁begin｜>");
+      AppendDeepSeekCall(call, out);
+      *is_first = true;
+    } else {
+      *out += "\n";
+      AppendDeepSeekCall(call, out);
+      if (!r1_layout) *out += "<｜tool▁calls▁end｜><｜end▁of▁sentence｜>";
+    }
+  }
+  if (r1_layout) *out += "<｜tool▁calls▁end｜><｜end▁of▁sentence｜>";
+}
+
+// `arguments | tojson` of Qwen2.5's template, given the arguments as an object.
+StatusOr<std::string> QwenArguments(const ToolCall& call) {
+  const std::string what = absl::StrCat("the arguments of the call to '", call.name, "'");
+  R1_ASSIGN_OR_RETURN(jinja::Value args, jinja::JsonToValue(call.arguments, what));
+  return jinja::ToJson(args, -1, /*ensure_ascii=*/false);
 }
 
 }  // namespace
@@ -70,9 +112,13 @@ StatusOr<std::string> RenderDeepSeek(absl::Span<const ChatMessage> messages, boo
   out += system_prompt;
   bool is_tool = false;
   bool is_output_first = true;  // never set back in the original either
+  bool is_first_call = false;   // nor this one
   for (const ChatMessage& m : messages) {
     if (m.role == "system") continue;
-    if (m.role == "user") {
+    if (m.role == "assistant" && !m.tool_calls.empty()) {
+      is_tool = false;
+      AppendDeepSeekCalls(m, /*r1_layout=*/join_system || !m.content.empty(), &is_first_call, &out);
+    } else if (m.role == "user") {
       is_tool = false;
       out += "<｜User｜>";
       out += m.content;
@@ -112,6 +158,7 @@ StatusOr<std::string> RenderLlama3(absl::Span<const ChatMessage> messages,
   std::string out;
   for (size_t i = 0; i < messages.size(); ++i) {
     if (messages[i].role.empty()) return UnsupportedRole("Llama 3", "");
+    if (!messages[i].tool_calls.empty()) return CannotRenderToolCalls("llama3");
     if (i == 0) out += bos_token;
     out += "<|start_header_id|>";
     out += messages[i].role;
@@ -136,16 +183,24 @@ StatusOr<std::string> RenderChatMl(absl::Span<const ChatMessage> messages,
   if (!qwen_default_system) {
     for (const ChatMessage& m : messages) {
       if (m.role.empty()) return UnsupportedRole("ChatML", "");
+      if (!m.tool_calls.empty()) return CannotRenderToolCalls("chatml");
       turn(m.role, m.content);
     }
   } else {
     const bool leading_system = !messages.empty() && messages[0].role == "system";
-    turn("system", leading_system
-                       ? std::string_view(messages[0].content)
-                       : "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.");
+    turn("system", leading_system ? std::string_view(messages[0].content) : kQwenDefaultSystem);
     for (size_t i = 0; i < messages.size(); ++i) {
       const ChatMessage& m = messages[i];
-      if (m.role == "user" || m.role == "assistant" || (m.role == "system" && i > 0)) {
+      if (m.role == "assistant" && !m.tool_calls.empty()) {
+        out += "<|im_start|>assistant";
+        if (!m.content.empty()) absl::StrAppend(&out, "\n", m.content);
+        for (const ToolCall& call : m.tool_calls) {
+          R1_ASSIGN_OR_RETURN(std::string args, QwenArguments(call));
+          absl::StrAppend(&out, "\n<tool_call>\n{\"name\": \"", call.name, "\", \"arguments\": ", args,
+                          "}\n</tool_call>");
+        }
+        out += "<|im_end|>\n";
+      } else if (m.role == "user" || m.role == "assistant" || (m.role == "system" && i > 0)) {
         turn(m.role, m.content);
       } else if (m.role == "tool") {
         // Consecutive tool results share one user turn.

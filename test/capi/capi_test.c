@@ -232,6 +232,101 @@ out:
   r1_model_free(model);
 }
 
+/* A required call comes back as OpenAI's tool_calls JSON; the call and its result then go back
+ * into the conversation, and the model answers. */
+static void test_tool_round_trip(r1_session *session) {
+  static const char tools[] =
+      "[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"description\":\"The weather of a city\","
+      "\"parameters\":{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\",\"maxLength\":12}},"
+      "\"required\":[\"city\"]}}}]";
+  static const char ask[] = "[{\"role\":\"user\",\"content\":\"Weather in Paris?\"}]";
+  char conversation[2048];
+  r1_generate_options go;
+  r1_result first, second;
+  int n;
+  r1_generate_options_default(&go);
+  go.chat_template = "deepseek-r1-distill";
+  go.reasoning_budget = 4;
+  go.max_new_tokens = 200;
+  go.temperature = 1.0f;
+  go.seed = 11;
+  go.tools_json = tools;
+  go.tool_choice = "required";
+  r1_result_default(&first);
+  CHECK(r1_session_chat_json(session, ask, sizeof ask - 1, &go, NULL, NULL, &first) == R1_OK);
+  CHECK(first.n_tool_calls == 1);
+  CHECK(first.tool_calls_json != NULL && strstr(first.tool_calls_json, "\"name\":\"get_weather\"") != NULL);
+  CHECK(strstr(first.tool_calls_json, "\"arguments\":\"{\\\"city\\\":\\\"") != NULL);
+  CHECK(first.content_len == 2); /* the blank line after the thought; the call is not content */
+  if (first.tool_calls_json == NULL) return;
+  n = snprintf(conversation, sizeof conversation,
+               "[{\"role\":\"user\",\"content\":\"Weather in Paris?\"},"
+               "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":%s},"
+               "{\"role\":\"tool\",\"tool_call_id\":\"x\",\"content\":\"{\\\"celsius\\\":21}\"}]",
+               first.tool_calls_json);
+  CHECK(n > 0 && (size_t)n < sizeof conversation);
+  go.tool_choice = "auto";
+  go.max_new_tokens = 8;
+  r1_result_default(&second);
+  CHECK(r1_session_chat_json(session, conversation, (size_t)n, &go, NULL, NULL, &second) == R1_OK);
+  CHECK(second.n_prompt_tokens > first.n_prompt_tokens);
+  CHECK(r1_session_chat_json(session, "[{\"role\":1}]", 13, &go, NULL, NULL, &second) == R1_ERR_INVALID_ARGUMENT);
+  go.tool_choice = "no_such_function";
+  CHECK(r1_session_chat_json(session, ask, sizeof ask - 1, &go, NULL, NULL, &second) == R1_ERR_INVALID_ARGUMENT);
+}
+
+/* Structured output: a JSON Schema shapes the answer after the thought; a GBNF grammar a raw
+ * completion; a bad grammar is an error that says where. */
+static void test_structured_output(const char *model_path) {
+  r1_model *model = NULL;
+  r1_session *session = NULL;
+  r1_session_options so;
+  r1_generate_options go;
+  r1_result result;
+  r1_message chat[1];
+  const char *answer;
+  CHECK(r1_model_load(model_path, NULL, &model) == R1_OK);
+  if (model == NULL) return;
+  r1_session_options_default(&so);
+  so.n_ctx = 2048; /* the tools section takes room, in a vocabulary of a few hundred tokens */
+  CHECK(r1_session_create(model, &so, &session) == R1_OK);
+  if (session == NULL) goto out;
+  chat[0].role = "user";
+  chat[0].content = "How many moons? Answer in JSON.";
+  r1_generate_options_default(&go);
+  go.chat_template = "deepseek-r1-distill";
+  go.reasoning_budget = 4;
+  go.max_new_tokens = 300;
+  go.temperature = 1.0f;
+  go.seed = 3;
+  go.json_schema = "{\"type\":\"object\",\"properties\":{\"moons\":{\"type\":\"integer\"}},\"required\":[\"moons\"]}";
+  r1_result_default(&result);
+  CHECK(r1_session_chat(session, chat, 1, &go, NULL, NULL, &result) == R1_OK);
+  CHECK(result.stop_reason == R1_STOP_END_OF_GENERATION);
+  CHECK(result.n_reasoning_tokens == 4);
+  CHECK(result.content_len > 2 && strncmp(result.content, "\n\n{", 3) == 0);
+  answer = result.content;
+  CHECK(strstr(answer, "\"moons\"") != NULL && answer[result.content_len - 1] == '}');
+
+  r1_generate_options_default(&go);
+  go.max_new_tokens = 10;
+  go.grammar = "root ::= \"yes\" | \"no\"";
+  CHECK(r1_session_generate(session, "Well?", 5, &go, NULL, NULL, &result) == R1_OK);
+  CHECK(strcmp(result.content, "yes") == 0 || strcmp(result.content, "no") == 0);
+  CHECK(result.stop_reason == R1_STOP_END_OF_GENERATION);
+
+  go.grammar = "root ::= \"yes\" |\n  (";
+  CHECK(r1_session_generate(session, "Well?", 5, &go, NULL, NULL, &result) == R1_ERR_INVALID_ARGUMENT);
+  CHECK(strstr(r1_last_error(), "line 2") != NULL);
+  go.grammar = "root ::= \"1\"";
+  go.json_schema = "{\"type\":\"integer\"}";
+  CHECK(r1_session_generate(session, "Well?", 5, &go, NULL, NULL, &result) == R1_ERR_INVALID_ARGUMENT);
+  test_tool_round_trip(session);
+out:
+  r1_session_free(session);
+  r1_model_free(model);
+}
+
 int main(int argc, char **argv) {
   const char *model_path, *state_path;
   r1_model_options mo;
@@ -262,6 +357,7 @@ int main(int argc, char **argv) {
   test_cache_types(model_path);
   test_repack_weights(model_path);
   test_eval_batch(model_path);
+  test_structured_output(model_path);
 
   /* Load with progress; a progress callback can cancel. */
   r1_model_options_default(&mo);

@@ -398,6 +398,38 @@ class Split(unittest.TestCase):
         self.assertIn(b"--max-size", p.stderr)
 
 
+class StructuredOutput(unittest.TestCase):
+    SCHEMA = '{"type":"object","properties":{"ok":{"type":"boolean"},"n":{"type":"integer"}},"required":["ok","n"]}'
+
+    def test_json_schema_shapes_the_answer_after_the_thought(self):
+        for seed in ["1", "2"]:
+            p = r1("run", QWEN2, "-p", "Answer in JSON.", "--template", "deepseek-r1-distill", "--think-budget", "5",
+                   "--temp", "1", "--seed", seed, "-n", "300", "--json-schema", self.SCHEMA, "--json")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            events = [json.loads(line) for line in p.stdout.decode().splitlines()]
+            answer = "".join(e["text"] for e in events if e["type"] == "content")
+            self.assertEqual(list(json.loads(answer)), ["ok", "n"])
+            self.assertEqual(events[-1]["stop_reason"], "end")
+            self.assertEqual(events[-1]["usage"]["reasoning_tokens"], 5)
+
+    def test_grammar_from_a_file_and_bad_grammars(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "yes-no.gbnf")
+            with open(path, "w") as f:
+                f.write('# one word\nroot ::= "yes" | "no"\n')
+            p = r1("run", STORIES, "-p", "Once", "--grammar-file", path, "-n", "10")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn(p.stdout.decode().strip(), ["yes", "no"])
+        p = r1("run", STORIES, "-p", "Once", "--grammar", 'root ::= "a" |\n  (', "-n", "4")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(b"line 2", p.stderr)
+        p = r1("run", STORIES, "-p", "Once", "--grammar", 'root ::= "a"', "--json-schema", "{}")
+        self.assertEqual(p.returncode, 2)
+        p = r1("run", STORIES, "-p", "Once", "--grammar-file", "/nonexistent.gbnf")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn(b"/nonexistent.gbnf", p.stderr)
+
+
 class Perplexity(unittest.TestCase):
     TEXT = b"Once upon a time, there was a little girl named Lily. She loved to play outside. " * 12
 

@@ -11,8 +11,11 @@
 #include <variant>
 
 #include "absl/strings/cord.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "gguf/gguf_reader.h"
+#include "grammar/gbnf_parser.h"
+#include "grammar/grammar_constraint.h"
 #include "r1/chat.h"
 #include "serve/openai_request.h"
 #include "session/chat_prompt.h"
@@ -368,6 +371,56 @@ Status RunOpenAiRequest(absl::Span<const uint8_t> data) {
     }
     const GenerateOptions o = serve::ToGenerateOptions(r, GenerateOptions{}, 64);
     if (o.max_new_tokens > 64) return Invariant("max_tokens above the server's cap");
+  }
+  return absl::OkStatus();
+}
+
+// ---- GBNF grammars ------------------------------------------------------------------------
+
+Status RunGrammar(absl::Span<const uint8_t> data) {
+  const std::string_view all(reinterpret_cast<const char*>(data.data()), data.size());
+  const size_t split = std::min(all.find('\0'), all.size());
+  const std::string_view gbnf = all.substr(0, split);
+  const std::string_view text = all.substr(std::min(split + 1, all.size()));
+  auto parsed = grammar::ParseGbnf(gbnf);
+  if (!parsed.ok()) {
+    if (parsed.status().code() != absl::StatusCode::kInvalidArgument ||
+        !absl::StartsWith(parsed.status().message(), "line ")) {
+      return Invariant("a grammar error without a line and column");
+    }
+    return parsed.status();
+  }
+  grammar::GrammarMatcher matcher(*parsed);
+  std::string before, after;
+  for (size_t i = 0; i < text.size() && i < 256; ++i) {
+    before.clear();
+    matcher.AppendKey(&before);
+    if (matcher.AcceptByte(static_cast<uint8_t>(text[i]))) continue;
+    after.clear();
+    matcher.AppendKey(&after);
+    if (before != after) return Invariant("a refused byte changed the matcher");
+  }
+  // A small vocabulary with whole and partial characters; the mask must equal trying each.
+  using Kind = grammar::TokenVocabulary::Kind;
+  static const std::shared_ptr<const grammar::TokenVocabulary> vocab = grammar::TokenVocabulary::FromPieces(
+      {"a", "b", "ab", "{", "}", "\"", " ", "\n", "0", "12", "true", "\xC3", "\xA9", "\xC3\xA9", "\xE3\x81",
+       "\x82", "\xE2\x82\xAC", "x\xF0", "<eos>", "<ctl>"},
+      {Kind::kText, Kind::kText, Kind::kText, Kind::kText, Kind::kText, Kind::kText, Kind::kText,
+       Kind::kText, Kind::kText, Kind::kText, Kind::kText, Kind::kText, Kind::kText, Kind::kText,
+       Kind::kText, Kind::kText, Kind::kText, Kind::kText, Kind::kEndOfGeneration, Kind::kNever});
+  grammar::GrammarAutomaton automaton(matcher, 64);
+  grammar::TokenMasker masker(vocab);
+  int32_t state = automaton.start();
+  const grammar::AllowedTokens& allowed = masker.Allowed(automaton, &state);
+  for (int32_t id = 0; id < vocab->size(); ++id) {
+    bool expected = false;
+    if (vocab->kind(id) == Kind::kText) {
+      grammar::GrammarMatcher copy = matcher;
+      expected = copy.AcceptBytes(vocab->bytes(id));
+    } else if (vocab->kind(id) == Kind::kEndOfGeneration) {
+      expected = matcher.complete();
+    }
+    if (allowed.Contains(id) != expected) return Invariant("the token mask differs from trying each token");
   }
   return absl::OkStatus();
 }

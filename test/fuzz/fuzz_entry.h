@@ -65,6 +65,12 @@ Status RunJinja(absl::Span<const uint8_t> data);
 // message; a request that parses respects the limits and maps to generation options.
 Status RunOpenAiRequest(absl::Span<const uint8_t> data);
 
+// A GBNF grammar up to the first NUL, then text fed byte by byte to a matcher of it, and the
+// token mask of a small hand-made vocabulary checked against trying each token. Invariants:
+// a refused grammar says "line L, column C: ..."; a refused byte changes nothing; the mask
+// equals the brute-force answer.
+Status RunGrammar(absl::Span<const uint8_t> data);
+
 // A session on models/stories260K-q8dequant.gguf, made once.
 struct StateFixture {
   std::shared_ptr<const Model> model;

@@ -74,6 +74,7 @@ TEST_CASE("chat") {
 
 TEST_CASE("jinja") { Replay("jinja", false, RunJinja); }
 TEST_CASE("openai_request") { Replay("openai_request", false, RunOpenAiRequest); }
+TEST_CASE("grammar") { Replay("grammar", false, RunGrammar); }
 
 TEST_CASE("session_state") {
   auto fx = MakeStateFixture(*test::SharedDir());

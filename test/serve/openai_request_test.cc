@@ -3,8 +3,11 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <utility>
 #include <variant>
+#include <vector>
 
+#include "r1/grammar.h"
 #include "serve/api_error.h"
 #include "serve/openai_request.h"
 
@@ -199,6 +202,40 @@ TEST_CASE("error bodies have OpenAI's shape") {
   CHECK(FromStatus(absl::OutOfRangeError("x")).code == "context_length_exceeded");
   CHECK(FromStatus(absl::InvalidArgumentError("x")).http_status == 400);
   CHECK(FromStatus(absl::InternalError("x")).http_status == 500);
+}
+
+TEST_CASE("response_format and the grammar extension become the answer's grammar") {
+  CHECK(Chat(With(R"("response_format": {"type": "text"})")).grammar.empty());
+  CHECK(Chat(With(R"("response_format": {"type": "json_object"})")).grammar == JsonObjectGrammar());
+  const CompletionRequest schema = Chat(With(R"("response_format": {"type": "json_schema", "json_schema":
+      {"name": "p", "strict": true, "schema": {"type": "object", "properties": {"zeta": {"type": "integer"},
+      "alpha": {"type": "boolean"}}, "required": ["zeta", "alpha"]}}})"));
+  // The schema is translated in document order: "zeta" comes before "alpha" in the grammar.
+  const std::string& g = schema.grammar;
+  REQUIRE(CheckGrammar(g).ok());
+  CHECK(g.find("zeta") != std::string::npos);
+  CHECK(g.find("zeta") < g.find("alpha"));
+  const CompletionRequest gbnf = Chat(With(R"("grammar": "root ::= \"yes\" | \"no\"")"));
+  CHECK(gbnf.grammar == "root ::= \"yes\" | \"no\"");
+  CHECK(ToGenerateOptions(gbnf, {}, 0).grammar == gbnf.grammar);
+
+  for (const auto& [fields, param] : std::vector<std::pair<std::string, std::string>>{
+           {R"("response_format": "json")", "response_format"},
+           {R"("response_format": {"type": "yaml"})", "response_format"},
+           {R"("response_format": {"type": "json_schema"})", "response_format.json_schema.schema"},
+           {R"("response_format": {"type": "json_schema", "json_schema": {"schema": 3}})",
+            "response_format.json_schema.schema"},
+           {R"("response_format": {"type": "json_schema", "json_schema": {"schema": {"not": {}}}})",
+            "response_format.json_schema.schema"},
+           {R"("grammar": 5)", "grammar"},
+           {R"("grammar": "root ::= (")", "grammar"},
+           {R"("grammar": "x ::= \"a\"")", "grammar"},
+           {R"("grammar": "root ::= \"a\"", "response_format": {"type": "json_object"})", "grammar"}}) {
+    const ApiError e = ChatError(With(fields));
+    INFO(fields, " -> ", e.message);
+    CHECK(e.http_status == 400);
+    CHECK(e.param == param);
+  }
 }
 
 }  // namespace

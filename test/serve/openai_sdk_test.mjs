@@ -84,3 +84,92 @@ await check('a prompt longer than the context raises BadRequestError', async () 
 await check('n = 2 raises BadRequestError', async () => {
   await assert.rejects(client.chat.completions.create({ ...request, n: 2 }), BadRequestError);
 });
+
+await check('response_format json_schema: the answer parses and has the schema\'s shape', async () => {
+  const schema = {
+    type: 'object',
+    properties: { city: { type: 'string', maxLength: 10 }, population: { type: 'integer' },
+                  rainy: { type: 'boolean' } },
+    required: ['city', 'population', 'rainy'],
+    additionalProperties: false,
+  };
+  for (const seed of [1, 2, 3]) {
+    const reply = await client.chat.completions.create({
+      ...request, max_tokens: 400, temperature: 1, seed,
+      response_format: { type: 'json_schema', json_schema: { name: 'city', schema, strict: true } },
+    });
+    const answer = JSON.parse(reply.choices[0].message.content);
+    assert.deepEqual(Object.keys(answer), ['city', 'population', 'rainy']);
+    assert.equal(typeof answer.city, 'string');
+    assert.ok([...answer.city].length <= 10);  // characters, as maxLength counts them
+    assert.ok(Number.isInteger(answer.population));
+    assert.equal(typeof answer.rainy, 'boolean');
+    assert.equal(reply.choices[0].finish_reason, 'stop');
+    assert.ok(reply.choices[0].message.reasoning_content, 'the thought is there, unconstrained');
+  }
+});
+
+await check('response_format, streamed: the same answer as whole', async () => {
+  const format = { type: 'json_schema', json_schema: { name: 'flag', schema: {
+    type: 'object', properties: { ok: { type: 'boolean' }, n: { type: 'integer' } }, required: ['ok', 'n'] } } };
+  const body = { ...request, max_tokens: 400, temperature: 1, seed: 5, response_format: format };
+  const whole = await client.chat.completions.create(body);
+  const stream = await client.chat.completions.create({ ...body, stream: true });
+  let content = '', finish = null;
+  for await (const chunk of stream) {
+    content += chunk.choices[0]?.delta?.content ?? '';
+    finish = chunk.choices[0]?.finish_reason ?? finish;
+  }
+  assert.equal(content, whole.choices[0].message.content);
+  assert.equal(finish, 'stop');
+  assert.deepEqual(Object.keys(JSON.parse(content)), ['ok', 'n']);
+});
+
+await check('a schema r1 cannot honour raises BadRequestError naming the field', async () => {
+  const schema = { type: 'object', properties: { a: { type: 'string', pattern: '^a+$' } } };
+  await assert.rejects(client.chat.completions.create({
+    ...request, response_format: { type: 'json_schema', json_schema: { name: 'x', schema } } }), (e) => {
+    assert.ok(e instanceof BadRequestError);
+    assert.equal(e.param, 'response_format.json_schema.schema');
+    return true;
+  });
+});
+
+await check('tools: a required call comes back as tool_calls, and its result goes back in', async () => {
+  const tools = [{
+    type: 'function',
+    function: {
+      name: 'get_weather', description: 'The weather of a city',
+      parameters: { type: 'object', properties: { city: { type: 'string', maxLength: 12 } }, required: ['city'] },
+    },
+  }];
+  const messages = [{ role: 'user', content: 'Weather in Paris?' }];
+  const first = await client.chat.completions.create({ ...request, max_tokens: 300, temperature: 1, seed: 3,
+                                                       tools, tool_choice: 'required' });
+  const choice = first.choices[0];
+  assert.equal(choice.finish_reason, 'tool_calls');
+  assert.equal(choice.message.tool_calls.length, 1);
+  const call = choice.message.tool_calls[0];
+  assert.equal(call.type, 'function');
+  assert.equal(call.function.name, 'get_weather');
+  assert.equal(typeof JSON.parse(call.function.arguments).city, 'string');
+  assert.ok(call.id);
+
+  // Streamed, the call arrives as a tool_calls delta the client's stream helper assembles.
+  const completions = client.chat.completions.stream ? client.chat.completions : client.beta.chat.completions;
+  const stream = completions.stream({ ...request, max_tokens: 300, temperature: 1, seed: 3,
+                                                       tools, tool_choice: 'required' });
+  const streamed = await stream.finalChatCompletion();
+  assert.deepEqual(streamed.choices[0].message.tool_calls.map((c) => [c.id, c.function.name, c.function.arguments]),
+                   [[call.id, call.function.name, call.function.arguments]]);
+
+  const answer = await client.chat.completions.create({
+    ...request, max_tokens: 8, tools,
+    messages: [...messages, choice.message, { role: 'tool', tool_call_id: call.id, content: '{"celsius": 21}' }],
+  });
+  assert.ok(answer.usage.prompt_tokens > first.usage.prompt_tokens);
+  assert.ok(['length', 'stop', 'tool_calls'].includes(answer.choices[0].finish_reason));
+
+  await assert.rejects(client.chat.completions.create({ ...request, tools,
+    tool_choice: { type: 'function', function: { name: 'nope' } } }), BadRequestError);
+});

@@ -186,6 +186,34 @@ class Api(unittest.TestCase):
         self.assertEqual(status, 404)
         self.assertEqual(json.loads(body)["error"]["code"], "not_found")
 
+    def test_structured_output(self):
+        schema = {"type": "object", "properties": {"ok": {"type": "boolean"}, "n": {"type": "integer"}},
+                  "required": ["ok", "n"]}
+        for fmt in [{"type": "json_schema", "json_schema": {"name": "x", "schema": schema}},
+                    {"type": "json_object"}]:
+            status, reply = self.post("/v1/chat/completions",
+                                      dict(CHAT, max_tokens=300, temperature=1, seed=3, response_format=fmt))
+            self.assertEqual(status, 200, reply)
+            answer = json.loads(reply["choices"][0]["message"]["content"])
+            self.assertIsInstance(answer, dict)
+            if fmt["type"] == "json_schema":
+                self.assertEqual(list(answer), ["ok", "n"])  # the schema's order
+                self.assertIsInstance(answer["ok"], bool)
+                self.assertIsInstance(answer["n"], int)
+        status, reply = self.post("/v1/completions", {"prompt": "Yes or no?", "max_tokens": 10,
+                                                      "grammar": 'root ::= "yes" | "no"'})
+        self.assertEqual(status, 200, reply)
+        self.assertIn(reply["choices"][0]["text"], ["yes", "no"])
+        self.assertEqual(reply["choices"][0]["finish_reason"], "stop")
+        for body, param in [(dict(CHAT, grammar="root ::= ("), "grammar"),
+                            (dict(CHAT, response_format={"type": "xml"}), "response_format"),
+                            (dict(CHAT, response_format={"type": "json_schema", "json_schema": {
+                                "schema": {"type": "string", "pattern": "a+"}}}),
+                             "response_format.json_schema.schema")]:
+            status, reply = self.post("/v1/chat/completions", body)
+            self.assertEqual(status, 400, body)
+            self.assertEqual(reply["error"]["param"], param)
+
     def test_a_client_leaving_mid_stream_frees_its_slot(self):
         body = dict(CHAT, max_tokens=2000, stream=True)
         generated = self.server.metric("r1_generated_tokens_total", AUTH)

@@ -1,7 +1,7 @@
 # Type stubs of the r1 package (the r1._r1 extension).
 import enum
 import os
-from typing import Callable, Iterable, Iterator, Literal, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -31,6 +31,7 @@ class StopReason(enum.Enum):
     STOP_STRING = 2
     CANCELLED = 3
     CONTEXT_FULL = 4
+    GRAMMAR_DEAD_END = 5
 
 class ChatMessage:
     role: str
@@ -59,6 +60,12 @@ class GenerateOptions:
     ignore_eos: bool
     drop_oldest_turns: bool
     chat_template: Optional[str]
+    grammar: str
+    json_schema: str
+    grammar_from_first_token: bool
+    response_format: Optional[dict[str, Any]]
+    tools: list[dict[str, Any]]
+    tool_choice: Union[str, dict[str, Any]]
     def __init__(self, **fields: object) -> None: ...
 
 class GenerateResult:
@@ -66,6 +73,8 @@ class GenerateResult:
     def reasoning(self) -> str: ...
     @property
     def content(self) -> str: ...
+    @property
+    def tool_calls(self) -> list[dict[str, Any]]: ...
     @property
     def tokens(self) -> list[int]: ...
     @property

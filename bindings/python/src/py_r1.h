@@ -46,6 +46,13 @@ std::string PathArg(const py::object& path);
 // Text that r1 promises to be UTF-8; any stray byte becomes U+FFFD rather than an exception.
 py::str Utf8(std::string_view text);
 
+// OpenAI's JSON shapes of tools and tool calls as Python lists of dicts, to and from r1's
+// types (through the json module, so dict order is kept). r1.InvalidArgument names the field.
+std::vector<r1::ToolDefinition> ToolsFromPython(const py::handle& tools);
+py::object ToolsToPython(const std::vector<r1::ToolDefinition>& tools);
+std::vector<r1::ToolCall> ToolCallsFromPython(const py::handle& calls);
+py::object ToolCallsToPython(const std::vector<r1::ToolCall>& calls);
+
 // A loaded model. Sessions and tokenizers hold the same shared_ptr, so a model lives as long
 // as anything made from it.
 struct PyModel {

@@ -26,11 +26,20 @@ std::vector<r1::ChatMessage> ToMessages(const py::iterable& messages) {
     if (py::isinstance<r1::ChatMessage>(item)) {
       out.push_back(item.cast<r1::ChatMessage>());
     } else if (py::isinstance<py::dict>(item)) {
+      // OpenAI's message shape: an assistant turn may carry tool_calls instead of content.
       py::dict d = py::reinterpret_borrow<py::dict>(item);
-      if (!d.contains("role") || !d.contains("content")) {
-        ThrowIfError(absl::InvalidArgumentError("a chat message needs 'role' and 'content'"));
+      const bool has_content = d.contains("content") && !d["content"].is_none();
+      if (!d.contains("role") || (!has_content && !d.contains("tool_calls"))) {
+        ThrowIfError(absl::InvalidArgumentError("a chat message needs 'role' and 'content' (or 'tool_calls')"));
       }
-      out.push_back({d["role"].cast<std::string>(), d["content"].cast<std::string>()});
+      r1::ChatMessage message{d["role"].cast<std::string>(), has_content ? d["content"].cast<std::string>() : ""};
+      if (d.contains("tool_calls") && !d["tool_calls"].is_none()) {
+        message.tool_calls = ToolCallsFromPython(d["tool_calls"]);
+      }
+      if (d.contains("tool_call_id") && !d["tool_call_id"].is_none()) {
+        message.tool_call_id = d["tool_call_id"].cast<std::string>();
+      }
+      out.push_back(std::move(message));
     } else if (py::isinstance<py::tuple>(item) && py::len(item) == 2) {
       py::tuple t = py::reinterpret_borrow<py::tuple>(item);
       out.push_back({t[0].cast<std::string>(), t[1].cast<std::string>()});

@@ -6,6 +6,7 @@
 
 #include "py_r1.h"
 #include "r1/chat.h"
+#include "r1/grammar.h"
 #include "r1/sampler.h"
 
 namespace r1py {
@@ -24,6 +25,75 @@ void ApplyOverrides(py::object options, const py::kwargs& overrides) {
   }
 }
 
+// OpenAI's response_format as a dict, from the options' grammar or JSON schema.
+py::object ResponseFormat(const r1::GenerateOptions& o) {
+  if (!o.json_schema.empty()) {
+    py::dict spec;
+    spec["schema"] = py::module_::import("json").attr("loads")(o.json_schema);
+    return py::dict(py::arg("type") = "json_schema", py::arg("json_schema") = spec);
+  }
+  if (!o.grammar.empty() && o.grammar == r1::JsonObjectGrammar()) return py::dict(py::arg("type") = "json_object");
+  if (o.grammar.empty()) return py::none();
+  return py::dict(py::arg("type") = "grammar", py::arg("grammar") = o.grammar);
+}
+
+void SetResponseFormat(r1::GenerateOptions& o, const py::object& format) {
+  o.grammar.clear();
+  o.json_schema.clear();
+  if (format.is_none()) return;
+  if (!py::isinstance<py::dict>(format) || !format.contains("type")) {
+    throw py::value_error("response_format must be a dict with a 'type'");
+  }
+  const py::dict spec = format.cast<py::dict>();
+  const std::string type = py::str(spec["type"]);
+  if (type == "text") return;
+  if (type == "json_object") {
+    o.grammar = r1::JsonObjectGrammar();
+  } else if (type == "json_schema") {
+    py::object inner = spec.contains("json_schema") ? py::object(spec["json_schema"]) : py::none();
+    if (!py::isinstance<py::dict>(inner) || !inner.contains("schema")) {
+      throw py::value_error("response_format json_schema needs {'json_schema': {'schema': {...}}}");
+    }
+    py::object schema = inner.attr("__getitem__")("schema");
+    o.json_schema = py::str(py::module_::import("json").attr("dumps")(schema));
+  } else if (type == "grammar" && spec.contains("grammar")) {
+    o.grammar = py::str(spec["grammar"]);
+  } else {
+    throw py::value_error("response_format type must be 'text', 'json_object' or 'json_schema'");
+  }
+}
+
+py::object ToolChoiceToPython(const r1::GenerateOptions& o) {
+  switch (o.tool_choice) {
+    case r1::ToolChoice::kAuto: return py::str("auto");
+    case r1::ToolChoice::kNone: return py::str("none");
+    case r1::ToolChoice::kRequired: return py::str("required");
+    case r1::ToolChoice::kFunction: break;
+  }
+  return py::str(o.tool_choice_function);
+}
+
+void SetToolChoice(r1::GenerateOptions& o, const py::object& choice) {
+  if (py::isinstance<py::dict>(choice)) {
+    py::object function = choice.attr("get")("function");
+    if (!py::isinstance<py::dict>(function) || !function.contains("name")) {
+      throw py::value_error("tool_choice must be {'type': 'function', 'function': {'name': ...}}");
+    }
+    o.tool_choice = r1::ToolChoice::kFunction;
+    o.tool_choice_function = py::str(function.attr("__getitem__")("name"));
+    return;
+  }
+  const std::string c = choice.is_none() ? "auto" : choice.cast<std::string>();
+  o.tool_choice_function.clear();
+  if (c == "auto") o.tool_choice = r1::ToolChoice::kAuto;
+  else if (c == "none") o.tool_choice = r1::ToolChoice::kNone;
+  else if (c == "required") o.tool_choice = r1::ToolChoice::kRequired;
+  else {
+    o.tool_choice = r1::ToolChoice::kFunction;
+    o.tool_choice_function = c;
+  }
+}
+
 void RegisterTypes(py::module_& m) {
   py::enum_<r1::Channel>(m, "Channel", "Which part of an R1 answer a piece of text belongs to.")
       .value("REASONING", r1::Channel::kReasoning, "the chain of thought inside <think>...</think>")
@@ -34,7 +104,8 @@ void RegisterTypes(py::module_& m) {
       .value("MAX_TOKENS", r1::StopReason::kMaxTokens, "max_new_tokens reached")
       .value("STOP_STRING", r1::StopReason::kStopString, "a stop string appeared (it is not emitted)")
       .value("CANCELLED", r1::StopReason::kCancelled, "cancel() was called, or Ctrl-C")
-      .value("CONTEXT_FULL", r1::StopReason::kContextFull, "no room left in the context");
+      .value("CONTEXT_FULL", r1::StopReason::kContextFull, "no room left in the context")
+      .value("GRAMMAR_DEAD_END", r1::StopReason::kGrammarDeadEnd, "the grammar allows no token here");
 
   py::class_<r1::ChatMessage>(m, "ChatMessage", R"doc(One turn of a conversation.
 
@@ -109,13 +180,34 @@ Keyword arguments set fields of the options or of their sampler:
                         "' (deepseek-r1, deepseek-r1-distill, llama3, chatml, qwen2)"));
             o.chat_template = t;
           },
-          "chat: a built-in template name instead of the model's; None = the model's");
+          "chat: a built-in template name instead of the model's; None = the model's")
+      .def_readwrite("grammar", &r1::GenerateOptions::grammar,
+                     "GBNF grammar the answer must match (llama.cpp's notation); \"\" = free text")
+      .def_readwrite("json_schema", &r1::GenerateOptions::json_schema,
+                     "JSON Schema (JSON text) the answer must validate against; \"\" = none")
+      .def_readwrite("grammar_from_first_token", &r1::GenerateOptions::grammar_from_first_token,
+                     "the grammar governs all output, the thought included (default: only the answer)")
+      .def_property(
+          "tools", [](const r1::GenerateOptions& o) { return ToolsToPython(o.tools); },
+          [](r1::GenerateOptions& o, const py::object& tools) {
+            o.tools = tools.is_none() ? std::vector<r1::ToolDefinition>() : ToolsFromPython(tools);
+          },
+          "chat: functions the model may call, as OpenAI's tools list "
+          "([{\"type\": \"function\", \"function\": {\"name\", \"description\", \"parameters\"}}])")
+      .def_property("tool_choice", &ToolChoiceToPython, &SetToolChoice,
+                    "\"auto\" (default), \"none\", \"required\", or a function's name (or OpenAI's "
+                    "{\"type\": \"function\", \"function\": {\"name\": ...}}) that must be called")
+      .def_property("response_format", &ResponseFormat, &SetResponseFormat,
+                    "OpenAI's response_format: None or {\"type\": \"text\"}, {\"type\": \"json_object\"}, "
+                    "{\"type\": \"json_schema\", \"json_schema\": {\"schema\": {...}}}; sets grammar / json_schema");
 
   py::class_<r1::GenerateResult>(m, "GenerateResult", "The outcome of a generation.")
       .def_property_readonly("reasoning", [](const r1::GenerateResult& r) { return Utf8(r.reasoning); },
                              "text of the reasoning channel")
       .def_property_readonly("content", [](const r1::GenerateResult& r) { return Utf8(r.content); },
                              "text of the answer")
+      .def_property_readonly("tool_calls", [](const r1::GenerateResult& r) { return ToolCallsToPython(r.tool_calls); },
+                             "the functions the answer called, as OpenAI's tool_calls list of dicts")
       .def_readonly("tokens", &r1::GenerateResult::tokens, "every generated token id")
       .def_readonly("n_prompt_tokens", &r1::GenerateResult::n_prompt_tokens)
       .def_readonly("n_prefilled_tokens", &r1::GenerateResult::n_prefilled_tokens,
