@@ -107,7 +107,8 @@ r1_status WriteResult(const T& value, T* out, const char* what) {
   return R1_OK;
 }
 
-r1::GenerateOptions ToCppBase(const r1_generate_options& o) {
+// The options in C++ form, the tools read from their JSON; InvalidArgument names the field at fault.
+absl::StatusOr<r1::GenerateOptions> ToCpp(const r1_generate_options& o) {
   r1::GenerateOptions g;
   g.max_new_tokens = o.max_new_tokens;
   g.sampler.temperature = o.temperature;
@@ -127,26 +128,12 @@ r1::GenerateOptions ToCppBase(const r1_generate_options& o) {
   if (o.grammar != nullptr) g.grammar = o.grammar;
   if (o.json_schema != nullptr) g.json_schema = o.json_schema;
   g.grammar_from_first_token = o.grammar_from_first_token != 0;
-  return g;
-}
-
-// The options with the tools read from their JSON; InvalidArgument naming the field at fault.
-absl::StatusOr<r1::GenerateOptions> ToCpp(const r1_generate_options& o) {
-  r1::GenerateOptions g = ToCppBase(o);
   if (o.tools_json != nullptr) {
     const std::optional<r1::chat_json::Json> tools = r1::ParseOrderedJson(o.tools_json);
     if (!tools) return absl::InvalidArgumentError("tools_json is not JSON");
     R1_ASSIGN_OR_RETURN(g.tools, r1::chat_json::ReadTools(*tools));
   }
-  if (o.tool_choice != nullptr) {
-    const std::string_view choice = o.tool_choice;
-    if (choice == "auto" || choice == "none" || choice == "required") {
-      R1_RETURN_IF_ERROR(r1::chat_json::ReadToolChoice(r1::chat_json::Json(choice), &g));
-    } else {
-      g.tool_choice = r1::ToolChoice::kFunction;
-      g.tool_choice_function = choice;
-    }
-  }
+  if (o.tool_choice != nullptr) r1::chat_json::ToolChoiceFromText(o.tool_choice, &g);
   return g;
 }
 
@@ -181,17 +168,22 @@ r1::StreamCallback Stream(r1_stream_fn fn, void* user_data) {
   };
 }
 
-r1_status ValidateGenerate(r1_session* session, const r1_generate_options* options, r1_generate_options* opts) {
+// The caller's options, checked and in C++ form.
+r1_status ReadGenerateOptions(r1_session* session, const r1_generate_options* options, r1::GenerateOptions* out) {
   if (session == nullptr) return Null("session");
-  r1_generate_options_default(opts);
-  if (r1_status st = ReadOptions(options, opts, "r1_generate_options"); st != R1_OK) return st;
-  if (opts->n_stop > 0 && opts->stop == nullptr) return Null("r1_generate_options.stop");
-  for (size_t i = 0; i < opts->n_stop; ++i) {
-    if (opts->stop[i] == nullptr) return Null("a stop string");
+  r1_generate_options opts;
+  r1_generate_options_default(&opts);
+  if (r1_status st = ReadOptions(options, &opts, "r1_generate_options"); st != R1_OK) return st;
+  if (opts.n_stop > 0 && opts.stop == nullptr) return Null("r1_generate_options.stop");
+  for (size_t i = 0; i < opts.n_stop; ++i) {
+    if (opts.stop[i] == nullptr) return Null("a stop string");
   }
-  if (opts->chat_template != nullptr && !r1::ChatTemplateFromName(opts->chat_template)) {
-    return Fail(R1_ERR_INVALID_ARGUMENT, std::string("unknown chat template '") + opts->chat_template + "'");
+  if (opts.chat_template != nullptr && !r1::ChatTemplateFromName(opts.chat_template)) {
+    return Fail(R1_ERR_INVALID_ARGUMENT, std::string("unknown chat template '") + opts.chat_template + "'");
   }
+  absl::StatusOr<r1::GenerateOptions> cpp = ToCpp(opts);
+  if (!cpp.ok()) return FromStatus(cpp.status());
+  *out = *std::move(cpp);
   return R1_OK;
 }
 
@@ -388,17 +380,15 @@ void r1_result_default(r1_result* r) {
 r1_status r1_session_chat(r1_session* session, const r1_message* messages, size_t n_messages,
                           const r1_generate_options* options, r1_stream_fn on_piece, void* user_data, r1_result* result) {
   return Guard([&] {
-    r1_generate_options o;
-    if (r1_status st = ValidateGenerate(session, options, &o); st != R1_OK) return st;
+    r1::GenerateOptions o;
+    if (r1_status st = ReadGenerateOptions(session, options, &o); st != R1_OK) return st;
     if (messages == nullptr && n_messages > 0) return Null("messages");
     std::vector<r1::ChatMessage> chat;
     for (size_t i = 0; i < n_messages; ++i) {
       if (messages[i].role == nullptr || messages[i].content == nullptr) return Null("a message's role or content");
       chat.push_back({messages[i].role, messages[i].content});
     }
-    absl::StatusOr<r1::GenerateOptions> cpp = ToCpp(o);
-    if (!cpp.ok()) return FromStatus(cpp.status());
-    return Finish(session, session->session->Chat(chat, *cpp, Stream(on_piece, user_data)), result);
+    return Finish(session, session->session->Chat(chat, o, Stream(on_piece, user_data)), result);
   });
 }
 
@@ -406,13 +396,11 @@ r1_status r1_session_generate(r1_session* session, const char* prompt, size_t pr
                               const r1_generate_options* options, r1_stream_fn on_piece, void* user_data,
                               r1_result* result) {
   return Guard([&] {
-    r1_generate_options o;
-    if (r1_status st = ValidateGenerate(session, options, &o); st != R1_OK) return st;
+    r1::GenerateOptions o;
+    if (r1_status st = ReadGenerateOptions(session, options, &o); st != R1_OK) return st;
     if (prompt == nullptr) return Null("prompt");
-    absl::StatusOr<r1::GenerateOptions> cpp = ToCpp(o);
-    if (!cpp.ok()) return FromStatus(cpp.status());
     return Finish(session,
-                  session->session->Generate(std::string_view(prompt, prompt_len), *cpp, Stream(on_piece, user_data)),
+                  session->session->Generate(std::string_view(prompt, prompt_len), o, Stream(on_piece, user_data)),
                   result);
   });
 }
@@ -421,17 +409,15 @@ r1_status r1_session_chat_json(r1_session* session, const char* messages_json, s
                                const r1_generate_options* options, r1_stream_fn on_piece, void* user_data,
                                r1_result* result) {
   return Guard([&] {
-    r1_generate_options o;
-    if (r1_status st = ValidateGenerate(session, options, &o); st != R1_OK) return st;
+    r1::GenerateOptions o;
+    if (r1_status st = ReadGenerateOptions(session, options, &o); st != R1_OK) return st;
     if (messages_json == nullptr) return Null("messages_json");
     const std::optional<r1::chat_json::Json> parsed =
         r1::ParseOrderedJson(std::string_view(messages_json, messages_json_len));
     if (!parsed) return Fail(R1_ERR_INVALID_ARGUMENT, "messages_json is not JSON");
     absl::StatusOr<std::vector<r1::ChatMessage>> chat = r1::chat_json::ReadMessages(*parsed);
     if (!chat.ok()) return FromStatus(chat.status());
-    absl::StatusOr<r1::GenerateOptions> cpp = ToCpp(o);
-    if (!cpp.ok()) return FromStatus(cpp.status());
-    return Finish(session, session->session->Chat(*chat, *cpp, Stream(on_piece, user_data)), result);
+    return Finish(session, session->session->Chat(*chat, o, Stream(on_piece, user_data)), result);
   });
 }
 

@@ -21,38 +21,12 @@
 #include <string>
 #include <vector>
 
+#include "grammar/example_grammars.h"  // test/: llama.cpp's grammars, as users have them
 #include "grammar/grammar_constraint.h"
 #include "r1/tokenizer.h"
 
 namespace {
 
-// grammars/json.gbnf of llama.cpp (MIT license).
-constexpr char kJsonGbnf[] = R"gbnf(root   ::= object
-value  ::= object | array | string | number | ("true" | "false" | "null") ws
-
-object ::=
-  "{" ws (
-            string ":" ws value
-    ("," ws string ":" ws value)*
-  )? "}" ws
-
-array  ::=
-  "[" ws (
-            value
-    ("," ws value)*
-  )? "]" ws
-
-string ::=
-  "\"" (
-    [^"\\\x7F\x00-\x1F] |
-    "\\" (["\\bfnrt] | "u" [0-9a-fA-F]{4}) # escapes
-  )* "\"" ws
-
-number ::= ("-"? ([0-9] | [1-9] [0-9]{0,15})) ("." [0-9]+)? ([eE] [-+]? [0-9] [1-9]{0,15})? ws
-
-# Optional space: by convention, applied in this grammar after literal chars when allowed
-ws ::= | " " | "\n" [ \t]{0,20}
-)gbnf";
 
 constexpr char kDocument[] = R"json({
   "id": "run-2024-08-17T09:41:22Z",
@@ -97,7 +71,7 @@ struct Stats {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string vocab_path, gbnf = kJsonGbnf, text = kDocument;
+  std::string vocab_path, gbnf = r1::grammar::testdata::kJsonGbnf, text = kDocument;
   int repeat = 1;
   bool verbose = false;
   for (int i = 1; i < argc; ++i) {

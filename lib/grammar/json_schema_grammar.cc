@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "grammar/gbnf_text.h"
 #include "grammar/ordered_json.h"
 #include "nlohmann/json.hpp"
 
@@ -138,25 +139,6 @@ const std::unordered_set<std::string_view>& NumberKeywords() {
   return *set;
 }
 
-// A GBNF string literal matching exactly `bytes`.
-std::string GbnfLiteral(std::string_view bytes) {
-  std::string out = "\"";
-  for (unsigned char c : bytes) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20 || c == 0x7f) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  out += '"';
-  return out;
-}
 
 // Compact JSON text of a value (invalid UTF-8 in strings replaced, never thrown).
 std::string CompactJson(const Json& value) {

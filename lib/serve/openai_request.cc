@@ -60,36 +60,6 @@ std::optional<ApiError> ReadReal(const json& body, const char* name, double lo, 
   return std::nullopt;
 }
 
-// Message content: a string, or an array of {"type": "text", "text": …} parts (joined).
-std::optional<ApiError> ReadContent(const json& message, const std::string& role, std::string* out) {
-  const json* content = Field(message, "content");
-  if (content == nullptr) {
-    // An assistant turn that only called tools has no content.
-    if (role == "assistant") return std::nullopt;
-    return InvalidRequest("every message needs 'content'", "messages");
-  }
-  if (content->is_string()) {
-    *out = content->get<std::string>();
-    return std::nullopt;
-  }
-  if (!content->is_array()) return InvalidRequest("'content' must be a string or an array of parts", "messages");
-  for (const json& part : *content) {
-    const json* type = part.is_object() ? Field(part, "type") : nullptr;
-    if (type == nullptr || !type->is_string()) {
-      return InvalidRequest("each content part must be an object with a 'type'", "messages");
-    }
-    if (type->get_ref<const std::string&>() != "text") {
-      return InvalidRequest(absl::StrFormat("content parts of type '%s' are not supported; only 'text'",
-                                            type->get_ref<const std::string&>()),
-                            "messages");
-    }
-    const json* text = Field(part, "text");
-    if (text == nullptr || !text->is_string()) return InvalidRequest("a text part needs a string 'text'", "messages");
-    *out += text->get_ref<const std::string&>();
-  }
-  return std::nullopt;
-}
-
 std::optional<ApiError> ReadMessages(const json& body, const RequestLimits& limits, std::vector<ChatMessage>* out) {
   const json* messages = Field(body, "messages");
   if (messages == nullptr) return InvalidRequest("'messages' is required", "messages");
@@ -98,30 +68,22 @@ std::optional<ApiError> ReadMessages(const json& body, const RequestLimits& limi
   if (messages->size() > limits.max_messages) {
     return InvalidRequest(absl::StrFormat("at most %d messages are accepted", limits.max_messages), "messages");
   }
-  for (const json& m : *messages) {
-    if (!m.is_object()) return InvalidRequest("each message must be an object", "messages");
-    const json* role = Field(m, "role");
-    if (role == nullptr || !role->is_string()) return InvalidRequest("each message needs a string 'role'", "messages");
-    std::string name = role->get<std::string>();
+  StatusOr<std::vector<ChatMessage>> read = chat_json::ReadMessages(*messages);
+  if (!read.ok()) return InvalidRequest(std::string(read.status().message()), "messages");
+  for (size_t i = 0; i < read->size(); ++i) {
+    ChatMessage& m = (*read)[i];
     // OpenAI's newer name for the system prompt.
-    if (name == "developer") name = "system";
-    if (name != "system" && name != "user" && name != "assistant" && name != "tool") {
-      return InvalidRequest(absl::StrFormat("unknown role '%s': expected system, user, assistant or tool", name),
+    if (m.role == "developer") m.role = "system";
+    if (m.role != "system" && m.role != "user" && m.role != "assistant" && m.role != "tool") {
+      return InvalidRequest(absl::StrFormat("unknown role '%s': expected system, user, assistant or tool", m.role),
                             "messages");
     }
-    ChatMessage message{name, {}};
-    if (auto error = ReadContent(m, name, &message.content)) return error;
-    if (const json* calls = Field(m, "tool_calls")) {
-      StatusOr<std::vector<ToolCall>> read = chat_json::ReadToolCalls(*calls);
-      if (!read.ok()) return InvalidRequest(std::string(read.status().message()), "messages");
-      message.tool_calls = *std::move(read);
+    // Only an assistant turn that called tools may come without content.
+    if (m.role != "assistant" && Field((*messages)[i], "content") == nullptr) {
+      return InvalidRequest("every message needs 'content'", "messages");
     }
-    if (const json* id = Field(m, "tool_call_id")) {
-      if (!id->is_string()) return InvalidRequest("'tool_call_id' must be a string", "messages");
-      message.tool_call_id = id->get<std::string>();
-    }
-    out->push_back(std::move(message));
   }
+  *out = *std::move(read);
   return std::nullopt;
 }
 

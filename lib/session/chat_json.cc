@@ -39,7 +39,11 @@ StatusOr<std::string> ReadContent(const Json* content, std::string_view field) {
   for (const Json& part : *content) {
     const Json* type = part.is_object() ? Field(part, "type") : nullptr;
     const Json* part_text = part.is_object() ? Field(part, "text") : nullptr;
-    if (type == nullptr || *type != "text" || part_text == nullptr || !part_text->is_string()) {
+    if (type != nullptr && type->is_string() && *type != "text") {
+      return Bad(field, absl::StrFormat("content parts of type '%s' are not supported; only 'text'",
+                                        type->get_ref<const std::string&>()));
+    }
+    if (type == nullptr || part_text == nullptr || !part_text->is_string()) {
       return Bad(field, "content parts must be {\"type\": \"text\", \"text\": \"…\"}");
     }
     text += part_text->get_ref<const std::string&>();
@@ -80,10 +84,10 @@ StatusOr<std::vector<ToolDefinition>> ReadTools(const Json& tools) {
 Status ReadToolChoice(const Json& choice, GenerateOptions* options) {
   if (choice.is_string()) {
     const std::string& c = choice.get_ref<const std::string&>();
-    if (c == "auto") options->tool_choice = ToolChoice::kAuto;
-    else if (c == "none") options->tool_choice = ToolChoice::kNone;
-    else if (c == "required") options->tool_choice = ToolChoice::kRequired;
-    else return Bad("tool_choice", "must be 'auto', 'none', 'required' or a function");
+    if (c != "auto" && c != "none" && c != "required") {
+      return Bad("tool_choice", "must be 'auto', 'none', 'required' or a function");
+    }
+    ToolChoiceFromText(c, options);
     return absl::OkStatus();
   }
   const Json* function = choice.is_object() ? Field(choice, "function") : nullptr;
@@ -93,6 +97,20 @@ Status ReadToolChoice(const Json& choice, GenerateOptions* options) {
   R1_ASSIGN_OR_RETURN(options->tool_choice_function, ReadString(*function, "name", "tool_choice.function", true));
   options->tool_choice = ToolChoice::kFunction;
   return absl::OkStatus();
+}
+
+void ToolChoiceFromText(std::string_view text, GenerateOptions* options) {
+  options->tool_choice_function.clear();
+  if (text == "auto") {
+    options->tool_choice = ToolChoice::kAuto;
+  } else if (text == "none") {
+    options->tool_choice = ToolChoice::kNone;
+  } else if (text == "required") {
+    options->tool_choice = ToolChoice::kRequired;
+  } else {
+    options->tool_choice = ToolChoice::kFunction;
+    options->tool_choice_function = text;
+  }
 }
 
 StatusOr<std::vector<ToolCall>> ReadToolCalls(const Json& calls, std::string_view field) {

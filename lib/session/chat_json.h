@@ -21,6 +21,9 @@ using Json = nlohmann::ordered_json;
 StatusOr<std::vector<ToolDefinition>> ReadTools(const Json& tools);
 // "auto", "none", "required" or {"type": "function", "function": {"name": …}}.
 Status ReadToolChoice(const Json& choice, GenerateOptions* options);
+// The plain-text form the C ABI and Python take: "auto", "none", "required", or any other text
+// as the name of the function that must be called.
+void ToolChoiceFromText(std::string_view text, GenerateOptions* options);
 // A message's [{"id", "type": "function", "function": {"name", "arguments": "JSON text"}}, …].
 StatusOr<std::vector<ToolCall>> ReadToolCalls(const Json& calls, std::string_view field = "tool_calls");
 // [{"role", "content"?, "tool_calls"?, "tool_call_id"?}, …] (content a string, null or text parts).

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <utility>
 
+#include "tokenize/tool_prompt.h"
 #include "tokenize/utf8.h"
 
 namespace r1::internal {
@@ -118,19 +119,27 @@ std::string TokenTextOf(const Tokenizer& tokenizer, std::optional<int32_t> id) {
 
 }  // namespace
 
+StatusOr<ChatTemplateChoice> ChooseChatTemplate(const Tokenizer& tokenizer, const GenerateOptions& options) {
+  ChatTemplateChoice choice;
+  choice.jinja_source = options.chat_template_source;
+  if (!choice.jinja_source.empty()) return choice;
+  choice.builtin = options.chat_template ? options.chat_template : DetectChatTemplate(tokenizer.chat_template());
+  if (!choice.builtin && tokenizer.chat_template().empty()) {
+    return absl::NotFoundError("the model has no chat template (tokenizer.chat_template); choose one explicitly");
+  }
+  if (!choice.builtin) choice.jinja_source = tokenizer.chat_template();
+  return choice;
+}
+
+ChatTemplate ToolCallFamily(const ChatTemplateChoice& choice) {
+  return choice.builtin ? *choice.builtin : ToolSyntaxFamily(choice.jinja_source);
+}
+
 StatusOr<std::vector<int32_t>> EncodeChatPrompt(const Tokenizer& tokenizer, absl::Span<const ChatMessage> turns,
                                                 const GenerateOptions& options) {
-  // The Jinja source to render (the caller's, or the model's own when it is none of the
-  // built-in families), or a built-in template.
-  std::string_view jinja_source = options.chat_template_source;
-  std::optional<ChatTemplate> builtin;
-  if (jinja_source.empty()) {
-    builtin = options.chat_template ? options.chat_template : DetectChatTemplate(tokenizer.chat_template());
-    if (!builtin && tokenizer.chat_template().empty()) {
-      return absl::NotFoundError("the model has no chat template (tokenizer.chat_template); choose one explicitly");
-    }
-    if (!builtin) jinja_source = tokenizer.chat_template();
-  }
+  R1_ASSIGN_OR_RETURN(const ChatTemplateChoice choice, ChooseChatTemplate(tokenizer, options));
+  const std::optional<ChatTemplate> builtin = choice.builtin;
+  const std::string_view jinja_source = choice.jinja_source;
   ChatFormatOptions format;
   format.add_generation_prompt = true;
   format.bos_token = TokenTextOf(tokenizer, tokenizer.bos_id());

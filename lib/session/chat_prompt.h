@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string_view>
 #include <vector>
 
 #include "absl/types/span.h"
@@ -15,6 +17,18 @@
 #include "r1/tokenizer.h"
 
 namespace r1::internal {
+
+// The template a chat with `options` renders with: the caller's Jinja source, else the
+// built-in template named or detected from the model's, else the model's Jinja source.
+// NotFound when the model has none and none is named.
+struct ChatTemplateChoice {
+  std::optional<ChatTemplate> builtin;
+  std::string_view jinja_source;  // when not built-in
+};
+StatusOr<ChatTemplateChoice> ChooseChatTemplate(const Tokenizer& tokenizer, const GenerateOptions& options);
+
+// The family whose tool-call syntax the chosen template uses (and r1's tools section teaches).
+ChatTemplate ToolCallFamily(const ChatTemplateChoice& choice);
 
 // The prompt of `turns` with the template `options` names (the model's own by default), ending
 // with the start of the assistant's turn. options.tools are presented unless tool_choice is

@@ -6,11 +6,11 @@
 namespace r1 {
 namespace {
 
-DecodeOptions ContinuationDecoding(bool render_special = false) {
+DecodeOptions ContinuationDecoding() {
   DecodeOptions o;
-  o.render_special = render_special;  // markers and end tokens are not text for the reader
-  o.strip_prefix_space = false;       // generated text continues a prompt
-  o.replace_invalid_utf8 = true;      // pieces are always valid UTF-8
+  o.render_special = false;       // markers and end tokens are not text for the reader
+  o.strip_prefix_space = false;   // generated text continues a prompt
+  o.replace_invalid_utf8 = true;  // pieces are always valid UTF-8
   return o;
 }
 
@@ -39,8 +39,8 @@ TokenStream::TokenStream(const Tokenizer& tokenizer, const std::vector<std::stri
       think_open_(think_open),
       think_close_(think_close),
       on_piece_(on_piece),
-      markers_(std::move(section_markers)),
-      section_decoder_(tokenizer, ContinuationDecoding(/*render_special=*/true)) {
+      tokenizer_(tokenizer),
+      markers_(std::move(section_markers)) {
   for (const std::string& marker : markers_) {
     const std::optional<int32_t> id = tokenizer.FindToken(marker);
     if (id && tokenizer.GetTokenType(*id).value_or(TokenType::kNormal) == TokenType::kControl) marker_ids_.push_back(*id);
@@ -57,11 +57,22 @@ size_t TokenStream::FindSectionMarker(std::string_view text) const {
   return first;
 }
 
+// A token's text in a tool-call section, where control tokens are written out.
+StatusOr<std::string> TokenStream::SectionText(int32_t id) {
+  R1_ASSIGN_OR_RETURN(std::string text, decoder_.Push(id));
+  R1_ASSIGN_OR_RETURN(TokenType type, tokenizer_.GetTokenType(id));
+  if (type == TokenType::kControl) {
+    R1_ASSIGN_OR_RETURN(std::string_view control, tokenizer_.TokenText(id));
+    text += control;
+  }
+  return text;
+}
+
 TokenStream::Verdict TokenStream::ReleaseToolSection() {
   in_section_ = false;
   std::string text = std::move(section_);
   section_.clear();
-  text += section_decoder_.Flush();
+  text += decoder_.Flush();
   channel_ = Channel::kContent;
   return Emit(text, -1);
 }
@@ -88,7 +99,7 @@ StatusOr<TokenStream::Verdict> TokenStream::Push(int32_t id) {
     return Verdict::kContinue;
   }
   if (in_section_) {  // a tool-call section runs to the end of the answer
-    R1_ASSIGN_OR_RETURN(std::string text, section_decoder_.Push(id));
+    R1_ASSIGN_OR_RETURN(std::string text, SectionText(id));
     section_ += text;
     return Verdict::kContinue;
   }
@@ -96,13 +107,10 @@ StatusOr<TokenStream::Verdict> TokenStream::Push(int32_t id) {
   if (answering && IsSectionMarkerToken(id)) {
     if (FlushHeld(id) == Verdict::kCallbackStop) return Verdict::kCallbackStop;
     in_section_ = true;
-    R1_ASSIGN_OR_RETURN(section_, section_decoder_.Push(id));
+    R1_ASSIGN_OR_RETURN(section_, SectionText(id));
     return Verdict::kContinue;
   }
   R1_ASSIGN_OR_RETURN(std::string text, decoder_.Push(id));
-  if (!markers_.empty()) {  // kept in step, for a section that opens inside later text
-    R1_RETURN_IF_ERROR(section_decoder_.Push(id).status());
-  }
   held_ += text;
   // The earliest complete stop string ends the generation, the earliest section marker opens
   // a tool-call section; the text before either is emitted.
@@ -131,7 +139,7 @@ StatusOr<TokenStream::Verdict> TokenStream::Push(int32_t id) {
 
 TokenStream::Verdict TokenStream::Finish() {
   if (in_section_) {
-    section_ += section_decoder_.Flush();
+    section_ += decoder_.Flush();
     return Verdict::kContinue;
   }
   return FlushHeld(-1);

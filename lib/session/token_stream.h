@@ -41,6 +41,7 @@ class TokenStream {
   Verdict FlushHeld(int32_t token);
   bool IsSectionMarkerToken(int32_t id) const;
   size_t FindSectionMarker(std::string_view text) const;
+  StatusOr<std::string> SectionText(int32_t id);
 
   StreamDecoder decoder_;
   const std::vector<std::string>& stops_;
@@ -49,9 +50,9 @@ class TokenStream {
   const StreamCallback& on_piece_;
   std::string held_;  // decoded text that might begin a stop string or a section marker
   std::string reasoning_, content_;
+  const Tokenizer& tokenizer_;
   std::vector<std::string> markers_;
   std::vector<int32_t> marker_ids_;  // markers that are control tokens (never decoded as text)
-  StreamDecoder section_decoder_;    // writes control tokens out
   bool in_section_ = false;
   std::string section_;
 };

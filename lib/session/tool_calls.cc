@@ -7,10 +7,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "grammar/gbnf_parser.h"
-#include "grammar/gbnf_rename.h"
+#include "grammar/gbnf_text.h"
 #include "grammar/grammar_matcher.h"
 #include "grammar/json_schema_grammar.h"
 #include "nlohmann/json.hpp"
+#include "session/chat_prompt.h"
 
 namespace r1 {
 namespace {
@@ -131,34 +132,16 @@ StatusOr<std::vector<ToolCall>> ParseHermes(std::string_view text, absl::Span<co
   return calls;
 }
 
-// A GBNF string literal of `text`.
-std::string GbnfLiteral(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
 
 }  // namespace
 
 ToolCallStyle ToolCallStyleFor(const Tokenizer& tokenizer, const GenerateOptions& options) {
-  std::optional<ChatTemplate> family = options.chat_template;
-  std::string_view source = options.chat_template_source;
-  if (source.empty() && !family) source = tokenizer.chat_template();
-  if (!options.chat_template_source.empty() || !family) {
-    if (source.find("<tool_call>") != std::string_view::npos) return ToolCallStyle::kHermes;
-    if (!family) family = DetectChatTemplate(source);
-  }
-  if (family == ChatTemplate::kQwen2 || family == ChatTemplate::kChatMl) return ToolCallStyle::kHermes;
-  return ToolCallStyle::kDeepSeek;
+  // The syntax the prompt taught: the family of the template it was rendered with.
+  const StatusOr<internal::ChatTemplateChoice> choice = internal::ChooseChatTemplate(tokenizer, options);
+  if (!choice.ok()) return ToolCallStyle::kDeepSeek;  // a raw prompt: r1's own section's syntax
+  const ChatTemplate family = internal::ToolCallFamily(*choice);
+  return family == ChatTemplate::kQwen2 || family == ChatTemplate::kChatMl ? ToolCallStyle::kHermes
+                                                                             : ToolCallStyle::kDeepSeek;
 }
 
 std::vector<std::string> ToolSectionMarkers(ToolCallStyle style) {
@@ -197,10 +180,10 @@ StatusOr<RequiredToolCall> RequiredToolCallGrammar(ToolCallStyle style, const Ge
     if (!alternatives.empty()) alternatives += " | ";
     if (style == ToolCallStyle::kHermes) {
       const std::string name = nlohmann::json(tool.name).dump();
-      absl::StrAppend(&alternatives, GbnfLiteral(absl::StrCat("{\"name\": ", name, ", \"arguments\": ")), " ",
+      absl::StrAppend(&alternatives, grammar::GbnfLiteral(absl::StrCat("{\"name\": ", name, ", \"arguments\": ")), " ",
                       args_rule, " \"}\"");
     } else {
-      absl::StrAppend(&alternatives, GbnfLiteral(absl::StrCat(tool.name, "\n```json\n")), " ", args_rule,
+      absl::StrAppend(&alternatives, grammar::GbnfLiteral(absl::StrCat(tool.name, "\n```json\n")), " ", args_rule,
                       " \"\\n```\"");
     }
   }

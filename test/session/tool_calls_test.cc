@@ -6,7 +6,7 @@
 #include <string>
 
 #include "grammar/gbnf_parser.h"
-#include "grammar/gbnf_rename.h"
+#include "grammar/gbnf_text.h"
 #include "grammar/grammar_matcher.h"
 #include "grammar/ordered_json.h"
 #include "session/chat_json.h"

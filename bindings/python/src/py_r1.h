@@ -51,6 +51,7 @@ py::str Utf8(std::string_view text);
 std::vector<r1::ToolDefinition> ToolsFromPython(const py::handle& tools);
 py::object ToolsToPython(const std::vector<r1::ToolDefinition>& tools);
 std::vector<r1::ToolCall> ToolCallsFromPython(const py::handle& calls);
+void ToolChoiceFromPython(const py::handle& choice, r1::GenerateOptions* options);
 py::object ToolCallsToPython(const std::vector<r1::ToolCall>& calls);
 
 // A loaded model. Sessions and tokenizers hold the same shared_ptr, so a model lives as long

@@ -38,6 +38,10 @@ std::vector<r1::ToolCall> ToolCallsFromPython(const py::handle& calls) {
   return ValueOrThrow(r1::chat_json::ReadToolCalls(FromPython(calls, "tool_calls")));
 }
 
+void ToolChoiceFromPython(const py::handle& choice, r1::GenerateOptions* options) {
+  ThrowIfError(r1::chat_json::ReadToolChoice(FromPython(choice, "tool_choice"), options));
+}
+
 py::object ToolCallsToPython(const std::vector<r1::ToolCall>& calls) {
   return ToPython(r1::chat_json::ToolCallsJson(calls));
 }

@@ -8,6 +8,7 @@
 #include "r1/chat.h"
 #include "r1/grammar.h"
 #include "r1/sampler.h"
+#include "session/chat_json.h"
 
 namespace r1py {
 
@@ -74,23 +75,10 @@ py::object ToolChoiceToPython(const r1::GenerateOptions& o) {
 }
 
 void SetToolChoice(r1::GenerateOptions& o, const py::object& choice) {
-  if (py::isinstance<py::dict>(choice)) {
-    py::object function = choice.attr("get")("function");
-    if (!py::isinstance<py::dict>(function) || !function.contains("name")) {
-      throw py::value_error("tool_choice must be {'type': 'function', 'function': {'name': ...}}");
-    }
-    o.tool_choice = r1::ToolChoice::kFunction;
-    o.tool_choice_function = py::str(function.attr("__getitem__")("name"));
-    return;
-  }
-  const std::string c = choice.is_none() ? "auto" : choice.cast<std::string>();
-  o.tool_choice_function.clear();
-  if (c == "auto") o.tool_choice = r1::ToolChoice::kAuto;
-  else if (c == "none") o.tool_choice = r1::ToolChoice::kNone;
-  else if (c == "required") o.tool_choice = r1::ToolChoice::kRequired;
-  else {
-    o.tool_choice = r1::ToolChoice::kFunction;
-    o.tool_choice_function = c;
+  if (choice.is_none() || py::isinstance<py::str>(choice)) {
+    r1::chat_json::ToolChoiceFromText(choice.is_none() ? "auto" : choice.cast<std::string>(), &o);
+  } else {
+    ToolChoiceFromPython(choice, &o);  // OpenAI's {"type": "function", "function": {"name": ...}}
   }
 }
 

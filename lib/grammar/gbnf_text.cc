@@ -1,6 +1,7 @@
-// gbnf_rename.cc — a scan over GBNF that knows where names can be: outside literals, classes
-// comments and repetition counts, a run of name characters is a rule name.
-#include "grammar/gbnf_rename.h"
+// gbnf_text.cc — GBNF literals, and prefixing rule names: a scan over GBNF that knows where
+// names can be (outside literals, classes, comments and repetition counts, a run of name
+// characters is a rule name).
+#include "grammar/gbnf_text.h"
 
 namespace r1::grammar {
 namespace {
@@ -23,6 +24,25 @@ size_t SkipQuoted(std::string_view text, size_t i, char close) {
 }
 
 }  // namespace
+
+std::string GbnfLiteral(std::string_view bytes) {
+  std::string out = "\"";
+  for (unsigned char c : bytes) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  out += '"';
+  return out;
+}
 
 std::string PrefixGbnfRules(std::string_view gbnf, std::string_view prefix) {
   std::string out;
