@@ -239,6 +239,10 @@ typedef struct r1_result {
   const char *tool_calls_json;
   size_t tool_calls_json_len;
   int32_t n_tool_calls;
+  /* Speculative decoding (r1_session_set_draft): the draft's guesses, and how many the model
+   * kept. */
+  int64_t n_drafted_tokens;
+  int64_t n_accepted_tokens;
 } r1_result;
 
 R1_CAPI void r1_result_default(r1_result *result);
@@ -258,6 +262,12 @@ R1_CAPI r1_status r1_session_generate(r1_session *session, const char *prompt, s
 R1_CAPI r1_status r1_session_chat_json(r1_session *session, const char *messages_json, size_t messages_json_len,
                                        const r1_generate_options *options, r1_stream_fn on_piece, void *user_data,
                                        r1_result *result);
+/* Speculative decoding for this session's generations: `draft`, a smaller model with the same
+ * tokenizer (R1_ERROR_INVALID_ARGUMENT otherwise), guesses up to max_draft_tokens (1 to 16; 0:
+ * 8) tokens ahead, adapting to how many are kept; the model checks them in one pass. The output
+ * is unchanged, token for token, for any sampler and seed. The session keeps its own reference to
+ * the draft model. draft NULL removes the draft. */
+R1_CAPI r1_status r1_session_set_draft(r1_session *session, r1_model *draft, int32_t max_draft_tokens);
 /* Asks a running generation on this session to stop at the next token. Any thread. */
 R1_CAPI r1_status r1_session_cancel(r1_session *session);
 /* Clears the context. */

@@ -158,6 +158,8 @@ r1_status Finish(r1_session* s, absl::StatusOr<r1::GenerateResult> result, r1_re
   r.tool_calls_json = s->last_tool_calls_json.c_str();
   r.tool_calls_json_len = s->last_tool_calls_json.size();
   r.n_tool_calls = static_cast<int32_t>(s->last.tool_calls.size());
+  r.n_drafted_tokens = s->last.n_drafted_tokens;
+  r.n_accepted_tokens = s->last.n_accepted_tokens;
   return WriteResult(r, out, "r1_result");
 }
 
@@ -426,6 +428,19 @@ r1_status r1_session_cancel(r1_session* session) {
     if (session == nullptr) return Null("session");
     session->session->Cancel();
     return R1_OK;
+  });
+}
+
+r1_status r1_session_set_draft(r1_session* session, r1_model* draft, int32_t max_draft_tokens) {
+  return Guard([&] {
+    if (session == nullptr) return Null("session");
+    if (draft == nullptr) {
+      session->session->ClearDraft();
+      return R1_OK;
+    }
+    r1::DraftOptions options;
+    if (max_draft_tokens != 0) options.max_draft_tokens = max_draft_tokens;
+    return FromStatus(session->session->SetDraft(draft->model, options));
   });
 }
 

@@ -102,7 +102,9 @@ void PiecePrinter::PrintDone(const GenerateResult& r, uint64_t seed) {
                   {{"prompt_tokens", r.n_prompt_tokens},
                    {"computed_prompt_tokens", r.n_prefilled_tokens},
                    {"generated_tokens", r.n_generated_tokens},
-                   {"reasoning_tokens", r.n_reasoning_tokens}}},
+                   {"reasoning_tokens", r.n_reasoning_tokens},
+                   {"drafted_tokens", r.n_drafted_tokens},
+                   {"accepted_draft_tokens", r.n_accepted_tokens}}},
                  {"prefill_tokens_per_second", r.prefill_tokens_per_second()},
                  {"decode_tokens_per_second", r.decode_tokens_per_second()}});
 }

@@ -73,6 +73,22 @@ StatusOr<std::unique_ptr<Session>> OpenSession(const std::string& path, const Lo
   return Session::Create(std::move(model), options);
 }
 
+Status AttachDraft(const Args& args, const LoadOptions& load, Session& session) {
+  const std::optional<std::string> path = args.Value("--draft");
+  if (!path) {
+    if (args.Has("--draft-max")) return absl::InvalidArgumentError("--draft-max needs --draft MODEL");
+    return absl::OkStatus();
+  }
+  DraftOptions options;
+  if (args.Has("--draft-max")) {
+    int64_t n = 0;
+    R1_RETURN_IF_ERROR(args.Int("--draft-max", 1, kMaxDraftTokens, &n));
+    options.max_draft_tokens = static_cast<int>(n);
+  }
+  R1_ASSIGN_OR_RETURN(std::shared_ptr<const Model> draft, Model::Load(*path, load));
+  return session.SetDraft(std::move(draft), options);
+}
+
 StatusOr<GenerateOptions> ParseGenerateOptions(const Args& args) {
   GenerateOptions o;
   constexpr int64_t kMaxTokens = int64_t{1} << 30;
@@ -137,6 +153,10 @@ void PrintSummary(const GenerateResult& r, uint64_t seed) {
                static_cast<long long>(r.n_generated_tokens), static_cast<long long>(r.n_reasoning_tokens),
                r.prefill_tokens_per_second(), r.decode_tokens_per_second(), static_cast<unsigned long long>(seed),
                StopReasonName(r.stop_reason));
+  if (r.n_drafted_tokens > 0) {
+    std::fprintf(stderr, "draft: %lld of %lld guesses kept (%.0f%%)\n", static_cast<long long>(r.n_accepted_tokens),
+                 static_cast<long long>(r.n_drafted_tokens), 100.0 * r.acceptance_rate());
+  }
 }
 
 }  // namespace r1::cli

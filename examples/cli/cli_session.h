@@ -22,6 +22,9 @@ LoadOptions ParseLoadOptions(const Args& args);
 StatusOr<std::unique_ptr<Session>> OpenSession(const std::string& path, const LoadOptions& load,
                                                const SessionOptions& options);
 
+// --draft MODEL and --draft-max N: speculative decoding with a draft model (loaded with `load`).
+Status AttachDraft(const Args& args, const LoadOptions& load, Session& session);
+
 // -n, --seed (a random one when absent), --temp, --top-k, --top-p, --min-p, --think-budget
 // and --template; InvalidArgument (a usage error) on a bad value.
 StatusOr<GenerateOptions> ParseGenerateOptions(const Args& args);

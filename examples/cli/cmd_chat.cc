@@ -77,6 +77,7 @@ int RunChat(int argc, char** argv) {
   auto session = OpenSession(args.positional()[0], ParseLoadOptions(args), *session_options);
   if (!session.ok()) return Fail("chat", session.status());
   Session& s = **session;
+  if (Status draft = AttachDraft(args, ParseLoadOptions(args), s); !draft.ok()) return Fail("chat", draft);
   const auto mode = ChoosePromptMode(args, s.model());
   if (!mode.ok()) return Fail("chat", mode.status());
   const bool templated = *mode == PromptMode::kChat;

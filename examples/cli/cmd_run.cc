@@ -31,6 +31,7 @@ int RunRun(int argc, char** argv) {
   auto session = OpenSession(args.positional()[0], ParseLoadOptions(args), *session_options);
   if (!session.ok()) return Fail("run", session.status());
   Session& s = **session;
+  if (Status draft = AttachDraft(args, ParseLoadOptions(args), s); !draft.ok()) return Fail("run", draft);
   const auto mode = ChoosePromptMode(args, s.model());
   if (!mode.ok()) return Fail("run", mode.status());
 

@@ -44,6 +44,9 @@ std::vector<OptionSpec> GenerationOptions() {
       {"--json-schema", nullptr, "JSON", nullptr, "the answer must be JSON valid against this JSON Schema"},
       {"--json-schema-file", nullptr, "FILE", nullptr, "the answer must be JSON valid against the schema in FILE"},
       {"--grammar-from-start", nullptr, nullptr, "after </think>", "the grammar governs the thought too"},
+      {"--draft", nullptr, "MODEL", nullptr,
+       "speculative decoding: a smaller model with the same tokenizer guesses ahead (the output does not change)"},
+      {"--draft-max", nullptr, "N", "8", "at most N guesses per step (1 to 16), adapted to how many are kept"},
   };
 }
 

@@ -230,6 +230,8 @@ struct Result {
   // The functions the answer called, as OpenAI's tool_calls JSON array ("[]" when none).
   std::string tool_calls_json = "[]";
   int n_tool_calls = 0;
+  // Speculative decoding (Session::SetDraft): the draft's guesses and how many were kept.
+  int64_t n_drafted_tokens = 0, n_accepted_tokens = 0;
 };
 
 // One streamed piece of complete UTF-8 text; return false to stop the generation.
@@ -278,6 +280,13 @@ class Session {
   // Any thread: stops a running generation at its next token.
   void Cancel() { detail::Check(r1_session_cancel(get())); }
   void Reset() { detail::Check(r1_session_reset(get())); }
+  // Speculative decoding: `draft` (same tokenizer) guesses up to max_draft_tokens (1 to 16, 0:
+  // 8) tokens ahead and this model checks them in one pass; the output does not change. The
+  // session keeps the draft model alive. ClearDraft removes it.
+  void SetDraft(const Model& draft, int max_draft_tokens = 0) {
+    detail::Check(r1_session_set_draft(get(), draft.get(), max_draft_tokens));
+  }
+  void ClearDraft() { detail::Check(r1_session_set_draft(get(), nullptr, 0)); }
   // Appends tokens to the context and computes the last one's logits.
   void Eval(std::span<const int32_t> tokens) { detail::Check(r1_session_eval(get(), tokens.data(), tokens.size())); }
   // The last computed logits; valid until the next call on the session.
@@ -358,6 +367,8 @@ class Session {
     if (r.content != nullptr) result.content.assign(r.content, r.content_len);
     if (r.tool_calls_json != nullptr) result.tool_calls_json.assign(r.tool_calls_json, r.tool_calls_json_len);
     result.n_tool_calls = r.n_tool_calls;
+    result.n_drafted_tokens = r.n_drafted_tokens;
+    result.n_accepted_tokens = r.n_accepted_tokens;
     return result;
   }
 

@@ -63,14 +63,15 @@ struct Activations {
   std::vector<float> plain_row;  // [qk_nope_dim] one dequantized row of attn_k_b
   std::vector<float> plain_cache;  // [n_ctx, kv_lora_rank + n_rot] the cache rows in f32
 
-  // cache_type decides the attention engine's buffers (attention.h).
-  void Init(const ModelConfig& c, int64_t max_tokens, int64_t n_ctx, int n_threads, DType cache_type);
+  // Sizes every buffer the model's layers use; cache_type decides the attention engine's
+  // buffers (attention.h).
+  void Init(const Model::Impl& model, int64_t max_tokens, int64_t n_ctx, int n_threads, DType cache_type);
   void EnablePlainMla(const ModelConfig& c, int64_t n_ctx, int n_threads);
 };
 
-// Sizes the cache for the model: per-head keys and values for dense models, one
-// (kv_lora_rank + n_rot) row per position for MLA models; stored as `type`.
-Status InitKvCache(const ModelConfig& c, int64_t n_ctx, DType type, Isa isa, KvCache& kv);
+// Sizes the cache for the model as its layer family keeps it (per-head keys and values for
+// dense models, one (kv_lora_rank + n_rot) row per position for MLA models), stored as `type`.
+Status InitKvCache(const Model::Impl& model, int64_t n_ctx, DType type, Isa isa, KvCache& kv);
 
 enum class LogitRows { kNone, kLast, kAll };
 
@@ -96,15 +97,6 @@ inline void Forward(const Model::Impl& model, const int32_t* tokens, int64_t n_t
   const SequenceRows one{&kv, pos0, n_tokens};
   Forward(model, tokens, {&one, 1}, rows, acts, ctx);
 }
-
-// The deepseek2 block (deepseek2_forward.cc); Forward dispatches to it.
-void ForwardDeepseek2(const Model::Impl& model, const int32_t* tokens, absl::Span<const SequenceRows> sequences,
-                      LogitRows rows, Activations& acts, OpContext& ctx);
-
-// The rows the output takes: each sequence's last (kLast) or all (kAll); rows [first, first + n)
-// of the batch are copied normalized into `out` one after another. Returns the count.
-int64_t NormalizeOutputRows(const float* x, const float* norm, float eps, int64_t width,
-                            absl::Span<const SequenceRows> sequences, LogitRows rows, float* out, OpContext& ctx);
 
 // The total rows of `sequences`.
 int64_t TotalRows(absl::Span<const SequenceRows> sequences);

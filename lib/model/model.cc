@@ -1,5 +1,6 @@
 // model.cc — Model::Load: open → hyper-parameters → weights.
 #include "absl/strings/str_format.h"
+#include "model/layer_family.h"
 #include "model/model_config.h"
 #include "model/model_impl.h"
 #include "model/prompt_panels.h"
@@ -50,7 +51,12 @@ StatusOr<std::shared_ptr<const Model>> Model::Load(const std::string& path, cons
   auto config = ReadModelConfig(*impl->gguf);
   if (!config.ok()) return annotate(config.status());
   impl->config = *std::move(config);
-  auto weights = BindWeights(*impl->gguf, impl->config);
+  impl->family = LayerFamilyFor(impl->config.architecture);
+  if (impl->family == nullptr) {
+    return annotate(absl::UnimplementedError(
+        absl::StrFormat("architecture '%s' has no layer implementation", impl->config.architecture)));
+  }
+  auto weights = BindWeights(*impl->gguf, impl->config, *impl->family);
   if (!weights.ok()) return annotate(weights.status());
   impl->weights = *std::move(weights);
   if (options.repack_weights && GetInt8GemmKernels(DefaultIsa()) != nullptr) {

@@ -13,11 +13,14 @@
 
 namespace r1 {
 
+class LayerFamily;
+
 struct Model::Impl {
   std::string path;
   GgufModelFiles files;              // the mapped file, or every shard of a split model
   const GgufFile* gguf = nullptr;    // files.model(): the metadata and every shard's tensors
   ModelConfig config;
+  const LayerFamily* family = nullptr;  // the architecture's layer, chosen once at load
   std::unique_ptr<ModelWeights> weights;
   std::unique_ptr<Tokenizer> tokenizer;  // null when the file has no tokenizer metadata
   int default_threads = 1;

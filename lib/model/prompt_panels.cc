@@ -43,14 +43,14 @@ std::vector<PanelJob> Jobs(ModelWeights& w) {
   one(w.output);
   for (LayerWeights& L : w.layers) {
     for (WeightMatrix* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down, &L.wq_a, &L.wq_b, &L.wkv_a,
-                            &L.gate_inp, &L.gate_shexp, &L.up_shexp, &L.down_shexp}) {
+                            &L.experts.router, &L.gate_shexp, &L.up_shexp, &L.down_shexp}) {
       one(*m);
     }
     for (WeightMatrix& m : L.wk_b) one(m);
     for (WeightMatrix& m : L.wv_b) one(m);
-    stack(L.gate_exps);
-    stack(L.up_exps);
-    stack(L.down_exps);
+    stack(L.experts.gate);
+    stack(L.experts.up);
+    stack(L.experts.down);
   }
   return jobs;
 }

@@ -9,39 +9,11 @@
 #include <vector>
 
 #include "gguf/gguf_reader.h"
+#include "tensor/weight_view.h"
 #include "r1/model.h"
 #include "runtime/reserved_memory.h"
 
 namespace r1 {
-
-// A weight matrix of n_out rows, each a row of n_in elements of `type` (GGUF ne = {n_in, n_out}).
-struct WeightMatrix {
-  DType type = DType::kF32;
-  int64_t n_in = 0;
-  int64_t n_out = 0;
-  uint64_t row_bytes = 0;
-  const uint8_t* data = nullptr;
-  // The rows repacked for the INT8 prompt GEMM, 16 per panel (model/prompt_panels.h); null
-  // unless the model was loaded with LoadOptions::repack_weights.
-  const uint8_t* panels = nullptr;
-
-  const uint8_t* Row(int64_t r) const { return data + static_cast<uint64_t>(r) * row_bytes; }
-};
-
-// n_expert matrices stored back to back in one 3-D tensor [n_in, n_out, n_expert].
-struct ExpertMatrices {
-  WeightMatrix first;         // expert 0
-  uint64_t expert_bytes = 0;  // n_out * row_bytes
-  uint64_t expert_panel_bytes = 0;  // the same for first.panels, when set
-  int64_t n_experts = 0;
-
-  WeightMatrix Expert(int64_t e) const {
-    WeightMatrix m = first;
-    m.data = first.data + static_cast<uint64_t>(e) * expert_bytes;
-    if (first.panels != nullptr) m.panels = first.panels + static_cast<uint64_t>(e) * expert_panel_bytes;
-    return m;
-  }
-};
 
 struct LayerWeights {
   const float* attn_norm = nullptr;  // [d_model]
@@ -69,10 +41,7 @@ struct LayerWeights {
   std::vector<WeightMatrix> wk_b;    // per head [qk_nope_dim -> kv_lora_rank]: latent-space query
   std::vector<WeightMatrix> wv_b;    // per head [kv_lora_rank -> v_head_dim]
   // deepseek2: mixture of experts (layers >= n_dense_lead).
-  WeightMatrix gate_inp;             // [d_model -> n_experts] router
-  const float* exp_probs_b = nullptr;  // [n_experts] selection bias, optional
-  ExpertMatrices gate_exps, up_exps;   // [d_model -> d_ff_expert] each
-  ExpertMatrices down_exps;            // [d_ff_expert -> d_model] each
+  RoutedExperts experts;             // router (ffn_gate_inp), selection bias (exp_probs_b), *_exps
   WeightMatrix gate_shexp, up_shexp;   // [d_model -> n_shared * d_ff_expert]
   WeightMatrix down_shexp;             // [n_shared * d_ff_expert -> d_model]
   bool has_shexp = false;
@@ -88,7 +57,11 @@ struct ModelWeights {
   ReservedMemory prompt_panels;                 // what WeightMatrix::panels point into
 };
 
-// Binds every tensor the architecture needs; errors name the tensor and the mismatch.
-StatusOr<std::unique_ptr<ModelWeights>> BindWeights(const GgufFile& gguf, const ModelConfig& config);
+class LayerFamily;
+
+// Binds every tensor the model needs, each layer's as `family` says; errors name the tensor
+// and the mismatch.
+StatusOr<std::unique_ptr<ModelWeights>> BindWeights(const GgufFile& gguf, const ModelConfig& config,
+                                                    const LayerFamily& family);
 
 }  // namespace r1

@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "model/weights.h"
 #include "ops/op_context.h"
+#include "tensor/weight_view.h"
 
 namespace r1 {
 

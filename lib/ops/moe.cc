@@ -125,11 +125,11 @@ void RouteExperts(const ModelConfig& c, const float* bias, int64_t n_tokens, Moe
   }
 }
 
-void MoeFeedForward(const ModelConfig& c, const LayerWeights& L, const float* x, int64_t n_tokens, float* out,
+void MoeFeedForward(const ModelConfig& c, const RoutedExperts& experts, const float* x, int64_t n_tokens, float* out,
                     MoeScratch& s, MatMulScratch& mm, ExpertReadStats* stats, OpContext& ctx) {
   const int64_t d = c.d_model, k = c.n_experts_used, n_exp = c.n_experts;
-  MatMul(L.gate_inp, x, n_tokens, nullptr, s.logits.data(), mm, ctx);  // [n_tokens, n_experts]
-  RouteExperts(c, L.exp_probs_b, n_tokens, s);
+  MatMul(experts.router, x, n_tokens, nullptr, s.logits.data(), mm, ctx);  // [n_tokens, n_experts]
+  RouteExperts(c, experts.selection_bias, n_tokens, s);
 
   // Group the (token, slot) pairs by expert: counting sort over the selected ids.
   std::fill(s.count.begin(), s.count.end(), 0);
@@ -149,15 +149,15 @@ void MoeFeedForward(const ModelConfig& c, const LayerWeights& L, const float* x,
       const int64_t t = s.slots[static_cast<size_t>(begin + r)] / k;
       std::memcpy(s.x_in.data() + r * d, x + t * d, static_cast<size_t>(d) * sizeof(float));
     }
-    Multiply(L.gate_exps.Expert(e), s.x_in.data(), m, s.gate.data(), mm, stats, ctx);
-    Multiply(L.up_exps.Expert(e), s.x_in.data(), m, s.up.data(), mm, stats, ctx);
+    Multiply(experts.gate.Expert(e), s.x_in.data(), m, s.gate.data(), mm, stats, ctx);
+    Multiply(experts.up.Expert(e), s.x_in.data(), m, s.up.data(), mm, stats, ctx);
     // Row by row: the SIMD body and the scalar tail round differently, so where a row starts
     // must not depend on how many tokens chose this expert.
     for (int64_t r = 0; r < m; ++r) {
       float* g = s.gate.data() + r * c.d_ff_expert;
       ctx.kernels->silu_mul(g, s.up.data() + r * c.d_ff_expert, g, static_cast<size_t>(c.d_ff_expert));
     }
-    Multiply(L.down_exps.Expert(e), s.gate.data(), m, s.down.data(), mm, stats, ctx);
+    Multiply(experts.down.Expert(e), s.gate.data(), m, s.down.data(), mm, stats, ctx);
     for (int64_t r = 0; r < m; ++r) {
       const int32_t slot = s.slots[static_cast<size_t>(begin + r)];
       const float w = s.weights[static_cast<size_t>(slot)];

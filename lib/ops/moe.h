@@ -8,10 +8,10 @@
 #include <cstdint>
 #include <vector>
 
-#include "model/weights.h"
 #include "ops/matmul.h"
 #include "ops/op_context.h"
 #include "r1/model.h"
+#include "tensor/weight_view.h"
 
 namespace r1 {
 
@@ -49,7 +49,7 @@ void RouteExperts(const ModelConfig& c, const float* exp_probs_b, int64_t n_toke
 
 // out[t] = sum over token t's selected experts of weight * W_down(silu(W_gate x) * W_up x).
 //   x: [n_tokens, d_model], out: [n_tokens, d_model].
-void MoeFeedForward(const ModelConfig& c, const LayerWeights& L, const float* x, int64_t n_tokens, float* out,
+void MoeFeedForward(const ModelConfig& c, const RoutedExperts& experts, const float* x, int64_t n_tokens, float* out,
                     MoeScratch& s, MatMulScratch& mm, ExpertReadStats* stats, OpContext& ctx);
 
 }  // namespace r1

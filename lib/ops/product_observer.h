@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "model/weights.h"
+#include "tensor/weight_view.h"
 
 namespace r1 {
 

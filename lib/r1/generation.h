@@ -62,6 +62,18 @@ class Generation {
   StatusOr<std::optional<int32_t>> Next();
   bool ended() const { return ended_; }
 
+  // Speculative decoding: the session evaluated several tokens at once, and the following Next
+  // chooses from row `row` of those logits as if the context held n_past positions (the token
+  // of that row the last one). Applies to one Next call.
+  void ReadLogitsRow(int64_t row, int64_t n_past) {
+    logits_row_ = row;
+    view_n_past_ = n_past;
+  }
+  void RecordDraft(int64_t drafted, int64_t accepted) {
+    result_.n_drafted_tokens += drafted;
+    result_.n_accepted_tokens += accepted;
+  }
+
   // The result; call once, after Next returned nullopt (earlier, it ends the generation as
   // cancelled).
   GenerateResult Finish();
@@ -90,6 +102,8 @@ class Generation {
   int64_t max_new_ = 0;
   bool ended_ = false;
   GenerateResult result_;
+  int64_t logits_row_ = -1;   // ReadLogitsRow; -1: the last row
+  int64_t view_n_past_ = -1;  // ReadLogitsRow; -1: the session's
   Clock::time_point decode_start_;
 };
 

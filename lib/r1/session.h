@@ -112,6 +112,17 @@ struct GenerateOptions {
   std::string tool_choice_function;  // the function kFunction calls
 };
 
+// Speculative decoding (Session::SetDraft): a smaller model with the same tokenizer guesses the
+// next tokens, the target checks the guesses in one pass and keeps those it would have chosen
+// itself. The output is the target's own, token for token, whatever the sampler and seed.
+inline constexpr int kMaxDraftTokens = 16;
+struct DraftOptions {
+  int max_draft_tokens = 8;  // guesses per round, 1 to kMaxDraftTokens
+  // Start at max_draft_tokens, grow by one after a round accepted whole, fall to one more than
+  // the accepted count after a rejection; false: always max_draft_tokens.
+  bool adaptive = true;
+};
+
 struct GenerateResult {
   std::string reasoning;           // text of the reasoning channel
   std::string content;             // text of the answer
@@ -124,6 +135,9 @@ struct GenerateResult {
   StopReason stop_reason = StopReason::kEndOfGeneration;
   double prefill_seconds = 0;
   double decode_seconds = 0;
+  int64_t n_drafted_tokens = 0;   // speculative decoding: guesses the draft made
+  int64_t n_accepted_tokens = 0;  // of those, how many the target kept
+  double acceptance_rate() const { return n_drafted_tokens > 0 ? double(n_accepted_tokens) / n_drafted_tokens : 0; }
   double prefill_tokens_per_second() const { return prefill_seconds > 0 ? n_prefilled_tokens / prefill_seconds : 0; }
   double decode_tokens_per_second() const { return decode_seconds > 0 ? n_generated_tokens / decode_seconds : 0; }
 };
@@ -170,6 +184,12 @@ class Session {
 
   // Forgets positions from n on (0 clears the context).
   Status Truncate(int64_t n);
+  // Speculative decoding for Generate, GenerateFromTokens and Chat: `draft` (same tokenizer;
+  // InvalidArgument otherwise) gets a session of this one's context, threads and cache type.
+  // Replaces any draft set before; ClearDraft removes it.
+  Status SetDraft(std::shared_ptr<const Model> draft, const DraftOptions& options = {});
+  void ClearDraft();
+  bool has_draft() const;
   // Clears the context.
   void Reset();
   // The tokens in the context, in order.

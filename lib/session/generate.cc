@@ -7,6 +7,7 @@
 #include "r1/generation.h"
 #include "session/chat_prompt.h"
 #include "session/session_impl.h"
+#include "session/speculative_decode.h"
 
 namespace r1 {
 namespace {
@@ -36,6 +37,10 @@ StatusOr<GenerateResult> Session::GenerateFromTokens(absl::Span<const int32_t> p
                                                      const StreamCallback& on_piece) {
   R1_ASSIGN_OR_RETURN(std::unique_ptr<Generation> g, Generation::Start(*this, prompt, options, on_piece));
   R1_RETURN_IF_ERROR(g->Prefill());
+  if (impl_->drafter != nullptr) {
+    R1_RETURN_IF_ERROR(DecodeWithDraft(*this, *impl_->drafter, *g));
+    return g->Finish();
+  }
   while (true) {
     R1_ASSIGN_OR_RETURN(std::optional<int32_t> next, g->Next());
     if (!next) break;

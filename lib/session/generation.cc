@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_format.h"
 #include "session/answer_grammar.h"
 #include "session/session_impl.h"
@@ -149,7 +150,7 @@ Status Generation::ForceBlankLine() {
 // ends here (end of turn, a finished grammar, a grammar dead end).
 StatusOr<std::optional<int32_t>> Generation::Choose() {
   const bool governed = grammar_ != nullptr && grammar_->Governs(stream_->channel());
-  absl::Span<const float> logits = session_.Logits();
+  absl::Span<const float> logits = session_.Logits(logits_row_);
   if (governed) {
     if (grammar_->finished()) {
       End(StopReason::kEndOfGeneration);
@@ -183,6 +184,9 @@ StatusOr<std::optional<int32_t>> Generation::Choose() {
 }
 
 StatusOr<std::optional<int32_t>> Generation::Next() {
+  const int64_t view_n_past = view_n_past_;
+  view_n_past_ = -1;
+  const absl::Cleanup last_row = [this] { logits_row_ = -1; };
   if (ended_) return std::nullopt;
   if (!prefilled()) return absl::FailedPreconditionError("the prompt is not prefilled yet");
   const Session::Impl& s = *session_.impl_;
@@ -228,7 +232,7 @@ StatusOr<std::optional<int32_t>> Generation::Next() {
     End(StopReason::kCancelled);
     return std::nullopt;
   }
-  if (s.n_past() >= s.n_ctx) {  // the token is streamed, but there is no room to decode it
+  if ((view_n_past >= 0 ? view_n_past : s.n_past()) >= s.n_ctx) {  // streamed, but no room to decode it
     End(StopReason::kContextFull);
     return std::nullopt;
   }

@@ -55,7 +55,6 @@ Session::~Session() = default;
 StatusOr<std::unique_ptr<Session>> Session::Create(std::shared_ptr<const Model> model,
                                                    const SessionOptions& options) {
   if (model == nullptr) return absl::InvalidArgumentError("Session::Create: model is null");
-  const ModelConfig& c = model->config();
   if (options.n_ctx < 0 || options.n_batch <= 0) {
     return absl::InvalidArgumentError("Session options: n_ctx must not be negative and n_batch must be positive");
   }
@@ -79,9 +78,9 @@ StatusOr<std::unique_ptr<Session>> Session::Create(std::shared_ptr<const Model> 
   impl->ctx.kernels = &GetFloatKernels(impl->ctx.isa);
   impl->ctx.pool = &impl->pool;
   impl->ctx.batch_invariant = options.batch_invariant;
-  R1_RETURN_IF_ERROR(InitKvCache(c, n_ctx, *cache_type, impl->ctx.isa, impl->kv));
+  R1_RETURN_IF_ERROR(InitKvCache(impl->model->impl(), n_ctx, *cache_type, impl->ctx.isa, impl->kv));
   impl->tokens.reserve(static_cast<size_t>(n_ctx));
-  impl->acts.Init(c, impl->n_batch, n_ctx, n_threads, *cache_type);
+  impl->acts.Init(impl->model->impl(), impl->n_batch, n_ctx, n_threads, *cache_type);
   return std::unique_ptr<Session>(new Session(std::move(impl)));
 }
 
@@ -149,6 +148,15 @@ Status Session::Truncate(int64_t n) {
 }
 
 void Session::Reset() { (void)Truncate(0); }
+
+Status Session::SetDraft(std::shared_ptr<const Model> draft, const DraftOptions& options) {
+  R1_ASSIGN_OR_RETURN(std::unique_ptr<Drafter> drafter, Drafter::Create(std::move(draft), *this, options));
+  impl_->drafter = std::move(drafter);
+  return absl::OkStatus();
+}
+
+void Session::ClearDraft() { impl_->drafter.reset(); }
+bool Session::has_draft() const { return impl_->drafter != nullptr; }
 void Session::Cancel() { impl_->cancel.store(true, std::memory_order_relaxed); }
 
 int32_t Argmax(absl::Span<const float> values) {

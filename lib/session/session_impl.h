@@ -8,6 +8,7 @@
 #include "grammar/grammar_constraint.h"
 #include "model/forward.h"
 #include "r1/session.h"
+#include "session/drafter.h"
 
 namespace r1 {
 
@@ -27,6 +28,7 @@ struct Session::Impl {
   std::atomic<bool> cancel{false};
   // Each token's bytes for grammars, built at the first constrained generation.
   std::shared_ptr<const grammar::TokenVocabulary> grammar_vocab;
+  std::unique_ptr<Drafter> drafter;  // speculative decoding, when SetDraft gave a draft model
 
   explicit Impl(int n_threads) : pool(n_threads) {}
   int64_t n_past() const { return static_cast<int64_t>(tokens.size()); }

@@ -232,6 +232,44 @@ out:
   r1_model_free(model);
 }
 
+/* A draft model (here the model itself) changes the speed, not the output; the result counts its
+ * guesses. */
+static void test_draft(const char *model_path) {
+  r1_model *model = NULL;
+  r1_session *alone = NULL, *drafted = NULL;
+  r1_generate_options go;
+  r1_result a, b;
+  char first[1024];
+  CHECK(r1_model_load(model_path, NULL, &model) == R1_OK);
+  if (model == NULL) return;
+  CHECK(r1_session_create(model, NULL, &alone) == R1_OK);
+  CHECK(r1_session_create(model, NULL, &drafted) == R1_OK);
+  if (alone == NULL || drafted == NULL) goto out;
+  CHECK(r1_session_set_draft(NULL, model, 4) == R1_ERR_INVALID_ARGUMENT);
+  CHECK(r1_session_set_draft(drafted, model, 17) == R1_ERR_INVALID_ARGUMENT);
+  CHECK(r1_session_set_draft(drafted, model, -1) == R1_ERR_INVALID_ARGUMENT);
+  CHECK(r1_session_set_draft(drafted, model, 4) == R1_OK);
+  r1_generate_options_default(&go);
+  go.max_new_tokens = 48;
+  go.temperature = 0.7f;
+  go.seed = 9;
+  r1_result_default(&a);
+  r1_result_default(&b);
+  CHECK(r1_session_generate(alone, "The cat sat", 11, &go, NULL, NULL, &a) == R1_OK);
+  snprintf(first, sizeof first, "%s", a.content != NULL ? a.content : "");
+  CHECK(a.n_drafted_tokens == 0);
+  CHECK(r1_session_generate(drafted, "The cat sat", 11, &go, NULL, NULL, &b) == R1_OK);
+  CHECK(b.content != NULL && strcmp(first, b.content) == 0);
+  CHECK(b.n_drafted_tokens > 0 && b.n_accepted_tokens <= b.n_drafted_tokens);
+  CHECK(r1_session_set_draft(drafted, NULL, 0) == R1_OK);
+  CHECK(r1_session_generate(drafted, "The cat sat", 11, &go, NULL, NULL, &b) == R1_OK);
+  CHECK(b.n_drafted_tokens == 0);
+out:
+  r1_session_free(alone);
+  r1_session_free(drafted);
+  r1_model_free(model);
+}
+
 /* A required call comes back as OpenAI's tool_calls JSON; the call and its result then go back
  * into the conversation, and the model answers. */
 static void test_tool_round_trip(r1_session *session) {
@@ -357,6 +395,7 @@ int main(int argc, char **argv) {
   test_cache_types(model_path);
   test_repack_weights(model_path);
   test_eval_batch(model_path);
+  test_draft(model_path);
   test_structured_output(model_path);
 
   /* Load with progress; a progress callback can cancel. */

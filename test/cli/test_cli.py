@@ -398,6 +398,33 @@ class Split(unittest.TestCase):
         self.assertIn(b"--max-size", p.stderr)
 
 
+class SpeculativeDecoding(unittest.TestCase):
+    def test_a_draft_keeps_the_output_and_is_counted(self):
+        args = ["run", STORIES, "--no-chat", "-p", "Once upon a time", "-n", "40", "--temp", "0.7", "--seed", "4",
+                "--json"]
+        alone = r1(*args)
+        self.assertEqual(alone.returncode, 0, alone.stderr)
+        drafted = r1(*args, "--draft", STORIES, "--draft-max", "4")
+        self.assertEqual(drafted.returncode, 0, drafted.stderr)
+        events = [json.loads(line) for line in drafted.stdout.decode().splitlines()]
+        want = [json.loads(line) for line in alone.stdout.decode().splitlines()]
+        text = lambda evs: "".join(e.get("text", "") for e in evs)
+        self.assertEqual(text(events), text(want))
+        usage = events[-1]["usage"]
+        self.assertGreater(usage["drafted_tokens"], 0)
+        self.assertLessEqual(usage["accepted_draft_tokens"], usage["drafted_tokens"])
+
+    def test_bad_drafts_are_refused(self):
+        p = r1("run", STORIES, "-p", "Once", "--draft", os.path.join(SHARED, "models", "aidreams260K.gguf"))
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(b"vocabulary", p.stderr)
+        p = r1("run", STORIES, "-p", "Once", "--draft", STORIES, "--draft-max", "17")
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn(b"--draft-max", p.stderr)
+        p = r1("run", STORIES, "-p", "Once", "--draft", "/nonexistent/draft.gguf")
+        self.assertEqual(p.returncode, 1)
+
+
 class StructuredOutput(unittest.TestCase):
     SCHEMA = '{"type":"object","properties":{"ok":{"type":"boolean"},"n":{"type":"integer"}},"required":["ok","n"]}'
 

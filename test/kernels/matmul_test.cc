@@ -152,16 +152,16 @@ TEST_SUITE("kernels") {
     L.wq = View(DType::kQ4_K, n_in, 83, q4k);
     L.w_down = View(DType::kQ6_K, n_in, 40, q6k);
     L.wo = View(DType::kF16, n_in, 33, f16);
-    L.gate_exps.first = View(DType::kQ4_0, n_in, 50, experts);
-    L.gate_exps.n_experts = 3;
-    L.gate_exps.expert_bytes = 50 * L.gate_exps.first.row_bytes;
+    L.experts.gate.first = View(DType::kQ4_0, n_in, 50, experts);
+    L.experts.gate.n_experts = 3;
+    L.experts.gate.expert_bytes = 50 * L.experts.gate.first.row_bytes;
     // The views before repacking.
-    const WeightMatrix plain[] = {weights.output, L.wq, L.w_down, L.gate_exps.Expert(0), L.gate_exps.Expert(2)};
+    const WeightMatrix plain[] = {weights.output, L.wq, L.w_down, L.experts.gate.Expert(0), L.experts.gate.Expert(2)};
     REQUIRE(PackPromptPanels(weights, 2).ok());
     CHECK(L.wo.panels == nullptr);  // float types have no panel form
     const std::pair<WeightMatrix, WeightMatrix> cases[] = {
         {plain[0], weights.output}, {plain[1], L.wq}, {plain[2], L.w_down},
-        {plain[3], L.gate_exps.Expert(0)}, {plain[4], L.gate_exps.Expert(2)}};
+        {plain[3], L.experts.gate.Expert(0)}, {plain[4], L.experts.gate.Expert(2)}};
     ThreadPool pool(2);
     for (Isa isa : SupportedIsas()) {
       OpContext ctx = Context(isa, pool);

@@ -48,8 +48,8 @@ struct Runner {
     ctx.kernels = &GetFloatKernels(ctx.isa);
     ctx.pool = &pool;
     const ModelConfig& c = model->config();
-    REQUIRE(InitKvCache(c, n_ctx, cache, ctx.isa, kv).ok());
-    acts.Init(c, n_batch, n_ctx, n_threads, cache);
+    REQUIRE(InitKvCache(model->impl(), n_ctx, cache, ctx.isa, kv).ok());
+    acts.Init(model->impl(), n_batch, n_ctx, n_threads, cache);
     if (plain) acts.EnablePlainMla(c, n_ctx, n_threads);
   }
 
@@ -155,12 +155,12 @@ TEST_CASE("deepseek2: the KV cache holds kv_lora_rank + rope dims per token per 
   const auto model = Load(path);
   const ModelConfig& c = model->config();
   KvCache kv;
-  REQUIRE(InitKvCache(c, 100, DType::kF32, Isa::kScalar, kv).ok());
+  REQUIRE(InitKvCache(model->impl(), 100, DType::kF32, Isa::kScalar, kv).ok());
   CHECK(kv.n_k_dim() == 64 + 16);
   CHECK(kv.n_v_dim() == 0);
   CHECK(kv.reserved_bytes() == uint64_t(spec.n_layers) * 100 * (64 + 16) * sizeof(float));
   KvCache kv16;
-  REQUIRE(InitKvCache(c, 100, DType::kF16, Isa::kScalar, kv16).ok());
+  REQUIRE(InitKvCache(model->impl(), 100, DType::kF16, Isa::kScalar, kv16).ok());
   CHECK(kv16.bytes_per_position() == uint64_t(spec.n_layers) * (64 + 16) * 2);
   // A dense cache of the same heads would hold n_heads * (k + v) per token and layer.
   CHECK(kv.n_k_dim() < c.n_heads * (c.head_dim + c.v_head_dim));
@@ -187,7 +187,7 @@ TEST_CASE("deepseek2: a token reads only its selected experts' weights") {
   const std::string path = test::WriteTinyMoeModel(spec);
   const auto model = Load(path);
   const LayerWeights& L = model->impl().weights->layers[1];
-  const uint64_t expert_bytes = L.gate_exps.expert_bytes + L.up_exps.expert_bytes + L.down_exps.expert_bytes;
+  const uint64_t expert_bytes = L.experts.gate.expert_bytes + L.experts.up.expert_bytes + L.experts.down.expert_bytes;
   const uint64_t all_experts = expert_bytes * uint64_t(spec.n_experts) * uint64_t(spec.n_layers - spec.n_dense_lead);
 
   Runner r(model, false, 2);
@@ -243,7 +243,7 @@ uint64_t ExpertBytes(const Model& model) {
   uint64_t n = 0;
   for (int64_t l = c.n_dense_lead; l < c.n_layers; ++l) {
     const LayerWeights& L = model.impl().weights->layers[size_t(l)];
-    n += (L.gate_exps.expert_bytes + L.up_exps.expert_bytes + L.down_exps.expert_bytes) * uint64_t(c.n_experts);
+    n += (L.experts.gate.expert_bytes + L.experts.up.expert_bytes + L.experts.down.expert_bytes) * uint64_t(c.n_experts);
   }
   return n;
 }
@@ -287,7 +287,7 @@ TEST_CASE("deepseek2: expert bytes and pages read per decoded token of the refer
     uint64_t all_experts = 0;
     for (int64_t l = c.n_dense_lead; l < c.n_layers; ++l) {
       const LayerWeights& L = model->impl().weights->layers[size_t(l)];
-      all_experts += (L.gate_exps.expert_bytes + L.up_exps.expert_bytes + L.down_exps.expert_bytes) * uint64_t(c.n_experts);
+      all_experts += (L.experts.gate.expert_bytes + L.experts.up.expert_bytes + L.experts.down.expert_bytes) * uint64_t(c.n_experts);
     }
     Runner r(model, false, 2, 128);
     const auto prompt = test::RandomTokenIds(c.n_vocab - 6, 33, 11);

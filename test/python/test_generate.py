@@ -223,3 +223,23 @@ def test_ctrl_c_while_waiting_in_next(shared_dir):
     assert out.returncode == 0, out.stderr
     assert "INTERRUPTED StopReason.CANCELLED True" in out.stdout, out.stdout
     assert "AFTER 2" in out.stdout
+
+
+def test_draft_model_keeps_the_output(model, shared_dir):
+    prompt = "Once upon a time"
+    alone = r1.Session(model, n_ctx=512, n_threads=2).generate(prompt, temperature=0.8, seed=3,
+                                                               max_new_tokens=80).result
+    session = r1.Session(model, n_ctx=512, n_threads=2)
+    session.set_draft(model, max_draft_tokens=5)
+    got = session.generate(prompt, temperature=0.8, seed=3, max_new_tokens=80).result
+    assert list(got.tokens) == list(alone.tokens)
+    assert got.n_drafted_tokens > 0
+    assert 0 < got.n_accepted_tokens <= got.n_drafted_tokens
+    assert got.acceptance_rate == pytest.approx(got.n_accepted_tokens / got.n_drafted_tokens)
+    session.set_draft(None)
+    assert session.generate(prompt, temperature=0.0, max_new_tokens=8).result.n_drafted_tokens == 0
+    other = r1.Model(os.path.join(shared_dir, "models", "aidreams260K.gguf"), n_threads=2)
+    with pytest.raises(ValueError, match="vocabulary"):
+        session.set_draft(other)
+    with pytest.raises(ValueError):
+        session.set_draft(model, max_draft_tokens=0)

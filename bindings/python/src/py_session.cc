@@ -411,6 +411,21 @@ session overwrites it. row picks one of the rows evaluate(..., all_logits=True) 
            "Asks a running generation to stop at the next token; callable from any thread.")
       .def("reset", [](PySession& s) { s.CheckIdle(); s.session->Reset(); }, "Clears the context.")
       .def(
+          "set_draft",
+          [](PySession& s, const std::shared_ptr<PyModel>& draft, int max_draft_tokens, bool adaptive) {
+            s.CheckIdle();
+            if (draft == nullptr) {
+              s.session->ClearDraft();
+              return;
+            }
+            ThrowIfError(s.session->SetDraft(draft->model, {.max_draft_tokens = max_draft_tokens, .adaptive = adaptive}));
+          },
+          py::arg("draft"), py::arg("max_draft_tokens") = 8, py::arg("adaptive") = true,
+          R"doc(Speculative decoding: `draft`, a smaller Model with the same tokenizer, guesses up to
+max_draft_tokens (1 to 16) tokens ahead and this session's model checks them in one pass. The
+output does not change, token for token. None removes the draft. ValueError for a draft with
+another vocabulary.)doc")
+      .def(
           "truncate",
           [](PySession& s, int64_t n) {
             s.CheckIdle();

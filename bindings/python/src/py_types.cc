@@ -205,6 +205,10 @@ Keyword arguments set fields of the options or of their sampler:
       .def_readonly("stop_reason", &r1::GenerateResult::stop_reason)
       .def_readonly("prefill_seconds", &r1::GenerateResult::prefill_seconds)
       .def_readonly("decode_seconds", &r1::GenerateResult::decode_seconds)
+      .def_readonly("n_drafted_tokens", &r1::GenerateResult::n_drafted_tokens,
+                    "speculative decoding: the draft model's guesses")
+      .def_readonly("n_accepted_tokens", &r1::GenerateResult::n_accepted_tokens, "of those, how many were kept")
+      .def_property_readonly("acceptance_rate", &r1::GenerateResult::acceptance_rate)
       .def_property_readonly("prefill_tokens_per_second", &r1::GenerateResult::prefill_tokens_per_second)
       .def_property_readonly("decode_tokens_per_second", &r1::GenerateResult::decode_tokens_per_second)
       .def("__repr__", [](const r1::GenerateResult& r) {

@@ -1,4 +1,4 @@
-// deepseek2_forward.cc — the DeepSeek-V2/V3/R1 block: multi-head latent attention (MLA) over a
+// deepseek2_layer.cc — the DeepSeek-V2/V3/R1 layer: multi-head latent attention (MLA) over a
 // compressed cache, then a dense (leading layers) or mixture-of-experts feed-forward.
 //
 // Per token and layer the cache holds one row [latent (kv_lora_rank), k_pe (n_rot)]: the
@@ -13,19 +13,16 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <numeric>
 
-#include "model/forward.h"
+#include "model/layer_family.h"
+#include "model/row_ops.h"
 #include "ops/head_matmul.h"
 #include "ops/yarn.h"
 #include "quant/quant_kernels.h"
 
 namespace r1 {
 namespace {
-
-void RmsNormRows(const float* x, const float* w, float eps, float* out, int64_t n_tokens, int64_t width,
-                 int64_t stride, OpContext& ctx) {
-  for (int64_t t = 0; t < n_tokens; ++t) ctx.kernels->rms_norm(x + t * stride, w, eps, out + t * stride, width);
-}
 
 // Copies `width` floats of each of n rows from src (row stride src_stride) to dst (dst_stride).
 void CopyRows(const float* src, int64_t src_stride, float* dst, int64_t dst_stride, int64_t n, int64_t width) {
@@ -98,27 +95,92 @@ void SwiGlu(const WeightMatrix& gate, const WeightMatrix& up, const WeightMatrix
   MatMul(down, a.gate.data(), n_tokens, nullptr, out, a.matmul, ctx);
 }
 
-}  // namespace
-
-void ForwardDeepseek2(const Model::Impl& model, const int32_t* tokens, absl::Span<const SequenceRows> sequences,
-                      LogitRows rows, Activations& a, OpContext& ctx) {
-  const ModelConfig& c = model.config;
-  const ModelWeights& w = *model.weights;
-  const FloatKernels& fk = *ctx.kernels;
-  const int64_t d = c.d_model, H = c.n_heads, hd = c.head_dim, nope = c.qk_nope_dim, rope = c.n_rot;
-  const int64_t lat = c.kv_lora_rank, row = lat + rope;
-  const int64_t n_tokens = TotalRows(sequences);
-
-  GetRows(w.token_embd, tokens, n_tokens, a.x.data(), ctx);  // x: [n_tokens, d_model]
-  const YarnParams yarn = MakeYarnParams(rope, c.rope_freq_base, c.rope_freq_scale, c.yarn_ext_factor,
-                                         c.yarn_attn_factor, c.yarn_n_ctx_orig, c.yarn_beta_fast, c.yarn_beta_slow);
-  for (int64_t row0 = 0; const SequenceRows& s : sequences) {
-    for (int64_t t = 0; t < s.n_tokens; ++t) YarnCosSin(s.pos0 + t, yarn, a.cos_sin.data() + (row0 + t) * rope);
-    row0 += s.n_tokens;
+class Deepseek2Layer final : public LayerFamily {
+ public:
+  Status BindLayer(WeightBinder& b, const ModelConfig& c, int64_t l, LayerWeights& L) const override {
+    const int64_t q_dim = c.n_heads * c.head_dim, latent = c.kv_lora_rank;
+    R1_ASSIGN_OR_RETURN(L.attn_norm, b.Vector(BlockTensor(l, "attn_norm.weight"), c.d_model, true));
+    if (c.q_lora_rank > 0) {
+      R1_ASSIGN_OR_RETURN(L.wq_a, b.Matrix(BlockTensor(l, "attn_q_a.weight"), c.d_model, c.q_lora_rank));
+      R1_ASSIGN_OR_RETURN(L.q_a_norm, b.Vector(BlockTensor(l, "attn_q_a_norm.weight"), c.q_lora_rank, true));
+      R1_ASSIGN_OR_RETURN(L.wq_b, b.Matrix(BlockTensor(l, "attn_q_b.weight"), c.q_lora_rank, q_dim));
+    } else {
+      R1_ASSIGN_OR_RETURN(L.wq_b, b.Matrix(BlockTensor(l, "attn_q.weight"), c.d_model, q_dim));
+    }
+    R1_ASSIGN_OR_RETURN(L.wkv_a, b.Matrix(BlockTensor(l, "attn_kv_a_mqa.weight"), c.d_model, latent + c.n_rot));
+    R1_ASSIGN_OR_RETURN(L.kv_a_norm, b.Vector(BlockTensor(l, "attn_kv_a_norm.weight"), latent, true));
+    R1_ASSIGN_OR_RETURN(const GgufTensorInfo* k_b, b.Find(BlockTensor(l, "attn_k_b.weight"), false));
+    if (k_b != nullptr) {
+      R1_ASSIGN_OR_RETURN(const GgufTensorInfo* v_b, b.Find(BlockTensor(l, "attn_v_b.weight"), true));
+      R1_ASSIGN_OR_RETURN(L.wk_b, b.PerHead(*k_b, c.qk_nope_dim, latent, c.n_heads));
+      R1_ASSIGN_OR_RETURN(L.wv_b, b.PerHead(*v_b, latent, c.v_head_dim, c.n_heads));
+    } else {
+      R1_ASSIGN_OR_RETURN(const GgufTensorInfo* kv_b, b.Find(BlockTensor(l, "attn_kv_b.weight"), true));
+      R1_RETURN_IF_ERROR(b.SplitKvB(*kv_b, c, L));
+    }
+    R1_ASSIGN_OR_RETURN(L.wo, b.Matrix(BlockTensor(l, "attn_output.weight"), c.n_heads * c.v_head_dim, c.d_model));
+    R1_ASSIGN_OR_RETURN(L.ffn_norm, b.Vector(BlockTensor(l, "ffn_norm.weight"), c.d_model, true));
+    if (l < c.n_dense_lead) {
+      R1_ASSIGN_OR_RETURN(L.w_gate, b.Matrix(BlockTensor(l, "ffn_gate.weight"), c.d_model, c.d_ff));
+      R1_ASSIGN_OR_RETURN(L.w_up, b.Matrix(BlockTensor(l, "ffn_up.weight"), c.d_model, c.d_ff));
+      R1_ASSIGN_OR_RETURN(L.w_down, b.Matrix(BlockTensor(l, "ffn_down.weight"), c.d_ff, c.d_model));
+      return absl::OkStatus();
+    }
+    R1_ASSIGN_OR_RETURN(L.experts.router, b.Matrix(BlockTensor(l, "ffn_gate_inp.weight"), c.d_model, c.n_experts));
+    R1_ASSIGN_OR_RETURN(L.experts.selection_bias, b.Vector(BlockTensor(l, "exp_probs_b.bias"), c.n_experts, false));
+    R1_ASSIGN_OR_RETURN(L.experts.gate, b.Experts(BlockTensor(l, "ffn_gate_exps.weight"), c.d_model, c.d_ff_expert, c.n_experts));
+    R1_ASSIGN_OR_RETURN(L.experts.up, b.Experts(BlockTensor(l, "ffn_up_exps.weight"), c.d_model, c.d_ff_expert, c.n_experts));
+    R1_ASSIGN_OR_RETURN(L.experts.down, b.Experts(BlockTensor(l, "ffn_down_exps.weight"), c.d_ff_expert, c.d_model, c.n_experts));
+    if (c.n_experts_shared > 0) {
+      const int64_t d_sh = c.n_experts_shared * c.d_ff_expert;
+      L.has_shexp = true;
+      R1_ASSIGN_OR_RETURN(L.gate_shexp, b.Matrix(BlockTensor(l, "ffn_gate_shexp.weight"), c.d_model, d_sh));
+      R1_ASSIGN_OR_RETURN(L.up_shexp, b.Matrix(BlockTensor(l, "ffn_up_shexp.weight"), c.d_model, d_sh));
+      R1_ASSIGN_OR_RETURN(L.down_shexp, b.Matrix(BlockTensor(l, "ffn_down_shexp.weight"), d_sh, c.d_model));
+    }
+    return absl::OkStatus();
   }
 
-  for (int64_t l = 0; l < c.n_layers; ++l) {
-    const LayerWeights& L = w.layers[static_cast<size_t>(l)];
+  // One shared row [latent, k_pe] per position; its blocks must not straddle the two parts.
+  Status InitKvCache(const ModelConfig& c, int64_t n_ctx, DType type, Isa isa, KvCache& kv) const override {
+    return kv.Init(c.n_layers, n_ctx, c.kv_lora_rank + c.n_rot, 0, type, std::gcd(c.kv_lora_rank, c.n_rot), isa);
+  }
+
+  void InitActivations(const ModelConfig& c, int64_t n, int64_t n_ctx, int n_threads, DType cache_type,
+                       Activations& a) const override {
+    const auto sized = [n](int64_t width) { return static_cast<size_t>(n * width); };
+    const int64_t d_ff = std::max(c.d_ff, c.n_experts_shared * c.d_ff_expert);
+    a.k.assign(sized(c.kv_lora_rank + c.n_rot), 0.0f);  // the new cache rows
+    a.attn.assign(sized(c.n_heads * c.v_head_dim), 0.0f);
+    a.gate.assign(sized(d_ff), 0.0f);
+    a.up.assign(sized(d_ff), 0.0f);
+    a.q_a.assign(sized(c.q_lora_rank), 0.0f);
+    a.q_lat.assign(sized(c.n_heads * (c.kv_lora_rank + c.n_rot)), 0.0f);
+    a.o_lat.assign(sized(c.n_heads * c.kv_lora_rank), 0.0f);
+    a.ffn_out.assign(sized(c.d_model), 0.0f);
+    a.head_conv.assign(HeadMatMulScratchBytes(c.n_heads, std::max(c.qk_nope_dim, c.kv_lora_rank)), 0);
+    if (c.n_experts > 0) a.moe.Init(c, n);
+    // Absorbed attention: one shared key/value head of whole cache rows, values their latent part.
+    const bool exact = cache_type == DType::kF32;
+    a.attention.Reserve(n_threads, !exact, c.kv_lora_rank + c.n_rot, c.kv_lora_rank, exact ? n_ctx : 0);
+  }
+
+  void RotationTable(const ModelConfig& c, const ModelWeights&, absl::Span<const SequenceRows> sequences,
+                     float* cos_sin) const override {
+    const YarnParams yarn = MakeYarnParams(c.n_rot, c.rope_freq_base, c.rope_freq_scale, c.yarn_ext_factor,
+                                           c.yarn_attn_factor, c.yarn_n_ctx_orig, c.yarn_beta_fast, c.yarn_beta_slow);
+    for (int64_t row0 = 0; const SequenceRows& s : sequences) {
+      for (int64_t t = 0; t < s.n_tokens; ++t) YarnCosSin(s.pos0 + t, yarn, cos_sin + (row0 + t) * c.n_rot);
+      row0 += s.n_tokens;
+    }
+  }
+
+  void Layer(const ModelConfig& c, const LayerWeights& L, int64_t l, absl::Span<const SequenceRows> sequences,
+             int64_t n_tokens, Activations& a, OpContext& ctx) const override {
+    const FloatKernels& fk = *ctx.kernels;
+    const int64_t d = c.d_model, H = c.n_heads, hd = c.head_dim, nope = c.qk_nope_dim, rope = c.n_rot;
+    const int64_t lat = c.kv_lora_rank, row = lat + rope;
+
     // Queries: [n_tokens, n_heads, qk_nope + n_rot], through the low-rank path when present.
     RmsNormRows(a.x.data(), L.attn_norm, c.norm_eps, a.h.data(), n_tokens, d, d, ctx);
     if (c.q_lora_rank > 0) {
@@ -144,25 +206,41 @@ void ForwardDeepseek2(const Model::Impl& model, const int32_t* tokens, absl::Spa
     }
     if (!a.mla_plain) AbsorbedAttention(c, L, l, sequences, n_tokens, a, ctx);
     MatMul(L.wo, a.attn.data(), n_tokens, nullptr, a.h.data(), a.matmul, ctx);  // [n_tokens, d_model]
-    fk.add(a.x.data(), a.h.data(), a.x.data(), static_cast<size_t>(n_tokens * d));
+    AddInPlace(a.x.data(), a.h.data(), n_tokens * d, ctx);
 
     // Feed-forward: dense SwiGLU in the leading layers, routed plus shared experts after.
     RmsNormRows(a.x.data(), L.ffn_norm, c.norm_eps, a.h.data(), n_tokens, d, d, ctx);
     if (l < c.n_dense_lead) {
       SwiGlu(L.w_gate, L.w_up, L.w_down, a.h.data(), n_tokens, a.ffn_out.data(), a, ctx);
     } else {
-      MoeFeedForward(c, L, a.h.data(), n_tokens, a.ffn_out.data(), a.moe, a.matmul, &a.expert_stats, ctx);
+      MoeFeedForward(c, L.experts, a.h.data(), n_tokens, a.ffn_out.data(), a.moe, a.matmul, &a.expert_stats, ctx);
       if (L.has_shexp) {
         SwiGlu(L.gate_shexp, L.up_shexp, L.down_shexp, a.h.data(), n_tokens, a.h.data(), a, ctx);
-        fk.add(a.ffn_out.data(), a.h.data(), a.ffn_out.data(), static_cast<size_t>(n_tokens * d));
+        AddInPlace(a.ffn_out.data(), a.h.data(), n_tokens * d, ctx);
       }
     }
-    fk.add(a.x.data(), a.ffn_out.data(), a.x.data(), static_cast<size_t>(n_tokens * d));
+    AddInPlace(a.x.data(), a.ffn_out.data(), n_tokens * d, ctx);
   }
+};
 
-  if (rows == LogitRows::kNone) return;
-  const int64_t n_out = NormalizeOutputRows(a.x.data(), w.output_norm, c.norm_eps, d, sequences, rows, a.h.data(), ctx);
-  MatMul(w.output, a.h.data(), n_out, nullptr, a.LogitsFor(n_out, c.n_vocab), a.matmul, ctx);  // [n_out, n_vocab]
+}  // namespace
+
+void Activations::EnablePlainMla(const ModelConfig& c, int64_t n_ctx, int n_threads) {
+  const auto sized = [n_ctx](int64_t width) { return static_cast<size_t>(n_ctx * width); };
+  mla_plain = true;
+  // Plain MLA attends over decompressed f32 rows: the exact engine, whole score rows.
+  attention.Reserve(n_threads, false, c.head_dim, c.v_head_dim, n_ctx);
+  plain_cache.assign(sized(c.kv_lora_rank + c.n_rot), 0.0f);
+  plain_k.assign(sized(c.n_heads * c.head_dim), 0.0f);
+  plain_v.assign(sized(c.n_heads * c.v_head_dim), 0.0f);
+  plain_lat.assign(sized(c.kv_lora_rank), 0.0f);
+  plain_tmp.assign(sized(std::max(c.v_head_dim, c.qk_nope_dim)), 0.0f);
+  plain_row.assign(static_cast<size_t>(c.qk_nope_dim), 0.0f);
+}
+
+const LayerFamily& Deepseek2LayerFamily() {
+  static const Deepseek2Layer family;
+  return family;
 }
 
 }  // namespace r1

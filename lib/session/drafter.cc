@@ -1,0 +1,77 @@
+// drafter.cc — the draft model's session, kept in step with the target's tokens.
+#include "session/drafter.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_format.h"
+
+namespace r1 {
+
+Status CheckDraftVocabulary(const Tokenizer& target, const Tokenizer& draft) {
+  const int32_t shared = std::min(target.n_vocab(), draft.n_vocab());
+  for (int32_t id = 0; id < shared; ++id) {
+    const StatusOr<std::string_view> a = target.TokenText(id), b = draft.TokenText(id);
+    if (!a.ok() || !b.ok() || *a != *b) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "the draft model's vocabulary differs from the target's at token %d ('%s' vs '%s'): a draft must "
+          "use the target's tokenizer",
+          id, a.ok() ? *a : "?", b.ok() ? *b : "?"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+StatusOr<std::unique_ptr<Drafter>> Drafter::Create(std::shared_ptr<const Model> draft, const Session& like,
+                                                   const DraftOptions& options) {
+  if (draft == nullptr) return absl::InvalidArgumentError("the draft model is null");
+  if (options.max_draft_tokens < 1 || options.max_draft_tokens > kMaxDraftTokens) {
+    return absl::InvalidArgumentError(absl::StrFormat("max_draft_tokens %d is out of range: 1 to %d",
+                                                      options.max_draft_tokens, kMaxDraftTokens));
+  }
+  const Tokenizer* target_vocab = like.model().tokenizer();
+  const Tokenizer* draft_vocab = draft->tokenizer();
+  if (target_vocab == nullptr || draft_vocab == nullptr) {
+    return absl::InvalidArgumentError("speculative decoding needs both models' tokenizers (GGUF tokenizer metadata)");
+  }
+  R1_RETURN_IF_ERROR(CheckDraftVocabulary(*target_vocab, *draft_vocab));
+  SessionOptions so;
+  so.n_ctx = like.n_ctx();
+  so.n_threads = like.n_threads();
+  so.cache_type = like.cache_type();
+  so.batch_invariant = like.batch_invariant();
+  R1_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::Create(std::move(draft), so));
+  return std::unique_ptr<Drafter>(new Drafter(std::move(session), options));
+}
+
+Drafter::Drafter(std::unique_ptr<Session> session, const DraftOptions& options)
+    : session_(std::move(session)), options_(options), length_(options.max_draft_tokens) {}
+
+StatusOr<std::vector<int32_t>> Drafter::Propose(absl::Span<const int32_t> history, int64_t n) {
+  std::vector<int32_t> proposed;
+  const int32_t n_vocab = session_->model().config().n_vocab;
+  if (n <= 0 || history.empty() || std::any_of(history.begin(), history.end(), [n_vocab](int32_t t) { return t >= n_vocab; })) {
+    return proposed;
+  }
+  // Keep what the draft has of the history (its rejected guesses go), evaluate the rest.
+  const absl::Span<const int32_t> have = session_->tokens();
+  size_t common = 0;
+  while (common < have.size() && common < history.size() && have[common] == history[common]) ++common;
+  if (common == history.size()) --common;  // the last token's logits are needed again
+  R1_RETURN_IF_ERROR(session_->Truncate(static_cast<int64_t>(common)));
+  R1_RETURN_IF_ERROR(session_->Evaluate(history.subspan(common)));
+  n = std::min<int64_t>(n, session_->n_ctx() - session_->n_past());
+  while (static_cast<int64_t>(proposed.size()) < n) {
+    proposed.push_back(Argmax(session_->Logits()));
+    if (static_cast<int64_t>(proposed.size()) == n) break;  // the last guess needs no logits
+    R1_RETURN_IF_ERROR(session_->Evaluate({&proposed.back(), 1}));
+  }
+  return proposed;
+}
+
+void Drafter::Record(int64_t proposed, int64_t accepted) {
+  if (!options_.adaptive || proposed <= 0) return;
+  length_ = accepted >= proposed ? std::min<int64_t>(length_ + 1, options_.max_draft_tokens)
+                                 : std::max<int64_t>(accepted + 1, 1);
+}
+
+}  // namespace r1

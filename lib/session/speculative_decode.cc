@@ -1,0 +1,46 @@
+// speculative_decode.cc — draft, verify in one pass, roll back past the first miss.
+#include "session/speculative_decode.h"
+
+#include <algorithm>
+#include <vector>
+
+namespace r1 {
+
+Status DecodeWithDraft(Session& target, Drafter& drafter, Generation& g) {
+  R1_ASSIGN_OR_RETURN(std::optional<int32_t> next, g.Next());
+  std::vector<int32_t> history, batch;
+  while (next) {
+    const int64_t base = target.n_past();
+    const absl::Span<const int32_t> context = target.tokens();
+    history.assign(context.begin(), context.end());
+    history.push_back(*next);
+    // The checked batch [next, guesses…] must fit in the context.
+    const int64_t room = target.n_ctx() - base - 1;
+    R1_ASSIGN_OR_RETURN(std::vector<int32_t> guesses,
+                        drafter.Propose(history, std::min(drafter.next_length(), room)));
+    batch.assign(1, *next);
+    batch.insert(batch.end(), guesses.begin(), guesses.end());
+    R1_RETURN_IF_ERROR(target.Evaluate(batch, /*all_logits=*/!guesses.empty()));
+    if (guesses.empty()) {  // nothing to check (no room, or an id the draft does not have)
+      R1_ASSIGN_OR_RETURN(next, g.Next());
+      continue;
+    }
+    const int64_t n_guesses = static_cast<int64_t>(guesses.size());
+    int64_t accepted = 0;
+    std::optional<int32_t> chosen;
+    while (true) {  // row i holds the logits after batch[i]
+      g.ReadLogitsRow(accepted, base + 1 + accepted);
+      R1_ASSIGN_OR_RETURN(chosen, g.Next());
+      if (!chosen || accepted == n_guesses || *chosen != guesses[static_cast<size_t>(accepted)]) break;
+      ++accepted;
+    }
+    drafter.Record(n_guesses, accepted);
+    g.RecordDraft(n_guesses, accepted);
+    // The context keeps next and the accepted guesses: as if the others were never seen.
+    R1_RETURN_IF_ERROR(target.Truncate(base + 1 + accepted));
+    next = chosen;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace r1
