@@ -1,10 +1,12 @@
-// r1 bench MODEL [-p 512] [-n 128] [-d 0] [-t THREADS] [-r REPS] [--cache-type T] [--repack] [--batch-invariant] [--json] [--membw]
+// r1 bench MODEL [-p 512] [-n 128] [-d 0] [-t THREADS] [-r REPS] [--cache-type T] [--repack] [--batch-invariant] [--json] [--membw] [--draft MODEL [--draft-max N]]
 // — prompt and generation speed with llama-bench's definitions: ppP = one batch of P prompt
 // tokens, tgN = N single-token decodes, both after DEPTH tokens already in the cache (0: an
 // empty cache). -p, -n and -d take comma lists; each (depth, test) pair is one result. The
 // cache is filled to each depth once; every repetition truncates back to it, so only the test
 // itself is timed. Each test runs REPS times after one warm-up decode (which also pages the
-// whole model in); mean ± sample stddev of tok/s.
+// whole model in); mean ± sample stddev of tok/s. With --draft, each tgN is followed by two
+// greedy generations of N tokens after a short prompt, alone ("gN") and with the draft
+// ("gN+draft"), with the share of the draft's guesses kept.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -130,9 +132,24 @@ int RunBench(int argc, char** argv) {
   auto model = Model::Load(path, ParseLoadOptions(args));
   if (!model.ok()) return Fail("bench", model.status());
   const double load_s = Seconds(t_load);
+  std::shared_ptr<const Model> draft;
+  DraftOptions draft_options;
+  if (auto draft_path = args.Value("--draft")) {
+    if (args.Has("--draft-max")) {
+      int64_t n = 0;
+      if (Status st = args.Int("--draft-max", 1, kMaxDraftTokens, &n); !st.ok()) return Usage("bench", st);
+      draft_options.max_draft_tokens = static_cast<int>(n);
+    }
+    auto loaded = Model::Load(*draft_path, ParseLoadOptions(args));
+    if (!loaded.ok()) return Fail("bench", loaded.status());
+    draft = *std::move(loaded);
+  } else if (args.Has("--draft-max")) {
+    return Usage("bench", "--draft-max needs --draft MODEL");
+  }
+  constexpr int64_t kGenerationPrompt = 8;  // the prompt of the --draft generations
   SessionOptions so;
   so.n_threads = static_cast<int>(threads);
-  so.n_ctx = Max(depths) + std::max(Max(prompts), Max(gens)) + 1;
+  so.n_ctx = Max(depths) + std::max(Max(prompts), Max(gens)) + 1 + (draft ? kGenerationPrompt : 0);
   so.n_batch = std::max<int64_t>(512, Max(prompts));  // a pp test is one batch
   so.cache_type = *cache_type;
   so.batch_invariant = args.Has("--batch-invariant");
@@ -200,7 +217,8 @@ int RunBench(int argc, char** argv) {
     std::printf("| %-16s | %8s | %18s |\n", "test", "threads", "t/s");
   }
 
-  auto report = [&](const std::string& test, int64_t depth, int64_t n_tok, const std::vector<double>& secs) {
+  auto report = [&](const std::string& test, int64_t depth, int64_t n_tok, const std::vector<double>& secs,
+                    double acceptance = -1) {
     std::vector<double> tps;
     for (double x : secs) tps.push_back(static_cast<double>(n_tok) / x);
     const Stats st = MeanSd(tps);
@@ -231,12 +249,14 @@ int RunBench(int argc, char** argv) {
         row["ceiling_fraction"] = Round(st.mean / ceiling, 4);
       }
       if (bandwidth > 0) row["read_bandwidth_gbps"] = Round(bandwidth / 1e9, 3);
+      if (acceptance >= 0) row["draft_acceptance"] = Round(acceptance, 4);
       // Replace, not throw, should the path not be valid UTF-8.
       std::printf("%s\n", row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     } else {
       const std::string name = depth > 0 ? absl::StrFormat("%s @ d%d", test, depth) : test;
       std::string pct;
       if (ceiling > 0) pct = absl::StrFormat(" (%.0f%% of ceiling)", 100 * st.mean / ceiling);
+      if (acceptance >= 0) pct += absl::StrFormat(" (%.0f%% of guesses kept)", 100 * acceptance);
       std::printf("| %-16s | %8d | %9.2f ± %6.2f |%s\n", name.c_str(), n_threads, st.mean, st.sd, pct.c_str());
     }
     std::fflush(stdout);
@@ -275,6 +295,33 @@ int RunBench(int argc, char** argv) {
         secs.push_back(Seconds(t0));
       }
       report(absl::StrFormat("tg%d", n_gen), depth, n_gen, secs);
+      if (draft == nullptr) continue;
+      // Greedy generations from the same prompt, alone and with the draft.
+      const std::vector<int32_t> extra = random_tokens(kGenerationPrompt);
+      for (const bool with_draft : {false, true}) {
+        if (with_draft) {
+          if (Status st = s.SetDraft(draft, draft_options); !st.ok()) return Fail("bench", st);
+        }
+        std::vector<double> gen_secs;
+        int64_t drafted = 0, accepted = 0;
+        for (int64_t r = 0; r < reps; ++r) {
+          if (Status st = s.Truncate(depth); !st.ok()) return Fail("bench", st);
+          std::vector<int32_t> prompt(s.tokens().begin(), s.tokens().end());
+          prompt.insert(prompt.end(), extra.begin(), extra.end());
+          GenerateOptions o;
+          o.max_new_tokens = n_gen;
+          o.sampler.temperature = 0;
+          o.ignore_eos = true;
+          auto result = s.GenerateFromTokens(prompt, o);
+          if (!result.ok()) return Fail("bench", result.status());
+          gen_secs.push_back(result->decode_seconds);
+          drafted += result->n_drafted_tokens;
+          accepted += result->n_accepted_tokens;
+        }
+        s.ClearDraft();
+        report(absl::StrFormat(with_draft ? "g%d+draft" : "g%d", n_gen), depth, n_gen, gen_secs,
+               with_draft ? (drafted > 0 ? double(accepted) / double(drafted) : 0.0) : -1.0);
+      }
     }
   }
   if (!json) std::printf("peak resident memory: %.1f MiB (file %.1f MiB)\n", PeakRssMiB(), file_mib);

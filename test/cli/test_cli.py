@@ -414,6 +414,16 @@ class SpeculativeDecoding(unittest.TestCase):
         self.assertGreater(usage["drafted_tokens"], 0)
         self.assertLessEqual(usage["accepted_draft_tokens"], usage["drafted_tokens"])
 
+    def test_bench_compares_generation_with_and_without_the_draft(self):
+        p = r1("bench", STORIES, "-p", "0", "-n", "16", "-r", "1", "-t", "2", "--draft", STORIES, "--json")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        rows = {row["test"]: row for row in map(json.loads, p.stdout.decode().splitlines())}
+        self.assertEqual(set(rows), {"tg16", "g16", "g16+draft"})
+        self.assertNotIn("draft_acceptance", rows["g16"])
+        self.assertGreater(rows["g16+draft"]["draft_acceptance"], 0.5)  # the model drafting for itself
+        p = r1("bench", STORIES, "-n", "4", "--draft-max", "4")
+        self.assertEqual(p.returncode, 2)
+
     def test_bad_drafts_are_refused(self):
         p = r1("run", STORIES, "-p", "Once", "--draft", os.path.join(SHARED, "models", "aidreams260K.gguf"))
         self.assertEqual(p.returncode, 1)
