@@ -180,6 +180,9 @@ StatusOr<ModelConfig> ReadModelConfig(const GgufFile& gguf) {
   const KeyReader k(gguf, c.architecture);
   R1_ASSIGN_OR_RETURN(c.d_model, k.Int("embedding_length", 1, kMaxDim));
   R1_ASSIGN_OR_RETURN(c.n_layers, k.Int("block_count", 1, kMaxLayers));
+  // block_count includes the trailing MTP blocks; the model's own layers come before them.
+  R1_ASSIGN_OR_RETURN(c.n_nextn_layers, k.IntOr("nextn_predict_layers", 0, 0, c.n_layers - 1));
+  c.n_layers -= c.n_nextn_layers;
   R1_ASSIGN_OR_RETURN(c.d_ff, k.Int("feed_forward_length", 1, kMaxDim));
   R1_ASSIGN_OR_RETURN(c.n_heads, k.Int("attention.head_count", 1, kMaxDim));
   R1_ASSIGN_OR_RETURN(c.n_kv_heads, k.IntOr("attention.head_count_kv", c.n_heads, 1, c.n_heads));

@@ -29,6 +29,9 @@ struct ModelConfig {
   int64_t n_ctx_train = 0;   // context length the model was trained for
   int64_t d_model = 0;       // embedding length
   int64_t n_layers = 0;
+  // Trailing multi-token-prediction (MTP, "nextn") blocks the file carries after the n_layers
+  // of the model itself (block_count counts both); loaded by no one yet, never run as layers.
+  int64_t n_nextn_layers = 0;
   int64_t n_heads = 0;
   int64_t n_kv_heads = 0;
   int64_t head_dim = 0;      // key/value length per head

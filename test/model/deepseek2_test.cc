@@ -149,6 +149,17 @@ TEST_CASE("deepseek2: absorbed and plain MLA, prefill and decode agree on many s
   }
 }
 
+TEST_CASE("deepseek2: trailing MTP (nextn) blocks are counted apart and never run as layers") {
+  const TinyMoeSpec spec{.n_nextn = 1};
+  const std::string path = test::WriteTinyMoeModel(spec);
+  const auto model = Load(path);
+  CHECK(model->config().n_layers == spec.n_layers);
+  CHECK(model->config().n_nextn_layers == 1);
+  const auto prompt = test::RandomTokenIds(spec.n_vocab, 11, 3);
+  Runner absorbed(model, false);
+  CHECK(MaxDiff(absorbed.Batch(prompt), test::ReferenceMoeForward(path, prompt)) <= 1e-4);
+}
+
 TEST_CASE("deepseek2: the KV cache holds kv_lora_rank + rope dims per token per layer") {
   const TinyMoeSpec spec{.kv_lora_rank = 64, .n_rot = 16};
   const std::string path = test::WriteTinyMoeModel(spec);

@@ -37,7 +37,8 @@ std::string WriteTinyMoeModel(const TinyMoeSpec& s) {
   REQUIRE(w.SetString("general.architecture", a).ok());
   U("context_length", 1024);
   U("embedding_length", s.d_model);
-  U("block_count", s.n_layers);
+  U("block_count", s.n_layers + s.n_nextn);
+  if (s.n_nextn > 0) U("nextn_predict_layers", s.n_nextn);
   U("feed_forward_length", s.d_ff);
   U("attention.head_count", s.n_heads);
   U("attention.head_count_kv", 1);
@@ -84,8 +85,14 @@ std::string WriteTinyMoeModel(const TinyMoeSpec& s) {
   AddRandomTensor(w, "token_embd.weight", {d, uint64_t(s.n_vocab)}, m, ++seed, 1.0f);
   AddRandomTensor(w, "output_norm.weight", {d}, DType::kF32, ++seed, 0.2f, 1.0f);
   AddRandomTensor(w, "output.weight", {d, uint64_t(s.n_vocab)}, m, ++seed);
-  for (int64_t l = 0; l < s.n_layers; ++l) {
+  for (int64_t l = 0; l < s.n_layers + s.n_nextn; ++l) {
     const std::string p = "blk." + std::to_string(l) + ".";
+    if (l >= s.n_layers) {  // an MTP block: its own projections, then an ordinary block
+      AddRandomTensor(w, p + "nextn.eh_proj.weight", {2 * d, d}, m, ++seed);
+      AddRandomTensor(w, p + "nextn.enorm.weight", {d}, DType::kF32, ++seed, 0.2f, 1.0f);
+      AddRandomTensor(w, p + "nextn.hnorm.weight", {d}, DType::kF32, ++seed, 0.2f, 1.0f);
+      AddRandomTensor(w, p + "nextn.shared_head_norm.weight", {d}, DType::kF32, ++seed, 0.2f, 1.0f);
+    }
     AddRandomTensor(w, p + "attn_norm.weight", {d}, DType::kF32, ++seed, 0.2f, 1.0f);
     if (s.q_lora_rank > 0) {
       const uint64_t qr = uint64_t(s.q_lora_rank);
@@ -197,7 +204,8 @@ std::vector<float> ReferenceMoeForward(const std::string& path, const std::vecto
     return f.Has(a + k) ? size_t(*f.GetInt(a + k)) : size_t(fallback);
   };
   auto D = [&](const std::string& k, double fallback) { return f.Has(a + k) ? *f.GetFloat(a + k) : fallback; };
-  const size_t d = I("embedding_length"), n_layers = I("block_count"), H = I("attention.head_count");
+  const size_t d = I("embedding_length"), n_layers = I("block_count") - I("nextn_predict_layers", 0),
+               H = I("attention.head_count");
   const size_t lead = I("leading_dense_block_count", 0), q_rank = I("attention.q_lora_rank", 0);
   const size_t lat = I("attention.kv_lora_rank"), rope = I("rope.dimension_count");
   const size_t hd = f.Has(a + "attention.key_length_mla") ? I("attention.key_length_mla") : I("attention.key_length");

@@ -38,6 +38,7 @@ struct TinyMoeSpec {
   bool legacy_kv_b = false;    // one attn_kv_b instead of attn_k_b / attn_v_b (same weights)
   DType matrix_type = DType::kF32;
   uint64_t seed = 1;
+  int64_t n_nextn = 0;         // trailing MTP blocks (counted in block_count, with nextn.* tensors)
 };
 
 // Writes the model to a fresh file under the temp directory and returns its path.
