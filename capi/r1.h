@@ -263,7 +263,7 @@ R1_CAPI r1_status r1_session_chat_json(r1_session *session, const char *messages
                                        const r1_generate_options *options, r1_stream_fn on_piece, void *user_data,
                                        r1_result *result);
 /* Speculative decoding for this session's generations: `draft`, a smaller model with the same
- * tokenizer (R1_ERROR_INVALID_ARGUMENT otherwise), guesses up to max_draft_tokens (1 to 16; 0:
+ * tokenizer (R1_ERR_INVALID_ARGUMENT otherwise), guesses up to max_draft_tokens (1 to 16; 0:
  * 8) tokens ahead, adapting to how many are kept; the model checks them in one pass. The output
  * is unchanged, token for token, for any sampler and seed. The session keeps its own reference to
  * the draft model. draft NULL removes the draft. */

@@ -170,6 +170,10 @@ int RunBench(int argc, char** argv) {
   uint64_t weight_bytes_per_token = 0;
   for (const TensorSummary& t : (*model)->Tensors()) {
     if (t.name == "token_embd.weight" && !cfg.tied_embeddings) continue;
+    long long block = -1;  // MTP (nextn) blocks after the model's layers are never read
+    if (std::sscanf(t.name.c_str(), "blk.%lld.", &block) == 1 && block >= cfg.n_layers) {
+      continue;
+    }
     const bool routed = t.name.find("_exps.") != std::string::npos && cfg.n_experts > 0;
     weight_bytes_per_token += routed ? t.n_bytes / static_cast<uint64_t>(cfg.n_experts) *
                                            static_cast<uint64_t>(cfg.n_experts_used)

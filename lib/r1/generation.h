@@ -73,6 +73,17 @@ class Generation {
     result_.n_drafted_tokens += drafted;
     result_.n_accepted_tokens += accepted;
   }
+  // Tokens the limit still allows after those chosen so far.
+  int64_t tokens_left() const { return max_new_ - result_.n_generated_tokens; }
+  // Ends a checked pass: the context keeps its first n_past positions and row `row` of the
+  // pass's logits (the last kept token's) stays the session's current row, as if only those
+  // tokens had been evaluated.
+  Status KeepCheckedPrefix(int64_t n_past, int64_t row);
+  // Time spent before decoding proper (the draft reading the prompt) counts as prefill.
+  void CountAsPrefill(double seconds) {
+    result_.prefill_seconds += seconds;
+    decode_start_ += std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  }
 
   // The result; call once, after Next returned nullopt (earlier, it ends the generation as
   // cancelled).

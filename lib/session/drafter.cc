@@ -40,11 +40,22 @@ StatusOr<std::unique_ptr<Drafter>> Drafter::Create(std::shared_ptr<const Model> 
   so.cache_type = like.cache_type();
   so.batch_invariant = like.batch_invariant();
   R1_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::Create(std::move(draft), so));
-  return std::unique_ptr<Drafter>(new Drafter(std::move(session), options));
+  return std::unique_ptr<Drafter>(new Drafter(std::move(session), options, target_vocab->n_vocab()));
 }
 
-Drafter::Drafter(std::unique_ptr<Session> session, const DraftOptions& options)
-    : session_(std::move(session)), options_(options), length_(options.max_draft_tokens) {}
+Drafter::Drafter(std::unique_ptr<Session> session, const DraftOptions& options, int32_t target_vocab)
+    : session_(std::move(session)), target_vocab_(target_vocab), options_(options),
+      length_(options.max_draft_tokens) {}
+
+Status Drafter::CatchUp(absl::Span<const int32_t> history) {
+  if (history.empty()) return absl::OkStatus();
+  const absl::Span<const int32_t> have = session_->tokens();
+  size_t common = 0;
+  while (common < have.size() && common < history.size() && have[common] == history[common]) ++common;
+  if (common == history.size()) --common;  // the last token's logits are needed again
+  R1_RETURN_IF_ERROR(session_->Truncate(static_cast<int64_t>(common)));
+  return session_->Evaluate(history.subspan(common));
+}
 
 StatusOr<std::vector<int32_t>> Drafter::Propose(absl::Span<const int32_t> history, int64_t n) {
   std::vector<int32_t> proposed;
@@ -52,16 +63,12 @@ StatusOr<std::vector<int32_t>> Drafter::Propose(absl::Span<const int32_t> histor
   if (n <= 0 || history.empty() || std::any_of(history.begin(), history.end(), [n_vocab](int32_t t) { return t >= n_vocab; })) {
     return proposed;
   }
-  // Keep what the draft has of the history (its rejected guesses go), evaluate the rest.
-  const absl::Span<const int32_t> have = session_->tokens();
-  size_t common = 0;
-  while (common < have.size() && common < history.size() && have[common] == history[common]) ++common;
-  if (common == history.size()) --common;  // the last token's logits are needed again
-  R1_RETURN_IF_ERROR(session_->Truncate(static_cast<int64_t>(common)));
-  R1_RETURN_IF_ERROR(session_->Evaluate(history.subspan(common)));
+  R1_RETURN_IF_ERROR(CatchUp(history));
   n = std::min<int64_t>(n, session_->n_ctx() - session_->n_past());
   while (static_cast<int64_t>(proposed.size()) < n) {
-    proposed.push_back(Argmax(session_->Logits()));
+    const int32_t guess = Argmax(session_->Logits());
+    if (guess >= target_vocab_) break;  // an id of the draft's alone
+    proposed.push_back(guess);
     if (static_cast<int64_t>(proposed.size()) == n) break;  // the last guess needs no logits
     R1_RETURN_IF_ERROR(session_->Evaluate({&proposed.back(), 1}));
   }

@@ -27,8 +27,13 @@ class Drafter {
   static StatusOr<std::unique_ptr<Drafter>> Create(std::shared_ptr<const Model> draft, const Session& like,
                                                    const DraftOptions& options);
 
+  // Evaluates in the draft what it lacks of `history` (what it has of it is kept, its rejected
+  // guesses go).
+  Status CatchUp(absl::Span<const int32_t> history);
+
   // Up to `n` tokens the draft expects after `history` (the target's context plus the token it
-  // is about to evaluate). Empty when the history holds an id the draft does not have.
+  // is about to evaluate), stopping before any id the target does not have. Empty while the
+  // history holds an id the draft does not have.
   StatusOr<std::vector<int32_t>> Propose(absl::Span<const int32_t> history, int64_t n);
 
   // How many tokens to propose next: grows by one after a round the target accepted whole,
@@ -39,9 +44,10 @@ class Drafter {
   const Session& session() const { return *session_; }
 
  private:
-  Drafter(std::unique_ptr<Session> session, const DraftOptions& options);
+  Drafter(std::unique_ptr<Session> session, const DraftOptions& options, int32_t target_vocab);
 
   std::unique_ptr<Session> session_;
+  int32_t target_vocab_;
   DraftOptions options_;
   int64_t length_;
 };

@@ -239,6 +239,16 @@ StatusOr<std::optional<int32_t>> Generation::Next() {
   return next;
 }
 
+Status Generation::KeepCheckedPrefix(int64_t n_past, int64_t row) {
+  Session::Impl& s = *session_.impl_;
+  if (row < 0 || row >= s.n_logit_rows) return absl::InternalError("no such row of logits");
+  const float* kept = s.logits + row * s.model->config().n_vocab;
+  R1_RETURN_IF_ERROR(session_.Truncate(n_past));
+  s.logits = kept;  // the rows stay in the session's buffers until the next evaluation
+  s.n_logit_rows = 1;
+  return absl::OkStatus();
+}
+
 GenerateResult Generation::Finish() {
   if (!ended_) End(StopReason::kCancelled);
   const StopReason reason = result_.stop_reason;

@@ -2,11 +2,19 @@
 #include "session/speculative_decode.h"
 
 #include <algorithm>
+#include <chrono>
 #include <vector>
+
+#include "absl/cleanup/cleanup.h"
 
 namespace r1 {
 
 Status DecodeWithDraft(Session& target, Drafter& drafter, Generation& g) {
+  {  // the draft reads the prompt: prefill time, not decode time
+    const auto start = std::chrono::steady_clock::now();
+    R1_RETURN_IF_ERROR(drafter.CatchUp(target.tokens()));
+    g.CountAsPrefill(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
   R1_ASSIGN_OR_RETURN(std::optional<int32_t> next, g.Next());
   std::vector<int32_t> history, batch;
   while (next) {
@@ -14,10 +22,11 @@ Status DecodeWithDraft(Session& target, Drafter& drafter, Generation& g) {
     const absl::Span<const int32_t> context = target.tokens();
     history.assign(context.begin(), context.end());
     history.push_back(*next);
-    // The checked batch [next, guesses…] must fit in the context.
+    // The checked batch [next, guesses…] must fit in the context, and a round yields at most
+    // its kept guesses and one more token within the limit.
     const int64_t room = target.n_ctx() - base - 1;
     R1_ASSIGN_OR_RETURN(std::vector<int32_t> guesses,
-                        drafter.Propose(history, std::min(drafter.next_length(), room)));
+                        drafter.Propose(history, std::min({drafter.next_length(), room, g.tokens_left() - 1})));
     batch.assign(1, *next);
     batch.insert(batch.end(), guesses.begin(), guesses.end());
     R1_RETURN_IF_ERROR(target.Evaluate(batch, /*all_logits=*/!guesses.empty()));
@@ -27,6 +36,9 @@ Status DecodeWithDraft(Session& target, Drafter& drafter, Generation& g) {
     }
     const int64_t n_guesses = static_cast<int64_t>(guesses.size());
     int64_t accepted = 0;
+    // The context keeps next and the accepted guesses, as if the others were never seen (also
+    // when choosing fails).
+    absl::Cleanup drop_rest = [&] { (void)target.Truncate(base + 1 + accepted); };
     std::optional<int32_t> chosen;
     while (true) {  // row i holds the logits after batch[i]
       g.ReadLogitsRow(accepted, base + 1 + accepted);
@@ -34,10 +46,10 @@ Status DecodeWithDraft(Session& target, Drafter& drafter, Generation& g) {
       if (!chosen || accepted == n_guesses || *chosen != guesses[static_cast<size_t>(accepted)]) break;
       ++accepted;
     }
+    std::move(drop_rest).Cancel();
     drafter.Record(n_guesses, accepted);
     g.RecordDraft(n_guesses, accepted);
-    // The context keeps next and the accepted guesses: as if the others were never seen.
-    R1_RETURN_IF_ERROR(target.Truncate(base + 1 + accepted));
+    R1_RETURN_IF_ERROR(g.KeepCheckedPrefix(base + 1 + accepted, accepted));
     next = chosen;
   }
   return absl::OkStatus();

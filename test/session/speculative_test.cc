@@ -108,6 +108,10 @@ TEST_CASE("greedy and sampled output with a draft is the target's own, token for
       const auto want_context = alone->tokens(), got_context = with_draft->tokens();
       CHECK(std::vector<int32_t>(got_context.begin(), got_context.end()) ==
             std::vector<int32_t>(want_context.begin(), want_context.end()));
+      // And the last kept token's logits, as decoding alone leaves them.
+      const auto a = with_draft->Logits(), b = alone->Logits();
+      REQUIRE(a.size() == b.size());
+      CHECK(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
     }
   }
 }
