@@ -73,20 +73,26 @@ StatusOr<std::unique_ptr<Session>> OpenSession(const std::string& path, const Lo
   return Session::Create(std::move(model), options);
 }
 
-Status AttachDraft(const Args& args, const LoadOptions& load, Session& session) {
+StatusOr<DraftChoice> ParseDraft(const Args& args, const LoadOptions& load) {
+  DraftChoice draft;
   const std::optional<std::string> path = args.Value("--draft");
   if (!path) {
     if (args.Has("--draft-max")) return absl::InvalidArgumentError("--draft-max needs --draft MODEL");
-    return absl::OkStatus();
+    return draft;
   }
-  DraftOptions options;
   if (args.Has("--draft-max")) {
     int64_t n = 0;
     R1_RETURN_IF_ERROR(args.Int("--draft-max", 1, kMaxDraftTokens, &n));
-    options.max_draft_tokens = static_cast<int>(n);
+    draft.options.max_draft_tokens = static_cast<int>(n);
   }
-  R1_ASSIGN_OR_RETURN(std::shared_ptr<const Model> draft, Model::Load(*path, load));
-  return session.SetDraft(std::move(draft), options);
+  R1_ASSIGN_OR_RETURN(draft.model, Model::Load(*path, load));
+  return draft;
+}
+
+Status AttachDraft(const Args& args, const LoadOptions& load, Session& session) {
+  R1_ASSIGN_OR_RETURN(DraftChoice draft, ParseDraft(args, load));
+  if (draft.model == nullptr) return absl::OkStatus();
+  return session.SetDraft(std::move(draft.model), draft.options);
 }
 
 StatusOr<GenerateOptions> ParseGenerateOptions(const Args& args) {

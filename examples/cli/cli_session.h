@@ -22,7 +22,14 @@ LoadOptions ParseLoadOptions(const Args& args);
 StatusOr<std::unique_ptr<Session>> OpenSession(const std::string& path, const LoadOptions& load,
                                                const SessionOptions& options);
 
-// --draft MODEL and --draft-max N: speculative decoding with a draft model (loaded with `load`).
+// --draft MODEL and --draft-max N: the draft model (loaded with `load`) and its options; no
+// model when --draft is absent. InvalidArgument for a bad --draft-max or one without --draft.
+struct DraftChoice {
+  std::shared_ptr<const Model> model;
+  DraftOptions options;
+};
+StatusOr<DraftChoice> ParseDraft(const Args& args, const LoadOptions& load);
+// The same, set on `session` when given.
 Status AttachDraft(const Args& args, const LoadOptions& load, Session& session);
 
 // -n, --seed (a random one when absent), --temp, --top-k, --top-p, --min-p, --think-budget

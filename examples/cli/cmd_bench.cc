@@ -132,20 +132,13 @@ int RunBench(int argc, char** argv) {
   auto model = Model::Load(path, ParseLoadOptions(args));
   if (!model.ok()) return Fail("bench", model.status());
   const double load_s = Seconds(t_load);
-  std::shared_ptr<const Model> draft;
-  DraftOptions draft_options;
-  if (auto draft_path = args.Value("--draft")) {
-    if (args.Has("--draft-max")) {
-      int64_t n = 0;
-      if (Status st = args.Int("--draft-max", 1, kMaxDraftTokens, &n); !st.ok()) return Usage("bench", st);
-      draft_options.max_draft_tokens = static_cast<int>(n);
-    }
-    auto loaded = Model::Load(*draft_path, ParseLoadOptions(args));
-    if (!loaded.ok()) return Fail("bench", loaded.status());
-    draft = *std::move(loaded);
-  } else if (args.Has("--draft-max")) {
-    return Usage("bench", "--draft-max needs --draft MODEL");
+  const auto draft_choice = ParseDraft(args, ParseLoadOptions(args));
+  if (!draft_choice.ok()) {
+    return draft_choice.status().code() == absl::StatusCode::kInvalidArgument ? Usage("bench", draft_choice.status())
+                                                                              : Fail("bench", draft_choice.status());
   }
+  const std::shared_ptr<const Model>& draft = draft_choice->model;
+  const DraftOptions& draft_options = draft_choice->options;
   constexpr int64_t kGenerationPrompt = 8;  // the prompt of the --draft generations
   SessionOptions so;
   so.n_threads = static_cast<int>(threads);

@@ -184,6 +184,9 @@ class Session {
 
   // Forgets positions from n on (0 clears the context).
   Status Truncate(int64_t n);
+  // Keeps the longest prefix the context shares with `tokens` (non-empty), short of its last
+  // token, so that evaluating the rest gives fresh logits; returns the count kept.
+  StatusOr<int64_t> KeepSharedPrefix(absl::Span<const int32_t> tokens);
   // Speculative decoding for Generate, GenerateFromTokens and Chat: `draft` (same tokenizer;
   // InvalidArgument otherwise) gets a session of this one's context, threads and cache type.
   // Replaces any draft set before; ClearDraft removes it.

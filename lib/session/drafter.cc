@@ -49,12 +49,8 @@ Drafter::Drafter(std::unique_ptr<Session> session, const DraftOptions& options, 
 
 Status Drafter::CatchUp(absl::Span<const int32_t> history) {
   if (history.empty()) return absl::OkStatus();
-  const absl::Span<const int32_t> have = session_->tokens();
-  size_t common = 0;
-  while (common < have.size() && common < history.size() && have[common] == history[common]) ++common;
-  if (common == history.size()) --common;  // the last token's logits are needed again
-  R1_RETURN_IF_ERROR(session_->Truncate(static_cast<int64_t>(common)));
-  return session_->Evaluate(history.subspan(common));
+  R1_ASSIGN_OR_RETURN(const int64_t kept, session_->KeepSharedPrefix(history));
+  return session_->Evaluate(history.subspan(static_cast<size_t>(kept)));
 }
 
 StatusOr<std::vector<int32_t>> Drafter::Propose(absl::Span<const int32_t> history, int64_t n) {

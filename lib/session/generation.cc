@@ -72,12 +72,9 @@ StatusOr<std::unique_ptr<Generation>> Generation::Start(Session& session, absl::
   g->result_.n_prompt_tokens = static_cast<int64_t>(prompt.size());
   g->max_new_ = options.max_new_tokens < 0 ? s.n_ctx : options.max_new_tokens;
 
-  // Keep the longest common prefix of the cache; at least the last prompt token is recomputed
-  // so that its logits are fresh.
-  const size_t common = std::mismatch(s.tokens.begin(), s.tokens.end(), prompt.begin(), prompt.end()).first -
-                        s.tokens.begin();
-  g->prompt_done_ = std::min(common, prompt.size() - 1);
-  R1_RETURN_IF_ERROR(session.Truncate(static_cast<int64_t>(g->prompt_done_)));
+  // The cached prefix stays; at least the last prompt token is recomputed for fresh logits.
+  R1_ASSIGN_OR_RETURN(const int64_t kept, session.KeepSharedPrefix(prompt));
+  g->prompt_done_ = static_cast<size_t>(kept);
   g->result_.n_prefilled_tokens = static_cast<int64_t>(prompt.size() - g->prompt_done_);
   for (int32_t id : prompt) g->sampler_.Accept(id);
 

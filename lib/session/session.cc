@@ -147,6 +147,15 @@ Status Session::Truncate(int64_t n) {
   return absl::OkStatus();
 }
 
+StatusOr<int64_t> Session::KeepSharedPrefix(absl::Span<const int32_t> tokens) {
+  if (tokens.empty()) return absl::InvalidArgumentError("KeepSharedPrefix: no tokens");
+  const std::vector<int32_t>& have = impl_->tokens;
+  const size_t common = std::mismatch(have.begin(), have.end(), tokens.begin(), tokens.end()).first - have.begin();
+  const int64_t kept = static_cast<int64_t>(std::min(common, tokens.size() - 1));
+  R1_RETURN_IF_ERROR(Truncate(kept));
+  return kept;
+}
+
 void Session::Reset() { (void)Truncate(0); }
 
 Status Session::SetDraft(std::shared_ptr<const Model> draft, const DraftOptions& options) {

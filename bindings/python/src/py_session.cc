@@ -420,7 +420,8 @@ session overwrites it. row picks one of the rows evaluate(..., all_logits=True) 
             }
             ThrowIfError(s.session->SetDraft(draft->model, {.max_draft_tokens = max_draft_tokens, .adaptive = adaptive}));
           },
-          py::arg("draft"), py::arg("max_draft_tokens") = 8, py::arg("adaptive") = true,
+          py::arg("draft"), py::arg("max_draft_tokens") = r1::DraftOptions{}.max_draft_tokens,
+          py::arg("adaptive") = r1::DraftOptions{}.adaptive,
           R"doc(Speculative decoding: `draft`, a smaller Model with the same tokenizer, guesses up to
 max_draft_tokens (1 to 16) tokens ahead and this session's model checks them in one pass. The
 output does not change, token for token. None removes the draft. ValueError for a draft with
