@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -31,24 +32,33 @@ struct FakeSlots {
   std::vector<std::atomic<int>> cancels;
 };
 
-// A job that reports its slot and then holds it until released (or cancelled).
-struct HeldJob {
+// A job that reports its slot and then holds it until released (or cancelled). Its state is
+// shared with the pool's callbacks, which may still run on a worker after the test is done with it.
+struct HeldJobState {
   std::promise<int> started;
   std::promise<void> release;
   std::shared_future<void> released = release.get_future().share();
   std::atomic<bool> dropped{false};
   std::atomic<bool> saw_cancel{false};
+};
+
+struct HeldJob {
+  std::shared_ptr<HeldJobState> state = std::make_shared<HeldJobState>();
+  std::promise<int>& started = state->started;
+  std::promise<void>& release = state->release;
+  std::atomic<bool>& dropped = state->dropped;
+  std::atomic<bool>& saw_cancel = state->saw_cancel;
 
   std::shared_ptr<SlotPool::Job> Submit(SlotPool& pool, std::vector<int32_t> prompt) {
     return pool.Submit(
         std::move(prompt),
-        [this](int slot, const SlotPool::Job& job) {
-          started.set_value(slot);
-          while (!job.cancelled() && released.wait_for(1ms) != std::future_status::ready) {
+        [s = state](int slot, const SlotPool::Job& job) {
+          s->started.set_value(slot);
+          while (!job.cancelled() && s->released.wait_for(1ms) != std::future_status::ready) {
           }
-          saw_cancel = job.cancelled();
+          s->saw_cancel = job.cancelled();
         },
-        [this](bool ran) { dropped = !ran; });
+        [s = state](bool ran) { s->dropped = !ran; });
   }
 };
 
@@ -151,8 +161,8 @@ TEST_CASE("cancelling a running job stops it and frees its slot") {
 
 TEST_CASE("a finished job's slot is already free when it is told") {
   FakeSlots slots(1);
+  std::promise<bool> next_accepted;  // outlives the pool, whose worker sets it
   SlotPool pool(1, 0, slots.Hooks());
-  std::promise<bool> next_accepted;
   auto job = pool.Submit(
       {1}, [](int, const SlotPool::Job&) {},
       [&](bool ran) {
