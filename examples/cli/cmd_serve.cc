@@ -131,7 +131,7 @@ class Server {
               std::shared_ptr<serve::GenerationChannel> channel, serve::ResponseInfo info, bool include_usage,
               Clock::time_point deadline);
   void CountGeneration(const GenerateResult& r) {
-    metrics_.CountGeneration(r.n_prompt_tokens, r.n_generated_tokens, r.decode_tokens_per_second());
+    metrics_.CountGeneration(r);
   }
 
   const ServeConfig config_;
@@ -403,8 +403,12 @@ StatusOr<std::unique_ptr<Backend>> LoadBackend(const Args& args, const ServeConf
   // One engine thread runs every slot's work, one pass at a time, so each session gets all the
   // worker threads; the pools of the slots not in use sleep.
   session_options.n_threads = session_options.n_threads > 0 ? session_options.n_threads : b->model->default_threads();
+  // Each slot drafts with its own session of the one draft model (the engine uses it while that
+  // slot decodes alone).
+  R1_ASSIGN_OR_RETURN(DraftChoice draft, ParseDraft(args, ParseLoadOptions(args)));
   for (int i = 0; i < config.parallel; ++i) {
     R1_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::Create(b->model, session_options));
+    if (draft.model != nullptr) R1_RETURN_IF_ERROR(session->SetDraft(draft.model, draft.options));
     b->sessions.push_back(std::move(session));
   }
   b->n_ctx = b->sessions[0]->n_ctx();
@@ -420,9 +424,10 @@ StatusOr<std::unique_ptr<Backend>> LoadBackend(const Args& args, const ServeConf
       [raw](int slot) { raw->sessions[slot]->Cancel(); }};
   b->engine = std::make_unique<serve::BatchEngine>();
   b->pool = std::make_unique<serve::SlotPool>(config.parallel, config.queue, std::move(hooks));
-  std::fprintf(stderr, "r1 serve: %s, %d slot(s) of %lld tokens batched on %d thread(s), KV cache %.1f MiB per slot\n",
+  std::fprintf(stderr, "r1 serve: %s, %d slot(s) of %lld tokens batched on %d thread(s), KV cache %.1f MiB per slot%s\n",
                config.model_id.c_str(), config.parallel, static_cast<long long>(b->n_ctx), session_options.n_threads,
-               static_cast<double>(b->sessions[0]->kv_bytes_per_token()) * static_cast<double>(b->n_ctx) / (1 << 20));
+               static_cast<double>(b->sessions[0]->kv_bytes_per_token()) * static_cast<double>(b->n_ctx) / (1 << 20),
+               draft.model != nullptr ? ", with a draft model" : "");
   return b;
 }
 
@@ -437,6 +442,7 @@ int RunServe(int argc, char** argv) {
   // Check the flags before the socket is opened; the model is loaded afterwards.
   if (const auto o = ParseSessionOptions(args); !o.ok()) return Usage("serve", o.status());
   if (const auto o = ParseGenerateOptions(args); !o.ok()) return Usage("serve", o.status());
+  if (args.Has("--draft-max") && !args.Has("--draft")) return Usage("serve", "--draft-max needs --draft MODEL");
 
   // A client closing its socket must not kill the server with SIGPIPE.
   std::signal(SIGPIPE, SIG_IGN);

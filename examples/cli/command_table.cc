@@ -71,7 +71,8 @@ std::vector<OptionSpec> ServeOptions() {
     if (std::string_view(o.name) != "--ctx") options.push_back(o);
   }
   for (const OptionSpec& o : GenerationOptions()) {
-    for (const char* name : {"--temp", "--top-k", "--top-p", "--min-p", "--think-budget", "--template", "--template-file"}) {
+    for (const char* name : {"--temp", "--top-k", "--top-p", "--min-p", "--think-budget", "--template", "--template-file",
+                             "--draft", "--draft-max"}) {
       if (std::string_view(o.name) == name) options.push_back(o);
     }
   }

@@ -20,6 +20,7 @@
 
 namespace r1 {
 
+class Generation;       // r1/generation.h
 class ProductObserver;  // ops/product_observer.h
 
 // How the KV cache stores keys and values. F16 halves F32's memory and bandwidth with no
@@ -193,6 +194,12 @@ class Session {
   Status SetDraft(std::shared_ptr<const Model> draft, const DraftOptions& options = {});
   void ClearDraft();
   bool has_draft() const;
+  // One speculative round for `g` (started on this session and prefilled), for callers that
+  // step generations themselves (a server's batch loop): evaluates `next`, g's latest choice,
+  // together with the draft's guesses after it in one pass, and lets g choose from each row for
+  // as long as its choice is the guess. Returns g's next choice, still to be evaluated; nullopt
+  // once g has ended. FailedPrecondition without a draft.
+  StatusOr<std::optional<int32_t>> EvaluateWithDraft(Generation& g, int32_t next);
   // Clears the context.
   void Reset();
   // The tokens in the context, in order.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <utility>
 
 namespace r1::serve {
 
@@ -94,7 +95,8 @@ void BatchEngine::Round(const std::vector<Entry*>& entries) {
       }
       continue;
     }
-    StatusOr<std::optional<int32_t>> next = e->generation->Next();
+    StatusOr<std::optional<int32_t>> next = e->pending ? *std::exchange(e->pending, std::nullopt)
+                                                       : e->generation->Next();
     if (!next.ok()) {
       fail(e, next.status());
     } else if (!next->has_value()) {
@@ -105,7 +107,17 @@ void BatchEngine::Round(const std::vector<Entry*>& entries) {
       tokens_.push_back(**next);
     }
   }
-  if (!sessions_.empty()) {
+  if (decoding_.size() == 1 && sessions_[0]->has_draft()) {
+    Entry* e = decoding_[0];
+    StatusOr<std::optional<int32_t>> chosen = e->session->EvaluateWithDraft(*e->generation, tokens_[0]);
+    if (!chosen.ok()) {
+      fail(e, chosen.status());
+    } else if (!chosen->has_value()) {
+      e->done = true;
+    } else {
+      e->pending = **chosen;
+    }
+  } else if (!sessions_.empty()) {
     if (Status s = Session::EvaluateBatch(sessions_, tokens_); !s.ok()) {
       for (Entry* e : decoding_) fail(e, s);
     }

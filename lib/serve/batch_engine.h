@@ -7,13 +7,16 @@
 // conversation's tokens are the ones it gets alone), then computes one prompt chunk of the
 // conversation with the least prompt left, so a long prompt is prefilled between other users'
 // steps instead of stalling their streams, and a short request is answered soon. Conversations
-// join and leave between rounds.
+// join and leave between rounds. A conversation decoding alone whose session has a draft model
+// takes a speculative round instead (Session::EvaluateWithDraft): the draft's guesses are what
+// share the weight reads then; with company, batching does that and the draft waits.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -51,6 +54,8 @@ class BatchEngine {
     Generation* generation;
     const std::atomic<bool>* cancelled;
     Status error;
+    // The choice a speculative round ended on, still to be evaluated (Generation::Next made it).
+    std::optional<int32_t> pending;
     bool done = false;      // the engine's own mark, set during a round
     bool returned = false;  // set under mu_ once the engine has let go of the entry
   };

@@ -23,11 +23,13 @@ void Metrics::CountRequest(std::string_view endpoint, int http_status) {
   ++requests_[{std::string(label), http_status}];
 }
 
-void Metrics::CountGeneration(int64_t prompt_tokens, int64_t generated_tokens, double decode_tokens_per_second) {
+void Metrics::CountGeneration(const GenerateResult& r) {
   std::lock_guard lock(mu_);
-  prompt_tokens_ += static_cast<uint64_t>(prompt_tokens);
-  generated_tokens_ += static_cast<uint64_t>(generated_tokens);
-  if (generated_tokens > 0) last_decode_tokens_per_second_ = decode_tokens_per_second;
+  prompt_tokens_ += static_cast<uint64_t>(r.n_prompt_tokens);
+  generated_tokens_ += static_cast<uint64_t>(r.n_generated_tokens);
+  drafted_tokens_ += static_cast<uint64_t>(r.n_drafted_tokens);
+  accepted_draft_tokens_ += static_cast<uint64_t>(r.n_accepted_tokens);
+  if (r.n_generated_tokens > 0) last_decode_tokens_per_second_ = r.decode_tokens_per_second();
 }
 
 std::string Metrics::Render(const Gauges& g) const {
@@ -42,6 +44,10 @@ std::string Metrics::Render(const Gauges& g) const {
   absl::StrAppendFormat(&out, "r1_prompt_tokens_total %d\n", prompt_tokens_);
   Header(&out, "r1_generated_tokens_total", "counter", "Tokens generated.");
   absl::StrAppendFormat(&out, "r1_generated_tokens_total %d\n", generated_tokens_);
+  Header(&out, "r1_draft_tokens_total", "counter", "Tokens the draft model guessed (serve --draft).");
+  absl::StrAppendFormat(&out, "r1_draft_tokens_total %d\n", drafted_tokens_);
+  Header(&out, "r1_draft_accepted_tokens_total", "counter", "Guesses of the draft model the target kept.");
+  absl::StrAppendFormat(&out, "r1_draft_accepted_tokens_total %d\n", accepted_draft_tokens_);
   Header(&out, "r1_queue_depth", "gauge", "Requests waiting for a slot.");
   absl::StrAppendFormat(&out, "r1_queue_depth %d\n", g.queue_depth);
   Header(&out, "r1_busy_slots", "gauge", "Slots generating now.");

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <utility>
 
+#include "r1/session.h"
+
 namespace r1::serve {
 
 class Metrics {
@@ -17,7 +19,7 @@ class Metrics {
   // scanner probing random paths cannot grow the label set without bound.
   void CountRequest(std::string_view endpoint, int http_status);
   // One finished generation.
-  void CountGeneration(int64_t prompt_tokens, int64_t generated_tokens, double decode_tokens_per_second);
+  void CountGeneration(const GenerateResult& result);
 
   // The gauges are read from the slot pool at scrape time.
   struct Gauges {
@@ -34,6 +36,8 @@ class Metrics {
   std::map<std::pair<std::string, int>, uint64_t> requests_;
   uint64_t prompt_tokens_ = 0;
   uint64_t generated_tokens_ = 0;
+  uint64_t drafted_tokens_ = 0;
+  uint64_t accepted_draft_tokens_ = 0;
   double last_decode_tokens_per_second_ = 0;
 };
 

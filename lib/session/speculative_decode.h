@@ -1,6 +1,9 @@
 // speculative_decode.h — the decode loop with a draft model: guess, check in one pass, keep.
 #pragma once
 
+#include <cstdint>
+#include <optional>
+
 #include "r1/generation.h"
 #include "session/drafter.h"
 
@@ -14,5 +17,10 @@ namespace r1 {
 // the generation from the target's own logits at its own position, the output is the one
 // decoding without a draft gives.
 Status DecodeWithDraft(Session& target, Drafter& drafter, Generation& g);
+
+// One round of that loop: `next` is g's latest choice, not yet evaluated; returns g's next
+// choice (nullopt: g has ended). The draft catches up with the target first, so rounds may be
+// interleaved with steps taken without it.
+StatusOr<std::optional<int32_t>> SpeculativeRound(Session& target, Drafter& drafter, Generation& g, int32_t next);
 
 }  // namespace r1

@@ -1,6 +1,7 @@
 // serve::BatchEngine: generations run together from many threads give what each gives alone;
 // a cancelled one ends between rounds, in its prompt as well as in its answer; a stopping engine
-// hands every waiting generation back. Runs under ThreadSanitizer too (suite 'concurrency').
+// hands every waiting generation back; a session with a draft model, decoding alone, takes
+// speculative rounds and still gives its own tokens. Runs under ThreadSanitizer too (suite 'concurrency').
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -18,8 +19,8 @@ R1_TEST_NEEDS_SHARED_DIR();
 namespace r1::serve {
 namespace {
 
-std::shared_ptr<const Model> LoadModel() {
-  auto model = Model::Load(*test::SharedDir() + "/reference/qwen2-dev.Q8_0.gguf");
+std::shared_ptr<const Model> LoadModel(const char* type = "Q8_0") {
+  auto model = Model::Load(*test::SharedDir() + "/reference/qwen2-dev." + type + ".gguf");
   REQUIRE(model.ok());
   return *model;
 }
@@ -81,6 +82,66 @@ TEST_CASE("generations run together from many threads equal each run alone") {
   }
   CHECK(engine.widest_round() > 1);
   CHECK(engine.active() == 0);
+}
+
+TEST_CASE("with a draft model, alone or together, each generation gives its tokens without the draft") {
+  const auto model = LoadModel();
+  // The same weights at another precision: the draft's greedy guesses are kept when the target
+  // is greedy too, and often dropped when it samples.
+  const auto draft = LoadModel("F16");
+  constexpr int kThreads = 3;
+  const auto options = [](int i) {
+    GenerateOptions o = Options(i);
+    o.max_new_tokens = 40 + 20 * i;
+    if (i % 2 == 0) o.sampler.temperature = 0;  // the others sample
+    return o;
+  };
+  std::vector<std::vector<int32_t>> prompts;
+  std::vector<GenerateResult> alone;
+  for (int i = 0; i < kThreads; ++i) {
+    prompts.push_back(test::RandomTokenIds(model->config().n_vocab, static_cast<size_t>(5 + 7 * i), 20 + i));
+    auto s = Open(model);
+    auto r = s->GenerateFromTokens(prompts.back(), options(i));
+    REQUIRE(r.ok());
+    alone.push_back(*r);
+  }
+  const auto run_all = [&](int n) {
+    BatchEngine engine(/*prefill_chunk=*/16);
+    std::vector<std::unique_ptr<Session>> sessions;
+    for (int i = 0; i < n; ++i) {
+      sessions.push_back(Open(model));
+      REQUIRE(sessions.back()->SetDraft(draft, DraftOptions{4, true}).ok());
+    }
+    std::vector<StatusOr<GenerateResult>> got(static_cast<size_t>(n), absl::UnknownError("not run"));
+    std::vector<std::thread> threads;
+    const std::atomic<bool> never{false};
+    for (int i = 0; i < n; ++i) {
+      threads.emplace_back([&, i] {
+        const size_t k = static_cast<size_t>(i);
+        auto g = Generation::Start(*sessions[k], prompts[k], options(i));
+        got[k] = g.ok() ? engine.Run(*sessions[k], **g, never) : StatusOr<GenerateResult>(g.status());
+      });
+    }
+    for (auto& t : threads) t.join();
+    return got;
+  };
+  SUBCASE("alone: every round is speculative") {
+    const auto got = run_all(1);
+    REQUIRE(got[0].ok());
+    CHECK(got[0]->tokens == alone[0].tokens);
+    CHECK(got[0]->n_drafted_tokens > 0);
+    CHECK(got[0]->n_accepted_tokens > 0);
+  }
+  SUBCASE("together: batched while others decode, speculative when alone") {
+    const auto got = run_all(kThreads);
+    for (int i = 0; i < kThreads; ++i) {
+      INFO("generation ", i);
+      REQUIRE(got[static_cast<size_t>(i)].ok());
+      CHECK(got[static_cast<size_t>(i)]->tokens == alone[static_cast<size_t>(i)].tokens);
+    }
+    // The longest generation ends alone: its last rounds take the draft.
+    CHECK(got[kThreads - 1]->n_drafted_tokens > 0);
+  }
 }
 
 TEST_CASE("a cancelled generation ends between rounds; a stopping engine hands generations back") {

@@ -12,7 +12,7 @@ import threading
 import time
 import unittest
 
-from serve_util import CHAT_TEMPLATE, MODEL, Server
+from serve_util import CHAT_TEMPLATE, MODEL, SHARED as SHARED_DIR, Server
 
 R1 = ""
 KEY = "test-key-123"
@@ -379,6 +379,69 @@ class Load(unittest.TestCase):
         if sanitized(R1):  # AddressSanitizer keeps freed memory in quarantine: RSS grows by design
             return
         self.assertLess(self.rss_kib() - rss_before, max(8 * 1024, rss_before // 20))
+
+
+class Drafting(unittest.TestCase):
+    """`--draft`: a slot decoding alone takes speculative rounds; the answers do not change."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.template = os.path.join(cls.tmp.name, "chat.jinja")
+        with open(cls.template, "w") as f:
+            f.write(CHAT_TEMPLATE)
+        draft = MODEL.replace(".F32.", ".F16.")
+        cls.server = Server(R1, "--parallel", "2", "-t", "1", "--ctx-per-slot", "1024", "--batch-invariant",
+                            "--template-file", cls.template, "--draft", draft, "--draft-max", "4")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        cls.tmp.cleanup()
+
+    def answer(self, question, max_tokens):
+        body = {"messages": [{"role": "user", "content": question}], "temperature": 0, "max_tokens": max_tokens,
+                "reasoning_budget": 6}
+        status, reply = self.server.post("/v1/chat/completions", body)
+        self.assertEqual(status, 200, reply)
+        message = reply["choices"][0]["message"]
+        return message["reasoning_content"], message["content"]
+
+    def without_draft(self, question, max_tokens):
+        p = subprocess.run([R1, "run", MODEL, "-p", question, "--template-file", self.template, "--temp", "0",
+                            "--think-budget", "6", "-n", str(max_tokens), "--json", "-t", "1", "--ctx", "1024",
+                            "--batch-invariant"], capture_output=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        pieces = [json.loads(line) for line in p.stdout.decode().splitlines()]
+        return ("".join(x["text"] for x in pieces if x["type"] == "reasoning"),
+                "".join(x["text"] for x in pieces if x["type"] == "content"))
+
+    def test_answers_equal_those_without_a_draft(self):
+        questions = [("Why is the sky blue?", 40), ("What is a prefix cache?", 24)]
+        alone = [self.without_draft(q, n) for q, n in questions]
+        self.assertEqual(self.answer(*questions[0]), alone[0])
+        self.assertGreater(self.server.metric("r1_draft_accepted_tokens_total"), 0)
+        # Two at once: batched while both decode, the longer one drafting once alone.
+        got = [None, None]
+        threads = [threading.Thread(target=lambda i=i: got.__setitem__(i, self.answer(*questions[i])))
+                   for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        self.assertEqual(got, alone)
+        self.assertGreaterEqual(self.server.metric("r1_draft_tokens_total"),
+                                self.server.metric("r1_draft_accepted_tokens_total"))
+
+    def test_bad_draft_flags(self):
+        p = subprocess.run([R1, "serve", MODEL, "--port", "0", "--draft-max", "4"], capture_output=True, timeout=30)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn(b"--draft-max needs --draft", p.stderr)
+        # A draft with another vocabulary is refused when the model loads.
+        other = os.path.join(SHARED_DIR, "models", "aidreams260K.gguf")
+        p = subprocess.run([R1, "serve", MODEL, "--port", "0", "--draft", other], capture_output=True, timeout=60)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(b"draft", p.stderr)
 
 
 class Loading(unittest.TestCase):

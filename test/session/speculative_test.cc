@@ -1,10 +1,13 @@
 // Speculative decoding (Session::SetDraft): the output is the target's own, token for token,
 // with a draft that agrees always (the target itself) or rarely (a heavily perturbed copy),
-// greedy and sampled; the context afterwards is the one decoding alone leaves;
-// bad drafts are refused.
+// greedy and sampled; sampled tokens follow the target's distribution (chi-square); the context
+// afterwards is the one decoding alone leaves; bad drafts are refused.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -114,6 +117,106 @@ TEST_CASE("greedy and sampled output with a draft is the target's own, token for
       CHECK(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
     }
   }
+}
+
+// Pearson's chi-square statistic of `counts` against probabilities `p` (bins expected fewer than
+// five times pooled into one), with its degrees of freedom.
+std::pair<double, int> ChiSquare(const std::map<int32_t, int>& counts, const std::vector<double>& p, int n) {
+  double chi2 = 0, pooled_expected = 0, pooled_seen = 0;
+  int bins = 0;
+  for (size_t id = 0; id < p.size(); ++id) {
+    const double expected = p[id] * n;
+    const auto it = counts.find(static_cast<int32_t>(id));
+    const double seen = it == counts.end() ? 0 : it->second;
+    if (expected < 5) {
+      pooled_expected += expected;
+      pooled_seen += seen;
+      continue;
+    }
+    chi2 += (seen - expected) * (seen - expected) / expected;
+    ++bins;
+  }
+  if (pooled_expected > 0) {
+    chi2 += (pooled_seen - pooled_expected) * (pooled_seen - pooled_expected) / pooled_expected;
+    ++bins;
+  }
+  return {chi2, bins - 1};
+}
+
+// The chi-square value exceeded with probability 1e-4 at `df` degrees of freedom
+// (Wilson–Hilferty).
+double ChiSquareCritical(int df) {
+  const double k = df, z = 3.719;
+  return k * std::pow(1 - 2 / (9 * k) + z * std::sqrt(2 / (9 * k)), 3);
+}
+
+TEST_CASE("sampling with a draft draws each token from the target's distribution") {
+  // Tokens after a checked guess, counted over many seeds at a high temperature with nothing
+  // cut, against the target's own softmax at that position. The draft (a perturbed copy) is kept
+  // sometimes and rejected sometimes, so both paths feed the counts. The seeds are fixed: the
+  // outcome is the same on every run.
+  const auto target = LoadShared("stories260K-q8dequant.gguf");
+  const auto draft = Perturbed("stories260K-q8dequant.gguf", 0.3f);
+  auto session = Open(target);
+  REQUIRE(session->SetDraft(draft, {.max_draft_tokens = 2, .adaptive = false}).ok());
+  constexpr int kRuns = 2000;
+  constexpr float kTemperature = 1.6f;  // this model is sure of itself: spread its choices
+  std::map<int32_t, int> first;
+  std::vector<std::vector<int32_t>> outputs;
+  std::vector<int32_t> prompt;
+  int64_t drafted = 0, accepted = 0;
+  for (int seed = 0; seed < kRuns; ++seed) {
+    GenerateOptions o = Options(kTemperature, static_cast<uint64_t>(seed), 3);
+    o.sampler.top_p = 1.0f;
+    o.ignore_eos = true;
+    const GenerateResult r = Run(*session, kPrompt, o);
+    REQUIRE(r.tokens.size() == 3);
+    ++first[r.tokens[0]];
+    outputs.push_back(r.tokens);
+    if (prompt.empty()) {  // the context is the prompt's tokens, then the three chosen
+      const auto context = session->tokens();
+      prompt.assign(context.begin(), context.end() - 3);
+    }
+    drafted += r.n_drafted_tokens;
+    accepted += r.n_accepted_tokens;
+  }
+  CHECK(accepted > drafted / 10);
+  CHECK(accepted < drafted * 9 / 10);
+  // The second token, in the runs whose first token is the likeliest one: the first token the
+  // draft's guesses decide on.
+  const int32_t mode = std::max_element(first.begin(), first.end(), [](auto& a, auto& b) {
+                         return a.second < b.second;
+                       })->first;
+  std::map<int32_t, int> second;
+  int n = 0;
+  for (const auto& t : outputs) {
+    if (t[0] != mode) continue;
+    ++second[t[1]];
+    ++n;
+  }
+  REQUIRE(n > 300);
+  // The target's distribution after `context`, at kTemperature.
+  const auto softmax_after = [&](const std::vector<int32_t>& context) {
+    auto fresh = Open(target);
+    REQUIRE(fresh->Evaluate(context).ok());
+    const auto logits = fresh->Logits();
+    const float top = *std::max_element(logits.begin(), logits.end());
+    std::vector<double> p(logits.size());
+    double sum = 0;
+    for (size_t i = 0; i < p.size(); ++i) sum += p[i] = std::exp((static_cast<double>(logits[i]) - top) / kTemperature);
+    for (double& x : p) x /= sum;
+    return p;
+  };
+  std::vector<int32_t> context = prompt;
+  context.push_back(mode);
+  const auto [chi2, df] = ChiSquare(second, softmax_after(context), n);
+  MESSAGE("second token over " << n << " runs: chi-square " << chi2 << " at " << df << " degrees of freedom (1e-4 bound "
+                               << ChiSquareCritical(df) << "); " << accepted << " of " << drafted << " guesses kept");
+  REQUIRE(df >= 3);
+  CHECK(chi2 < ChiSquareCritical(df));
+  // The same counts against the distribution one position earlier are far off: the test can tell.
+  const auto [wrong_chi2, wrong_df] = ChiSquare(second, softmax_after(prompt), n);
+  CHECK(wrong_chi2 > ChiSquareCritical(wrong_df));
 }
 
 TEST_CASE("with every shared model as its own draft, greedy output is unchanged") {
