@@ -120,7 +120,8 @@ inline constexpr int kMaxDraftTokens = 16;
 struct DraftOptions {
   int max_draft_tokens = 8;  // guesses per round, 1 to kMaxDraftTokens
   // Start at max_draft_tokens, grow by one after a round accepted whole, fall to one more than
-  // the accepted count after a rejection; false: always max_draft_tokens.
+  // the accepted count after a rejection, and rest 1, 2, 4 … 32 tokens after rounds that keep
+  // nothing (a draft that disagrees costs little); false: always max_draft_tokens.
   bool adaptive = true;
 };
 

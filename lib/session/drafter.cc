@@ -71,10 +71,20 @@ StatusOr<std::vector<int32_t>> Drafter::Propose(absl::Span<const int32_t> histor
   return proposed;
 }
 
+int64_t Drafter::NextLength() {
+  if (rest_ > 0) {
+    --rest_;
+    return 0;
+  }
+  return length_;
+}
+
 void Drafter::Record(int64_t proposed, int64_t accepted) {
   if (!options_.adaptive || proposed <= 0) return;
   length_ = accepted >= proposed ? std::min<int64_t>(length_ + 1, options_.max_draft_tokens)
                                  : std::max<int64_t>(accepted + 1, 1);
+  last_rest_ = accepted == 0 ? std::min(std::max<int64_t>(2 * last_rest_, 1), kMaxRest) : 0;
+  rest_ = last_rest_;
 }
 
 }  // namespace r1

@@ -36,9 +36,13 @@ class Drafter {
   // history holds an id the draft does not have.
   StatusOr<std::vector<int32_t>> Propose(absl::Span<const int32_t> history, int64_t n);
 
-  // How many tokens to propose next: grows by one after a round the target accepted whole,
-  // falls to one more than the accepted count after a rejection (DraftOptions::adaptive).
-  int64_t next_length() const { return length_; }
+  // How many tokens to propose this round (DraftOptions::adaptive): grows by one after a round
+  // the target accepted whole, falls to one more than the accepted count after a rejection.
+  // After a round that kept nothing the draft rests (0) for 1, 2, 4 … up to kMaxRest rounds,
+  // doubling while its rounds keep nothing: a draft that never agrees then costs little more
+  // than decoding alone instead of a checked pass and a draft step per token.
+  static constexpr int64_t kMaxRest = 32;
+  int64_t NextLength();
   void Record(int64_t proposed, int64_t accepted);
 
   const Session& session() const { return *session_; }
@@ -50,6 +54,8 @@ class Drafter {
   int32_t target_vocab_;
   DraftOptions options_;
   int64_t length_;
+  int64_t rest_ = 0;       // rounds left without guesses
+  int64_t last_rest_ = 0;  // the latest rest, doubled by the next miss in a row
 };
 
 }  // namespace r1

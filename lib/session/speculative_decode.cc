@@ -19,11 +19,11 @@ StatusOr<std::optional<int32_t>> SpeculativeRound(Session& target, Drafter& draf
   // kept guesses and one more token within the limit.
   const int64_t room = target.n_ctx() - base - 1;
   R1_ASSIGN_OR_RETURN(std::vector<int32_t> guesses,
-                      drafter.Propose(history, std::min({drafter.next_length(), room, g.tokens_left() - 1})));
+                      drafter.Propose(history, std::min({drafter.NextLength(), room, g.tokens_left() - 1})));
   std::vector<int32_t> batch(1, next);
   batch.insert(batch.end(), guesses.begin(), guesses.end());
   R1_RETURN_IF_ERROR(target.Evaluate(batch, /*all_logits=*/!guesses.empty()));
-  if (guesses.empty()) return g.Next();  // nothing to check (no room, or an id the draft lacks)
+  if (guesses.empty()) return g.Next();  // nothing to check (resting, no room, or an id the draft lacks)
 
   const int64_t n_guesses = static_cast<int64_t>(guesses.size());
   int64_t accepted = 0;

@@ -18,6 +18,7 @@
 
 #include "gguf/gguf_reader.h"
 #include "r1/session.h"
+#include "session/drafter.h"
 #include "support/test_util.h"
 
 R1_TEST_NEEDS_SHARED_DIR();
@@ -260,6 +261,47 @@ TEST_CASE("after a draft's guesses are rejected, the cache is as if they were ne
   const auto a = s->Logits(), b = fresh->Logits();
   REQUIRE(a.size() == b.size());
   CHECK(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
+}
+
+TEST_CASE("the draft length follows what is kept, and a draft that keeps nothing rests") {
+  const auto model = LoadShared("stories260K-q8dequant.gguf");
+  auto target = Open(model);
+  auto made = Drafter::Create(model, *target, {.max_draft_tokens = 6});
+  REQUIRE(made.ok());
+  Drafter& d = **made;
+  const auto lengths = [&](int n) {
+    std::vector<int64_t> got;
+    for (int i = 0; i < n; ++i) got.push_back(d.NextLength());
+    return got;
+  };
+  CHECK(d.NextLength() == 6);
+  d.Record(6, 6);
+  CHECK(d.NextLength() == 6);  // at the cap
+  d.Record(6, 2);
+  CHECK(d.NextLength() == 3);  // one more than kept
+  d.Record(3, 3);
+  CHECK(d.NextLength() == 4);
+  d.Record(4, 0);  // nothing kept: rest one round, then one guess
+  CHECK(lengths(2) == std::vector<int64_t>{0, 1});
+  d.Record(1, 0);  // again: the rest doubles
+  CHECK(lengths(3) == std::vector<int64_t>{0, 0, 1});
+  d.Record(1, 0);
+  CHECK(lengths(5) == std::vector<int64_t>{0, 0, 0, 0, 1});
+  for (int i = 0; i < 10; ++i) {
+    d.Record(1, 0);
+    (void)lengths(static_cast<int>(Drafter::kMaxRest) + 1);
+  }
+  d.Record(1, 0);  // capped
+  CHECK(lengths(static_cast<int>(Drafter::kMaxRest) + 1).back() == 1);
+  d.Record(1, 1);  // a kept guess ends the resting
+  CHECK(lengths(2) == std::vector<int64_t>{2, 2});
+  d.Record(2, 0);
+  CHECK(lengths(2) == std::vector<int64_t>{0, 1});
+
+  auto fixed = Drafter::Create(model, *target, {.max_draft_tokens = 5, .adaptive = false});
+  REQUIRE(fixed.ok());
+  (*fixed)->Record(5, 0);
+  CHECK((*fixed)->NextLength() == 5);
 }
 
 TEST_CASE("the draft length adapts, the context limit holds, and bad drafts are refused") {
