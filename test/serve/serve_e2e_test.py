@@ -32,8 +32,14 @@ def concat(events, field):
     return "".join(e["choices"][0]["delta"].get(field) or "" for e in events if e["choices"])
 
 
-class Api(unittest.TestCase):
-    """One server with two slots, as a client sees it."""
+class TemplatedServer(unittest.TestCase):
+    """One server per class, given CHAT_TEMPLATE from a file (cls.template)."""
+
+    env = None
+
+    @classmethod
+    def server_args(cls):
+        raise NotImplementedError
 
     @classmethod
     def setUpClass(cls):
@@ -41,14 +47,22 @@ class Api(unittest.TestCase):
         cls.template = os.path.join(cls.tmp.name, "chat.jinja")
         with open(cls.template, "w") as f:
             f.write(CHAT_TEMPLATE)
-        # The key comes from the environment, as a deployment would give it.
-        cls.server = Server(R1, "--parallel", "2", "-t", "2", "--ctx-per-slot", "2048", "--batch-invariant",
-                            "--template-file", cls.template, env={"R1_API_KEY": KEY})
+        cls.server = Server(R1, *cls.server_args(), "--template-file", cls.template, env=cls.env)
 
     @classmethod
     def tearDownClass(cls):
         cls.server.stop()
         cls.tmp.cleanup()
+
+
+class Api(TemplatedServer):
+    """One server with two slots, as a client sees it."""
+
+    env = {"R1_API_KEY": KEY}  # the key comes from the environment, as a deployment would give it
+
+    @classmethod
+    def server_args(cls):
+        return ["--parallel", "2", "-t", "2", "--ctx-per-slot", "2048", "--batch-invariant"]
 
     def post(self, path, body):
         return self.server.post(path, body, headers=AUTH)
@@ -293,22 +307,12 @@ class Limits(unittest.TestCase):
         self.assertTrue(self.server.wait_for(lambda: self.server.metric("r1_busy_slots") == 0, 5))
 
 
-class Load(unittest.TestCase):
+class Load(TemplatedServer):
     """Eight streaming clients on four slots: continuous batching, exactness, no leaks."""
 
     @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.TemporaryDirectory()
-        template = os.path.join(cls.tmp.name, "chat.jinja")
-        with open(template, "w") as f:
-            f.write(CHAT_TEMPLATE)
-        cls.server = Server(R1, "--parallel", "4", "--queue", "16", "-t", "2", "--ctx-per-slot", "512",
-                            "--template-file", template)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
-        cls.tmp.cleanup()
+    def server_args(cls):
+        return ["--parallel", "4", "--queue", "16", "-t", "2", "--ctx-per-slot", "512"]
 
     @staticmethod
     def request(i):
@@ -381,23 +385,13 @@ class Load(unittest.TestCase):
         self.assertLess(self.rss_kib() - rss_before, max(8 * 1024, rss_before // 20))
 
 
-class Drafting(unittest.TestCase):
+class Drafting(TemplatedServer):
     """`--draft`: a slot decoding alone takes speculative rounds; the answers do not change."""
 
     @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.TemporaryDirectory()
-        cls.template = os.path.join(cls.tmp.name, "chat.jinja")
-        with open(cls.template, "w") as f:
-            f.write(CHAT_TEMPLATE)
-        draft = MODEL.replace(".F32.", ".F16.")
-        cls.server = Server(R1, "--parallel", "2", "-t", "1", "--ctx-per-slot", "1024", "--batch-invariant",
-                            "--template-file", cls.template, "--draft", draft, "--draft-max", "4")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
-        cls.tmp.cleanup()
+    def server_args(cls):
+        return ["--parallel", "2", "-t", "1", "--ctx-per-slot", "1024", "--batch-invariant",
+                "--draft", MODEL.replace(".F32.", ".F16."), "--draft-max", "4"]
 
     def answer(self, question, max_tokens):
         body = {"messages": [{"role": "user", "content": question}], "temperature": 0, "max_tokens": max_tokens,
