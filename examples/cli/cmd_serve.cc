@@ -443,6 +443,9 @@ int RunServe(int argc, char** argv) {
   if (const auto o = ParseSessionOptions(args); !o.ok()) return Usage("serve", o.status());
   if (const auto o = ParseGenerateOptions(args); !o.ok()) return Usage("serve", o.status());
   if (args.Has("--draft-max") && !args.Has("--draft")) return Usage("serve", "--draft-max needs --draft MODEL");
+  if (int64_t n = 0; args.Has("--draft-max")) {
+    if (const Status s = args.Int("--draft-max", 1, kMaxDraftTokens, &n); !s.ok()) return Usage("serve", s);
+  }
 
   // A client closing its socket must not kill the server with SIGPIPE.
   std::signal(SIGPIPE, SIG_IGN);

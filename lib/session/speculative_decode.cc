@@ -38,7 +38,8 @@ StatusOr<std::optional<int32_t>> SpeculativeRound(Session& target, Drafter& draf
     ++accepted;
   }
   std::move(drop_rest).Cancel();
-  drafter.Record(n_guesses, accepted);
+  // A round the generation ended (end of turn, stop string, limit) says nothing of the draft.
+  if (chosen) drafter.Record(n_guesses, accepted);
   g.RecordDraft(n_guesses, accepted);
   R1_RETURN_IF_ERROR(g.KeepCheckedPrefix(base + 1 + accepted, accepted));
   return chosen;

@@ -154,13 +154,14 @@ double ChiSquareCritical(int df) {
 TEST_CASE("sampling with a draft draws each token from the target's distribution") {
   // Tokens after a checked guess, counted over many seeds at a high temperature with nothing
   // cut, against the target's own softmax at that position. The draft (a perturbed copy) is kept
-  // sometimes and rejected sometimes, so both paths feed the counts. The seeds are fixed: the
-  // outcome is the same on every run.
+  // sometimes and rejected sometimes: the second token is chosen at the checked row in both
+  // cases, the third from the next checked row when the guess was kept. The seeds are fixed:
+  // the outcome is the same on every run.
   const auto target = LoadShared("stories260K-q8dequant.gguf");
   const auto draft = Perturbed("stories260K-q8dequant.gguf", 0.3f);
   auto session = Open(target);
   REQUIRE(session->SetDraft(draft, {.max_draft_tokens = 2, .adaptive = false}).ok());
-  constexpr int kRuns = 2000;
+  constexpr int kRuns = 3000;
   constexpr float kTemperature = 1.6f;  // this model is sure of itself: spread its choices
   std::map<int32_t, int> first;
   std::vector<std::vector<int32_t>> outputs;
@@ -218,6 +219,24 @@ TEST_CASE("sampling with a draft draws each token from the target's distribution
   // The same counts against the distribution one position earlier are far off: the test can tell.
   const auto [wrong_chi2, wrong_df] = ChiSquare(second, softmax_after(prompt), n);
   CHECK(wrong_chi2 > ChiSquareCritical(wrong_df));
+
+  // The third token after the likeliest pair: mostly chosen from the row after a kept guess.
+  const int32_t mode2 = std::max_element(second.begin(), second.end(), [](auto& a, auto& b) {
+                          return a.second < b.second;
+                        })->first;
+  std::map<int32_t, int> third;
+  int n3 = 0;
+  for (const auto& t : outputs) {
+    if (t[0] != mode || t[1] != mode2) continue;
+    ++third[t[2]];
+    ++n3;
+  }
+  REQUIRE(n3 > 200);
+  context.push_back(mode2);
+  const auto [chi2_3, df_3] = ChiSquare(third, softmax_after(context), n3);
+  MESSAGE("third token over " << n3 << " runs: chi-square " << chi2_3 << " at " << df_3 << " degrees of freedom");
+  REQUIRE(df_3 >= 2);
+  CHECK(chi2_3 < ChiSquareCritical(df_3));
 }
 
 TEST_CASE("with every shared model as its own draft, greedy output is unchanged") {
