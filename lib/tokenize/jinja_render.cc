@@ -644,7 +644,9 @@ class Interpreter {
     if (name == "raise_exception") {
       raised_ = true;
       const Value* msg = args.Get(0, "message");
-      return absl::InvalidArgumentError(msg != nullptr ? ToStr(*msg) : "raise_exception()");
+      // An empty message (raise_exception(undefined_name)) would leave the caller nothing to show.
+      const std::string text = msg != nullptr ? ToStr(*msg) : "";
+      return absl::InvalidArgumentError(text.empty() ? "raise_exception() without a message" : text);
     }
     if (name == "strftime_now") {
       const Value* fmt = args.Get(0, "format");

@@ -316,6 +316,7 @@ def jinja_cases():
         "escapes": b"\x01{{ '\\u12' }}{{ '\\x4' }}",
         "output-bound": b"\x01{% for i in range(100000) %}{{ 'y' * 1000 }}{% endfor %}",
         "strftime": b"\x01{{ strftime_now('%Y' * 200) }}{{ strftime_now('%c') }}",
+        "raise-empty-message": b"\x01{{ raise_exception(undefined_name) }}{{ raise_exception('') }}",
     }
     for k, v in cases.items():
         write("jinja", k, v)

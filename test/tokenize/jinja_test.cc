@@ -110,6 +110,12 @@ TEST_CASE("a model's own template renders when it is not a built-in family") {
   auto refused = FormatChat(*refusing, chat);
   CHECK(refused.status().code() == absl::StatusCode::kInvalidArgument);
   CHECK(refused.status().message() == "only user messages, please");
+  for (const char* empty : {"{{ raise_exception(undefined_name) }}", "{{ raise_exception('') }}"}) {
+    spec.chat_template = empty;
+    auto silent = FormatChat(*test::MustCreate(spec), chat);
+    CHECK(silent.status().code() == absl::StatusCode::kInvalidArgument);
+    CHECK(silent.status().message() == "raise_exception() without a message");
+  }
 
   spec.chat_template = "";
   CHECK(FormatChat(*test::MustCreate(spec), chat).status().code() == absl::StatusCode::kNotFound);
