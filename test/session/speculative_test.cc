@@ -151,6 +151,23 @@ double ChiSquareCritical(int df) {
   return k * std::pow(1 - 2 / (9 * k) + z * std::sqrt(2 / (9 * k)), 3);
 }
 
+int32_t MostCommon(const std::map<int32_t, int>& counts) {
+  return std::max_element(counts.begin(), counts.end(), [](auto& a, auto& b) { return a.second < b.second; })->first;
+}
+
+// How often each token follows `prefix` at the start of `outputs`; *n: the outputs that start so.
+std::map<int32_t, int> CountAfter(const std::vector<std::vector<int32_t>>& outputs,
+                                  const std::vector<int32_t>& prefix, int* n) {
+  std::map<int32_t, int> counts;
+  *n = 0;
+  for (const auto& t : outputs) {
+    if (t.size() <= prefix.size() || !std::equal(prefix.begin(), prefix.end(), t.begin())) continue;
+    ++counts[t[prefix.size()]];
+    ++*n;
+  }
+  return counts;
+}
+
 TEST_CASE("sampling with a draft draws each token from the target's distribution") {
   // Tokens after a checked guess, counted over many seeds at a high temperature with nothing
   // cut, against the target's own softmax at that position. The draft (a perturbed copy) is kept
@@ -186,16 +203,9 @@ TEST_CASE("sampling with a draft draws each token from the target's distribution
   CHECK(accepted < drafted * 9 / 10);
   // The second token, in the runs whose first token is the likeliest one: the first token the
   // draft's guesses decide on.
-  const int32_t mode = std::max_element(first.begin(), first.end(), [](auto& a, auto& b) {
-                         return a.second < b.second;
-                       })->first;
-  std::map<int32_t, int> second;
+  const int32_t mode = MostCommon(first);
   int n = 0;
-  for (const auto& t : outputs) {
-    if (t[0] != mode) continue;
-    ++second[t[1]];
-    ++n;
-  }
+  const std::map<int32_t, int> second = CountAfter(outputs, {mode}, &n);
   REQUIRE(n > 300);
   // The target's distribution after `context`, at kTemperature.
   const auto softmax_after = [&](const std::vector<int32_t>& context) {
@@ -221,16 +231,9 @@ TEST_CASE("sampling with a draft draws each token from the target's distribution
   CHECK(wrong_chi2 > ChiSquareCritical(wrong_df));
 
   // The third token after the likeliest pair: mostly chosen from the row after a kept guess.
-  const int32_t mode2 = std::max_element(second.begin(), second.end(), [](auto& a, auto& b) {
-                          return a.second < b.second;
-                        })->first;
-  std::map<int32_t, int> third;
+  const int32_t mode2 = MostCommon(second);
   int n3 = 0;
-  for (const auto& t : outputs) {
-    if (t[0] != mode || t[1] != mode2) continue;
-    ++third[t[2]];
-    ++n3;
-  }
+  const std::map<int32_t, int> third = CountAfter(outputs, {mode, mode2}, &n3);
   REQUIRE(n3 > 200);
   context.push_back(mode2);
   const auto [chi2_3, df_3] = ChiSquare(third, softmax_after(context), n3);
