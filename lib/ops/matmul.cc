@@ -78,9 +78,14 @@ void DotRows(const QuantKernels* k, const WeightMatrix& w, const uint8_t* xq, ui
     const uint8_t* row = w.Row(static_cast<int64_t>(o));
     PrefetchAhead(row, w.row_bytes, end);
     const float bo = bias ? bias[o] : 0.0f;
-    for (int64_t t = 0; t < n_tokens; ++t) {
-      y[t * n_out + static_cast<int64_t>(o)] = k->vec_dot(w.n_in, row, xq + t * x_row_bytes) + bo;
+    float* yo = y + static_cast<int64_t>(o);
+    if (n_tokens > 1 && k->vec_dot_tokens != nullptr) {
+      // Each weight block unpacked once for all token rows (a batched decode step).
+      k->vec_dot_tokens(w.n_in, row, xq, x_row_bytes, n_tokens, yo, n_out);
+      for (int64_t t = 0; t < n_tokens; ++t) yo[t * n_out] += bo;  // as below, even + 0
+      continue;
     }
+    for (int64_t t = 0; t < n_tokens; ++t) yo[t * n_out] = k->vec_dot(w.n_in, row, xq + t * x_row_bytes) + bo;
   }
 }
 

@@ -24,7 +24,8 @@ struct MatMulScratch {
 //   x: [n_tokens, w.n_in] f32, y: [n_tokens, w.n_out] f32, bias: [w.n_out] or null.
 // Few tokens (decode): activations are converted once to the weight's vec_dot_type (as
 // llama.cpp does), then every thread takes a share of the weight rows and takes each row's dot
-// with every token row. Many tokens (prompt batches) decode each weight once per batch instead
+// with every token row (for the K types, one call for all token rows, unpacking each weight
+// block once). Many tokens (prompt batches) decode each weight once per batch instead
 // of once per token: on CPUs with AVX-512 VNNI quantized weights are repacked into INT8 panels
 // (int8_panel.h) multiplied with 8-bit activations; otherwise, with oneDNN, every thread
 // dequantizes tiles of its rows to f32 and multiplies them with all tokens in one f32 GEMM.

@@ -5,11 +5,14 @@
 // lanes (with VNNI, multiplied and added in one vpdpwssd): the super-block's integer dot
 // product, exact. Offsets (Q3_K's -4, Q6_K's -32) and
 // mins (Q2_K, Q4_K, Q5_K) are applied through Q8_K's per-16 bsums. One f32 multiply-add per
-// super-block then adds it to the running sum. Other ISAs use the reference.
+// super-block then adds it to the running sum. With AVX-512, Q4_K, Q5_K and Q6_K take 64 quants
+// per register. Q4_K and Q6_K (Q5_K with AVX-512) also take several activation rows at once (vec_dot_tokens,
+// a batched decode step), unpacking each block once. Other ISAs use the reference.
 #pragma once
 
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/simd_arch.h"
 #include "quant/x86_util_impl.h"
@@ -165,15 +168,16 @@ inline __m128i UnpackK4Vec(const uint8_t* packed) {
   return _mm_or_si128(_mm_or_si128(low, high_nibbles), top_bits);
 }
 
-// Shared by Q4_K and Q5_K: adds the min term to `acc_min` (subtracted at the end) and returns the
-// 8 group scales as int16 in both 128-bit halves; v from UnpackK4Vec.
-inline __m256i ScalesAndMinsK4(__m128i v, const BlockQ8_K& x, float dmin, __m256* acc_min) {
+// Shared by Q4_K and Q5_K (v from UnpackK4Vec): adds the min term of one activation row to
+// `acc_min` (subtracted at the end)…
+inline void AddMinsK4(__m128i v, const BlockQ8_K& x, float dmin, __m256* acc_min) {
   // Each min covers two bsums (32 elements).
   const __m256i mins = _mm256_cvtepu8_epi16(_mm_unpackhi_epi8(v, v));
   const __m256i summ = _mm256_madd_epi16(Load256(x.bsums), mins);
   *acc_min = _mm256_fmadd_ps(_mm256_set1_ps(dmin), _mm256_cvtepi32_ps(summ), *acc_min);
-  return _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(v));
 }
+// …and the 8 group scales as int16 in both 128-bit halves.
+inline __m256i ScalesK4(__m128i v) { return _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(v)); }
 
 // The unpacked scales of block i + 1 while block i is summed: unpacking takes a few shuffles in
 // a row, and starting them a block early took the Q4_K kernel from 24 to 26 GB/s from cache.
@@ -193,31 +197,152 @@ struct NextScalesK4 {
 
 }  // namespace kq
 
-inline float VecDotQ4_K(int64_t n, const void* vw, const void* vx) {
-  const auto* w = static_cast<const BlockQ4_K*>(vw);
-  const auto* x = static_cast<const BlockQ8_K*>(vx);
+#if defined(R1_SIMD_AVX512)
+
+namespace kq {
+// Byte masks for _mm512_shuffle_epi8 on a register whose four 128-bit lanes hold the same eight
+// 16-bit scales: scale 2k in every 16-bit lane of the low 256 bits, 2k + 1 in the high 256.
+struct alignas(64) PickPairMask {
+  uint8_t bytes[64];
+};
+constexpr PickPairMask MakePickPair(int k) {
+  PickPairMask m{};
+  for (int i = 0; i < 64; ++i) m.bytes[i] = static_cast<uint8_t>(2 * (i < 32 ? 2 * k : 2 * k + 1) + (i & 1));
+  return m;
+}
+inline constexpr PickPairMask kPickPair[4] = {MakePickPair(0), MakePickPair(1), MakePickPair(2), MakePickPair(3)};
+
+inline __m512i AddScaledPairs512(__m512i acc, __m512i p16, __m512i scales16) {
+#if defined(R1_SIMD_AVX512VNNI)
+  return _mm512_dpwssd_epi32(acc, p16, scales16);
+#else
+  return _mm512_add_epi32(acc, _mm512_madd_epi16(p16, scales16));
+#endif
+}
+}  // namespace kq
+
+// A Q4_K or Q5_K row against NX activation rows (x, x + x_stride, …): each block's quants are
+// loaded and unpacked and its scales picked once for all of them. With 512-bit registers each 32
+// bytes of quants become one register of 64 values: the low nibbles (one group of 32) below, the
+// high nibbles (the next group) above, matching 64 contiguous activation bytes; Q5_K adds bit 4
+// of group g from bit g of qh. Per activation row the integer sums and the f32 operations are
+// exactly those of NX = 1, so every result has the bits vec_dot gives it.
+template <class Block, int NX>
+inline void DotK4(int64_t n, const Block* w, const uint8_t* x, uint64_t x_stride, float* out, int64_t out_stride) {
+  const auto xb = [&](int t) { return reinterpret_cast<const BlockQ8_K*>(x + static_cast<uint64_t>(t) * x_stride); };
+  const __m512i m4 = _mm512_set1_epi8(0x0f);
+  __m512 acc[NX];
+  __m256 acc_min[NX];
+  for (int t = 0; t < NX; ++t) acc[t] = _mm512_setzero_ps(), acc_min[t] = _mm256_setzero_ps();
+  kq::NextScalesK4<Block> unpacked(w, n / kQK_K);
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    const float wd = HalfToFloat(w[i].d), wdmin = HalfToFloat(w[i].dmin);
+    const __m128i v = unpacked.Take(i);
+    for (int t = 0; t < NX; ++t) kq::AddMinsK4(v, xb(t)[i], wdmin * xb(t)[i].d, &acc_min[t]);
+    const __m512i scales = _mm512_broadcast_i32x4(_mm_cvtepu8_epi16(v));
+    // Two sums per row: each chain of dependent multiply-adds is then two long, not four.
+    __m512i sumi[NX], sumi_odd[NX];
+    for (int t = 0; t < NX; ++t) sumi[t] = sumi_odd[t] = _mm512_setzero_si512();
+    for (int k = 0; k < 4; ++k) {
+      const __m512i q4 = _mm512_broadcast_i64x4(Load256(w[i].qs + 32 * k));
+      __m512i u = _mm512_and_si512(_mm512_mask_srli_epi16(q4, 0xffff0000u, q4, 4), m4);
+      if constexpr (std::is_same_v<Block, BlockQ5_K>) {
+        // Groups 2k (low half) and 2k + 1 (high half): bits 2k and 2k + 1 of qh to bit 4.
+        const __m512i qh = _mm512_broadcast_i64x4(Load256(w[i].qh));
+        const __m512i hbit = _mm512_and_si512(
+            _mm512_mask_srli_epi16(_mm512_srli_epi16(qh, 2 * k), 0xffff0000u, qh, 2 * k + 1), _mm512_set1_epi8(1));
+        u = _mm512_or_si512(u, _mm512_slli_epi16(hbit, 4));
+      }
+      const __m512i sc = _mm512_shuffle_epi8(scales, _mm512_load_si512(kq::kPickPair[k].bytes));
+      for (int t = 0; t < NX; ++t) {
+        const __m512i p = _mm512_maddubs_epi16(u, _mm512_loadu_si512(xb(t)[i].qs + 64 * k));
+        if (k % 2 == 0) {
+          sumi[t] = kq::AddScaledPairs512(sumi[t], p, sc);
+        } else {
+          sumi_odd[t] = kq::AddScaledPairs512(sumi_odd[t], p, sc);
+        }
+      }
+    }
+    for (int t = 0; t < NX; ++t) {
+      const __m512 sum = _mm512_cvtepi32_ps(_mm512_add_epi32(sumi[t], sumi_odd[t]));
+      acc[t] = _mm512_fmadd_ps(_mm512_set1_ps(wd * xb(t)[i].d), sum, acc[t]);
+    }
+  }
+  for (int t = 0; t < NX; ++t) {
+    const __m256 halves = _mm256_add_ps(_mm512_castps512_ps256(acc[t]), _mm512_extractf32x8_ps(acc[t], 1));
+    out[t * out_stride] = HsumF32(_mm256_sub_ps(halves, acc_min[t]));
+  }
+}
+
+
+template <int NX>
+inline void DotQ4_K(int64_t n, const BlockQ4_K* w, const uint8_t* x, uint64_t x_stride, float* out,
+                    int64_t out_stride) {
+  DotK4<BlockQ4_K, NX>(n, w, x, x_stride, out, out_stride);
+}
+
+#else
+
+// Q4_K row against NX activation rows (x, x + x_stride, …): each block's quants are loaded and
+// unpacked and its scales picked once for all of them. Per activation row the integer sums and
+// the f32 operations are exactly those of NX = 1, so every result has the bits vec_dot gives it.
+template <int NX>
+inline void DotQ4_K(int64_t n, const BlockQ4_K* w, const uint8_t* x, uint64_t x_stride, float* out,
+                    int64_t out_stride) {
+  const auto xb = [&](int t) { return reinterpret_cast<const BlockQ8_K*>(x + static_cast<uint64_t>(t) * x_stride); };
   const __m256i m4 = _mm256_set1_epi8(0x0f);
-  __m256 acc = _mm256_setzero_ps(), acc_min = _mm256_setzero_ps();
+  __m256 acc[NX], acc_min[NX];
+  for (int t = 0; t < NX; ++t) acc[t] = acc_min[t] = _mm256_setzero_ps();
   kq::NextScalesK4<BlockQ4_K> unpacked(w, n / kQK_K);
   for (int64_t i = 0; i < n / kQK_K; ++i) {
-    const float d = HalfToFloat(w[i].d) * x[i].d;
-    const float dmin = HalfToFloat(w[i].dmin) * x[i].d;
-    const __m256i scales = kq::ScalesAndMinsK4(unpacked.Take(i), x[i], dmin, &acc_min);
-    const int8_t* q8 = x[i].qs;
-    // Two sums: each chain of dependent multiply-adds is then four long, not eight.
-    __m256i sumi = _mm256_setzero_si256(), sumi_hi = _mm256_setzero_si256();
-    for (int k = 0; k < 4; ++k, q8 += 64) {
+    const float wd = HalfToFloat(w[i].d), wdmin = HalfToFloat(w[i].dmin);
+    const __m128i v = unpacked.Take(i);
+    for (int t = 0; t < NX; ++t) kq::AddMinsK4(v, xb(t)[i], wdmin * xb(t)[i].d, &acc_min[t]);
+    const __m256i scales = kq::ScalesK4(v);
+    // Two sums per row: each chain of dependent multiply-adds is then four long, not eight.
+    __m256i sumi[NX], sumi_hi[NX];
+    for (int t = 0; t < NX; ++t) sumi[t] = sumi_hi[t] = _mm256_setzero_si256();
+    for (int k = 0; k < 4; ++k) {
       const __m256i q4 = Load256(w[i].qs + 32 * k);
-      const __m256i p_lo = _mm256_maddubs_epi16(_mm256_and_si256(q4, m4), Load256(q8));
-      const __m256i p_hi =
-          _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(q4, 4), m4), Load256(q8 + 32));
-      sumi = kq::AddScaledPairs(sumi, p_lo, PickSame(scales, 2 * k));
-      sumi_hi = kq::AddScaledPairs(sumi_hi, p_hi, PickSame(scales, 2 * k + 1));
+      const __m256i lo = _mm256_and_si256(q4, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q4, 4), m4);
+      const __m256i sc_lo = PickSame(scales, 2 * k), sc_hi = PickSame(scales, 2 * k + 1);
+      for (int t = 0; t < NX; ++t) {
+        const int8_t* q8 = xb(t)[i].qs + 64 * k;
+        sumi[t] = kq::AddScaledPairs(sumi[t], _mm256_maddubs_epi16(lo, Load256(q8)), sc_lo);
+        sumi_hi[t] = kq::AddScaledPairs(sumi_hi[t], _mm256_maddubs_epi16(hi, Load256(q8 + 32)), sc_hi);
+      }
     }
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(_mm256_add_epi32(sumi, sumi_hi)), acc);
+    for (int t = 0; t < NX; ++t) {
+      const __m256 sum = _mm256_cvtepi32_ps(_mm256_add_epi32(sumi[t], sumi_hi[t]));
+      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(wd * xb(t)[i].d), sum, acc[t]);
+    }
   }
-  return HsumF32(_mm256_sub_ps(acc, acc_min));
+  for (int t = 0; t < NX; ++t) out[t * out_stride] = HsumF32(_mm256_sub_ps(acc[t], acc_min[t]));
 }
+
+#endif  // R1_SIMD_AVX512
+
+inline float VecDotQ4_K(int64_t n, const void* w, const void* x) {
+  float out;
+  DotQ4_K<1>(n, static_cast<const BlockQ4_K*>(w), static_cast<const uint8_t*>(x), 0, &out, 0);
+  return out;
+}
+
+#if defined(R1_SIMD_AVX512)
+
+template <int NX>
+inline void DotQ5_K(int64_t n, const BlockQ5_K* w, const uint8_t* x, uint64_t x_stride, float* out,
+                    int64_t out_stride) {
+  DotK4<BlockQ5_K, NX>(n, w, x, x_stride, out, out_stride);
+}
+
+inline float VecDotQ5_K(int64_t n, const void* w, const void* x) {
+  float out;
+  DotQ5_K<1>(n, static_cast<const BlockQ5_K*>(w), static_cast<const uint8_t*>(x), 0, &out, 0);
+  return out;
+}
+
+#else
 
 inline float VecDotQ5_K(int64_t n, const void* vw, const void* vx) {
   const auto* w = static_cast<const BlockQ5_K*>(vw);
@@ -228,7 +353,9 @@ inline float VecDotQ5_K(int64_t n, const void* vw, const void* vx) {
   for (int64_t i = 0; i < n / kQK_K; ++i) {
     const float d = HalfToFloat(w[i].d) * x[i].d;
     const float dmin = HalfToFloat(w[i].dmin) * x[i].d;
-    const __m256i scales = kq::ScalesAndMinsK4(unpacked.Take(i), x[i], dmin, &acc_min);
+    const __m128i v = unpacked.Take(i);
+    kq::AddMinsK4(v, x[i], dmin, &acc_min);
+    const __m256i scales = kq::ScalesK4(v);
     // Bits 2k and 2k + 1 of qh are bit 4 of groups 2k and 2k + 1; shifting by 2 per k keeps
     // them at bits 0 and 1 (16-bit shifts pull bits of the next byte in only above bit 5).
     __m256i hbits = Load256(w[i].qh);
@@ -252,22 +379,99 @@ inline float VecDotQ5_K(int64_t n, const void* vw, const void* vx) {
   return HsumF32(_mm256_sub_ps(acc, acc_min));
 }
 
-inline float VecDotQ6_K(int64_t n, const void* vw, const void* vx) {
-  const auto* w = static_cast<const BlockQ6_K*>(vw);
-  const auto* x = static_cast<const BlockQ8_K*>(vx);
+#endif  // R1_SIMD_AVX512
+
+#if defined(R1_SIMD_AVX512)
+
+namespace kq {
+// Byte masks for _mm512_shuffle_epi8 on a register whose four 128-bit lanes hold the same eight
+// 16-bit scales: scale first + L in every 16-bit lane of 128-bit lane L.
+constexpr PickPairMask MakePickPerLane(int first) {
+  PickPairMask m{};
+  for (int i = 0; i < 64; ++i) m.bytes[i] = static_cast<uint8_t>(2 * (first + i / 16) + (i & 1));
+  return m;
+}
+inline constexpr PickPairMask kPickPerLane[2] = {MakePickPerLane(0), MakePickPerLane(4)};
+}  // namespace kq
+
+// Q6_K row against NX activation rows, as DotQ4_K: the quants are unpacked once, and each
+// result has the bits of NX = 1. A 512-bit register holds 64 quants of 16-element groups; in
+// each half (128 elements) the low 4 bits of quants 0..63 are the low nibbles of ql[0..63] and
+// of quants 64..127 its high nibbles, with 2 bits each from qh[0..31].
+template <int NX>
+inline void DotQ6_K(int64_t n, const BlockQ6_K* w, const uint8_t* x, uint64_t x_stride, float* out,
+                    int64_t out_stride) {
+  const auto xb = [&](int t) { return reinterpret_cast<const BlockQ8_K*>(x + static_cast<uint64_t>(t) * x_stride); };
+  constexpr __mmask32 kLow = 0x0000ffffu, kHigh = 0xffff0000u;  // 16-bit lanes of each 256-bit half
+  const __m512i m4 = _mm512_set1_epi8(0x0f);
+  // qh bits of quants 0..31 (bits 0-1) and 32..63 (bits 2-3); of 64..95 (4-5) and 96..127 (6-7).
+  const __m512i h_first = _mm512_mask_blend_epi64(0xf0, _mm512_set1_epi8(0x03), _mm512_set1_epi8(0x0c));
+  const __m512i h_second = _mm512_mask_blend_epi64(0xf0, _mm512_set1_epi8(0x30), _mm512_set1_epi8(static_cast<char>(0xc0)));
+  __m256 acc[NX];
+  for (int t = 0; t < NX; ++t) acc[t] = _mm256_setzero_ps();
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    const float wd = HalfToFloat(w[i].d);
+    const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w[i].scales));
+    const __m256i scales = _mm256_cvtepi8_epi16(sc8);
+    // The quants are stored as u = q + 32 in [0, 63]; Σ s_g Σ q y = Σ s_g Σ u y - 32 Σ s_g bsum_g.
+    __m256i offset[NX];
+    __m512i sumi[NX], sumi_odd[NX];
+    for (int t = 0; t < NX; ++t) {
+      offset[t] = _mm256_slli_epi32(_mm256_madd_epi16(Load256(xb(t)[i].bsums), scales), 5);
+      sumi[t] = sumi_odd[t] = _mm512_setzero_si512();
+    }
+    for (int h = 0; h < 2; ++h) {
+      const __m512i ql = _mm512_loadu_si512(w[i].ql + 64 * h);
+      const __m512i qh = _mm512_broadcast_i64x4(Load256(w[i].qh + 32 * h));
+      const __m512i hf = _mm512_and_si512(qh, h_first), hs = _mm512_and_si512(qh, h_second);
+      const __m512i u_first = _mm512_or_si512(_mm512_and_si512(ql, m4),
+                                              _mm512_mask_slli_epi16(_mm512_slli_epi16(hf, 2), kLow, hf, 4));
+      const __m512i u_second = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), m4),
+                                               _mm512_mask_srli_epi16(hs, kHigh, hs, 2));
+      const __m512i sc = _mm512_broadcast_i32x4(h == 0 ? _mm256_castsi256_si128(scales) : _mm256_extracti128_si256(scales, 1));
+      const __m512i sc_first = _mm512_shuffle_epi8(sc, _mm512_load_si512(kq::kPickPerLane[0].bytes));
+      const __m512i sc_second = _mm512_shuffle_epi8(sc, _mm512_load_si512(kq::kPickPerLane[1].bytes));
+      for (int t = 0; t < NX; ++t) {
+        const int8_t* q8 = xb(t)[i].qs + 128 * h;
+        sumi[t] = kq::AddScaledPairs512(sumi[t], _mm512_maddubs_epi16(u_first, _mm512_loadu_si512(q8)), sc_first);
+        sumi_odd[t] = kq::AddScaledPairs512(sumi_odd[t], _mm512_maddubs_epi16(u_second, _mm512_loadu_si512(q8 + 64)), sc_second);
+      }
+    }
+    for (int t = 0; t < NX; ++t) {
+      const __m512i s = _mm512_add_epi32(sumi[t], sumi_odd[t]);
+      const __m256i s256 = _mm256_sub_epi32(
+          _mm256_add_epi32(_mm512_castsi512_si256(s), _mm512_extracti64x4_epi64(s, 1)), offset[t]);
+      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(wd * xb(t)[i].d), _mm256_cvtepi32_ps(s256), acc[t]);
+    }
+  }
+  for (int t = 0; t < NX; ++t) out[t * out_stride] = HsumF32(acc[t]);
+}
+
+#else
+
+// Q6_K row against NX activation rows, as DotQ4_K: the quants are unpacked once, and each
+// result has the bits of NX = 1.
+template <int NX>
+inline void DotQ6_K(int64_t n, const BlockQ6_K* w, const uint8_t* x, uint64_t x_stride, float* out,
+                    int64_t out_stride) {
+  const auto xb = [&](int t) { return reinterpret_cast<const BlockQ8_K*>(x + static_cast<uint64_t>(t) * x_stride); };
   const __m256i m4 = _mm256_set1_epi8(0x0f);
   const __m256i h01 = _mm256_set1_epi8(0x03), h23 = _mm256_set1_epi8(0x0c),
                 h45 = _mm256_set1_epi8(0x30), h67 = _mm256_set1_epi8(static_cast<char>(0xc0));
-  __m256 acc = _mm256_setzero_ps();
+  __m256 acc[NX];
+  for (int t = 0; t < NX; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t i = 0; i < n / kQK_K; ++i) {
-    const float d = HalfToFloat(w[i].d) * x[i].d;
+    const float wd = HalfToFloat(w[i].d);
     const __m256i scales =
         _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w[i].scales)));
     // The quants are stored as u = q + 32 in [0, 63]; Σ s_g Σ q y = Σ s_g Σ u y - 32 Σ s_g bsum_g.
-    const __m256i offset = _mm256_slli_epi32(_mm256_madd_epi16(Load256(x[i].bsums), scales), 5);
-    const int8_t* q8 = x[i].qs;
-    __m256i sumi = _mm256_sub_epi32(_mm256_setzero_si256(), offset), sumi_hi = _mm256_setzero_si256();
-    for (int h = 0; h < 2; ++h, q8 += 128) {
+    __m256i sumi[NX], sumi_hi[NX];
+    for (int t = 0; t < NX; ++t) {
+      const __m256i offset = _mm256_slli_epi32(_mm256_madd_epi16(Load256(xb(t)[i].bsums), scales), 5);
+      sumi[t] = _mm256_sub_epi32(_mm256_setzero_si256(), offset);
+      sumi_hi[t] = _mm256_setzero_si256();
+    }
+    for (int h = 0; h < 2; ++h) {
       const __m256i ql0 = Load256(w[i].ql + 64 * h);
       const __m256i ql1 = Load256(w[i].ql + 64 * h + 32);
       const __m256i qh = Load256(w[i].qh + 32 * h);
@@ -280,14 +484,59 @@ inline float VecDotQ6_K(int64_t n, const void* vw, const void* vx) {
                                          _mm256_and_si256(qh, h45));
       const __m256i u3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
                                          _mm256_srli_epi16(_mm256_and_si256(qh, h67), 2));
-      sumi = kq::AddScaledPairs(sumi, _mm256_maddubs_epi16(u0, Load256(q8)), PickSplit(sc, 0));
-      sumi_hi = kq::AddScaledPairs(sumi_hi, _mm256_maddubs_epi16(u1, Load256(q8 + 32)), PickSplit(sc, 1));
-      sumi = kq::AddScaledPairs(sumi, _mm256_maddubs_epi16(u2, Load256(q8 + 64)), PickSplit(sc, 2));
-      sumi_hi = kq::AddScaledPairs(sumi_hi, _mm256_maddubs_epi16(u3, Load256(q8 + 96)), PickSplit(sc, 3));
+      const __m256i s0 = PickSplit(sc, 0), s1 = PickSplit(sc, 1), s2 = PickSplit(sc, 2), s3 = PickSplit(sc, 3);
+      for (int t = 0; t < NX; ++t) {
+        const int8_t* q8 = xb(t)[i].qs + 128 * h;
+        sumi[t] = kq::AddScaledPairs(sumi[t], _mm256_maddubs_epi16(u0, Load256(q8)), s0);
+        sumi_hi[t] = kq::AddScaledPairs(sumi_hi[t], _mm256_maddubs_epi16(u1, Load256(q8 + 32)), s1);
+        sumi[t] = kq::AddScaledPairs(sumi[t], _mm256_maddubs_epi16(u2, Load256(q8 + 64)), s2);
+        sumi_hi[t] = kq::AddScaledPairs(sumi_hi[t], _mm256_maddubs_epi16(u3, Load256(q8 + 96)), s3);
+      }
     }
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(_mm256_add_epi32(sumi, sumi_hi)), acc);
+    for (int t = 0; t < NX; ++t) {
+      const __m256 sum = _mm256_cvtepi32_ps(_mm256_add_epi32(sumi[t], sumi_hi[t]));
+      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(wd * xb(t)[i].d), sum, acc[t]);
+    }
   }
-  return HsumF32(acc);
+  for (int t = 0; t < NX; ++t) out[t * out_stride] = HsumF32(acc[t]);
+}
+
+#endif  // R1_SIMD_AVX512
+
+inline float VecDotQ6_K(int64_t n, const void* w, const void* x) {
+  float out;
+  DotQ6_K<1>(n, static_cast<const BlockQ6_K*>(w), static_cast<const uint8_t*>(x), 0, &out, 0);
+  return out;
+}
+
+// vec_dot_tokens from a type's Dot<1> … Dot<4>: four activation rows at a time, then the rest.
+template <class Block, void (*Dot1)(int64_t, const Block*, const uint8_t*, uint64_t, float*, int64_t),
+          void (*Dot2)(int64_t, const Block*, const uint8_t*, uint64_t, float*, int64_t),
+          void (*Dot3)(int64_t, const Block*, const uint8_t*, uint64_t, float*, int64_t),
+          void (*Dot4)(int64_t, const Block*, const uint8_t*, uint64_t, float*, int64_t)>
+inline void DotTokens(int64_t n, const void* vw, const void* vx, uint64_t x_stride, int64_t nx, float* out,
+                      int64_t out_stride) {
+  const auto* w = static_cast<const Block*>(vw);
+  const auto* x = static_cast<const uint8_t*>(vx);
+  for (; nx >= 4; nx -= 4, x += 4 * x_stride, out += 4 * out_stride) Dot4(n, w, x, x_stride, out, out_stride);
+  if (nx == 3) Dot3(n, w, x, x_stride, out, out_stride);
+  if (nx == 2) Dot2(n, w, x, x_stride, out, out_stride);
+  if (nx == 1) Dot1(n, w, x, x_stride, out, out_stride);
+}
+
+inline void VecDotTokensQ4_K(int64_t n, const void* w, const void* x, uint64_t x_stride, int64_t nx, float* out,
+                             int64_t out_stride) {
+  DotTokens<BlockQ4_K, DotQ4_K<1>, DotQ4_K<2>, DotQ4_K<3>, DotQ4_K<4>>(n, w, x, x_stride, nx, out, out_stride);
+}
+#if defined(R1_SIMD_AVX512)
+inline void VecDotTokensQ5_K(int64_t n, const void* w, const void* x, uint64_t x_stride, int64_t nx, float* out,
+                             int64_t out_stride) {
+  DotTokens<BlockQ5_K, DotQ5_K<1>, DotQ5_K<2>, DotQ5_K<3>, DotQ5_K<4>>(n, w, x, x_stride, nx, out, out_stride);
+}
+#endif
+inline void VecDotTokensQ6_K(int64_t n, const void* w, const void* x, uint64_t x_stride, int64_t nx, float* out,
+                             int64_t out_stride) {
+  DotTokens<BlockQ6_K, DotQ6_K<1>, DotQ6_K<2>, DotQ6_K<3>, DotQ6_K<4>>(n, w, x, x_stride, nx, out, out_stride);
 }
 
 #else  // generic: the integer-domain reference

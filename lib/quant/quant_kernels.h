@@ -28,6 +28,11 @@ struct QuantKernels {
   // vec_dot up to the order of f32 additions.
   void (*vec_dot_rows)(int64_t n, const void* w, uint64_t row_bytes, int64_t nr, const void* x,
                        float* out) = nullptr;
+  // Optional (nullptr: call vec_dot per activation row): out[t * out_stride] = vec_dot(n, w,
+  // x + t * x_stride) for t < nx, bit for bit, unpacking each weight block once for several
+  // activation rows (the rows of a batched decode step).
+  void (*vec_dot_tokens)(int64_t n, const void* w, const void* x, uint64_t x_stride, int64_t nx, float* out,
+                         int64_t out_stride) = nullptr;
 };
 
 // The INT8 prompt GEMM (int8_panel.h) of an ISA with fast 8-bit multiply-adds.

@@ -3,6 +3,7 @@
 // GCC 12 warns about the deliberately undefined registers inside its own AVX-512 intrinsics
 // once they are inlined (GCC bug 105593).
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 #include "quant/quant_simd.h"
 
@@ -38,9 +39,21 @@ constexpr QuantKernels kTable[] = {
     {DType::kQ8_0, DType::kQ8_0, FromFloatQ8_0, ToFloatQ8_0, VecDotQ8_0},
     {DType::kQ2_K, DType::kQ8_K, FromFloatQ8_K, ToFloatQ2_K, VecDotQ2_K},
     {DType::kQ3_K, DType::kQ8_K, FromFloatQ8_K, ToFloatQ3_K, VecDotQ3_K},
+#if defined(R1_QUANT_X86)
+    {DType::kQ4_K, DType::kQ8_K, FromFloatQ8_K, ToFloatQ4_K, VecDotQ4_K, nullptr, VecDotTokensQ4_K},
+#else
     {DType::kQ4_K, DType::kQ8_K, FromFloatQ8_K, ToFloatQ4_K, VecDotQ4_K},
+#endif
+#if defined(R1_SIMD_AVX512)
+    {DType::kQ5_K, DType::kQ8_K, FromFloatQ8_K, ToFloatQ5_K, VecDotQ5_K, nullptr, VecDotTokensQ5_K},
+#else
     {DType::kQ5_K, DType::kQ8_K, FromFloatQ8_K, ToFloatQ5_K, VecDotQ5_K},
+#endif
+#if defined(R1_QUANT_X86)
+    {DType::kQ6_K, DType::kQ8_K, FromFloatQ8_K, ToFloatQ6_K, VecDotQ6_K, nullptr, VecDotTokensQ6_K},
+#else
     {DType::kQ6_K, DType::kQ8_K, FromFloatQ8_K, ToFloatQ6_K, VecDotQ6_K},
+#endif
     {DType::kIQ2_XXS, DType::kQ8_K, FromFloatQ8_K, ToFloatIQ<BlockIQ2_XXS>, VecDotIQ2_XXS},
     {DType::kIQ2_XS, DType::kQ8_K, FromFloatQ8_K, ToFloatIQ<BlockIQ2_XS>, VecDotIQ2_XS},
     {DType::kIQ2_S, DType::kQ8_K, FromFloatQ8_K, ToFloatIQ<BlockIQ2_S>, VecDotIQ2_S},

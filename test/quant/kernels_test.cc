@@ -192,6 +192,44 @@ TEST_SUITE("quant") {
     if (IsaSupported(Isa::kAvx512Vnni)) CHECK(n_tables_with_rows >= 1);  // Q4_0 under VNNI
   }
 
+  TEST_CASE("vec_dot_tokens gives each activation row the bits of vec_dot") {
+    int n_tables_with_tokens = 0;
+    for (Isa isa : SupportedIsas()) {
+      for (DType t : test::kWeightTypes) {
+        const QuantKernels& k = Kernels(isa, t);
+        if (k.vec_dot_tokens == nullptr) continue;
+        ++n_tables_with_tokens;
+        for (int64_t n : test::TestSizes(t)) {
+          const uint64_t x_bytes = *RowBytes(k.vec_dot_type, static_cast<uint64_t>(n));
+          const auto w = test::RandomWeightRow(t, n, static_cast<uint64_t>(n) * 5 + 11);
+          for (int64_t nx : {1, 2, 3, 4, 5, 7, 9}) {
+            INFO("isa = ", IsaName(isa), ", type = ", DTypeName(t), ", n = ", n, ", activation rows = ", nx);
+            std::vector<uint8_t> x(x_bytes * static_cast<uint64_t>(nx));
+            for (int64_t r = 0; r < nx; ++r) {
+              const auto xf = r1::test::RandomFloats(static_cast<size_t>(n), static_cast<uint64_t>(n * 13 + r), -2.0f, 2.0f);
+              ref::QuantizeRow(k.vec_dot_type, xf.data(), x.data() + static_cast<uint64_t>(r) * x_bytes, n);
+            }
+            // Results land every out_stride floats, the others untouched.
+            constexpr int64_t kStride = 3;
+            std::vector<float> got(static_cast<size_t>(nx * kStride), -7.0f);
+            k.vec_dot_tokens(n, w.data(), x.data(), x_bytes, nx, got.data(), kStride);
+            for (int64_t r = 0; r < nx; ++r) {
+              const uint8_t* xr = x.data() + static_cast<uint64_t>(r) * x_bytes;
+              const float alone = k.vec_dot(n, w.data(), xr);
+              const float row = got[static_cast<size_t>(r * kStride)];
+              CHECK(std::bit_cast<uint32_t>(row) == std::bit_cast<uint32_t>(alone));
+              const double want = ref::VecDot(t, n, w.data(), xr);
+              CHECK(std::fabs(row - want) <= kDotTolerance * test::AbsDot(t, w.data(), k.vec_dot_type, xr, n));
+              CHECK(got[static_cast<size_t>(r * kStride + 1)] == -7.0f);
+              CHECK(got[static_cast<size_t>(r * kStride + 2)] == -7.0f);
+            }
+          }
+        }
+      }
+    }
+    if (IsaSupported(Isa::kAvx2)) CHECK(n_tables_with_tokens >= 2);  // Q4_K and Q6_K on x86
+  }
+
 }  // TEST_SUITE("quant")
 
 }  // namespace
