@@ -243,12 +243,13 @@ inline void DotK4(int64_t n, const Block* w, const uint8_t* x, uint64_t x_stride
     // Two sums per row: each chain of dependent multiply-adds is then two long, not four.
     __m512i sumi[NX], sumi_odd[NX];
     for (int t = 0; t < NX; ++t) sumi[t] = sumi_odd[t] = _mm512_setzero_si512();
+    [[maybe_unused]] __m512i qh;
+    if constexpr (std::is_same_v<Block, BlockQ5_K>) qh = _mm512_broadcast_i64x4(Load256(w[i].qh));
     for (int k = 0; k < 4; ++k) {
       const __m512i q4 = _mm512_broadcast_i64x4(Load256(w[i].qs + 32 * k));
       __m512i u = _mm512_and_si512(_mm512_mask_srli_epi16(q4, 0xffff0000u, q4, 4), m4);
       if constexpr (std::is_same_v<Block, BlockQ5_K>) {
         // Groups 2k (low half) and 2k + 1 (high half): bits 2k and 2k + 1 of qh to bit 4.
-        const __m512i qh = _mm512_broadcast_i64x4(Load256(w[i].qh));
         const __m512i hbit = _mm512_and_si512(
             _mm512_mask_srli_epi16(_mm512_srli_epi16(qh, 2 * k), 0xffff0000u, qh, 2 * k + 1), _mm512_set1_epi8(1));
         u = _mm512_or_si512(u, _mm512_slli_epi16(hbit, 4));
@@ -273,7 +274,6 @@ inline void DotK4(int64_t n, const Block* w, const uint8_t* x, uint64_t x_stride
     out[t * out_stride] = HsumF32(_mm256_sub_ps(halves, acc_min[t]));
   }
 }
-
 
 template <int NX>
 inline void DotQ4_K(int64_t n, const BlockQ4_K* w, const uint8_t* x, uint64_t x_stride, float* out,
@@ -509,34 +509,36 @@ inline float VecDotQ6_K(int64_t n, const void* w, const void* x) {
   return out;
 }
 
-// vec_dot_tokens from a type's Dot<1> … Dot<4>: four activation rows at a time, then the rest.
-template <class Block, void (*Dot1)(int64_t, const Block*, const uint8_t*, uint64_t, float*, int64_t),
-          void (*Dot2)(int64_t, const Block*, const uint8_t*, uint64_t, float*, int64_t),
-          void (*Dot3)(int64_t, const Block*, const uint8_t*, uint64_t, float*, int64_t),
-          void (*Dot4)(int64_t, const Block*, const uint8_t*, uint64_t, float*, int64_t)>
-inline void DotTokens(int64_t n, const void* vw, const void* vx, uint64_t x_stride, int64_t nx, float* out,
-                      int64_t out_stride) {
-  const auto* w = static_cast<const Block*>(vw);
+// vec_dot_tokens over a type's Dot<NX>: four activation rows at a time, then the rest.
+// dot.template operator()<NX>(x, out) takes NX rows from x and writes NX results from out.
+template <class Dot>
+inline void DotTokens(const void* vx, uint64_t x_stride, int64_t nx, float* out, int64_t out_stride, Dot&& dot) {
   const auto* x = static_cast<const uint8_t*>(vx);
-  for (; nx >= 4; nx -= 4, x += 4 * x_stride, out += 4 * out_stride) Dot4(n, w, x, x_stride, out, out_stride);
-  if (nx == 3) Dot3(n, w, x, x_stride, out, out_stride);
-  if (nx == 2) Dot2(n, w, x, x_stride, out, out_stride);
-  if (nx == 1) Dot1(n, w, x, x_stride, out, out_stride);
+  for (; nx >= 4; nx -= 4, x += 4 * x_stride, out += 4 * out_stride) dot.template operator()<4>(x, out);
+  if (nx == 3) dot.template operator()<3>(x, out);
+  if (nx == 2) dot.template operator()<2>(x, out);
+  if (nx == 1) dot.template operator()<1>(x, out);
 }
 
 inline void VecDotTokensQ4_K(int64_t n, const void* w, const void* x, uint64_t x_stride, int64_t nx, float* out,
                              int64_t out_stride) {
-  DotTokens<BlockQ4_K, DotQ4_K<1>, DotQ4_K<2>, DotQ4_K<3>, DotQ4_K<4>>(n, w, x, x_stride, nx, out, out_stride);
+  DotTokens(x, x_stride, nx, out, out_stride, [&]<int NX>(const uint8_t* xs, float* os) {
+    DotQ4_K<NX>(n, static_cast<const BlockQ4_K*>(w), xs, x_stride, os, out_stride);
+  });
 }
 #if defined(R1_SIMD_AVX512)
 inline void VecDotTokensQ5_K(int64_t n, const void* w, const void* x, uint64_t x_stride, int64_t nx, float* out,
                              int64_t out_stride) {
-  DotTokens<BlockQ5_K, DotQ5_K<1>, DotQ5_K<2>, DotQ5_K<3>, DotQ5_K<4>>(n, w, x, x_stride, nx, out, out_stride);
+  DotTokens(x, x_stride, nx, out, out_stride, [&]<int NX>(const uint8_t* xs, float* os) {
+    DotQ5_K<NX>(n, static_cast<const BlockQ5_K*>(w), xs, x_stride, os, out_stride);
+  });
 }
 #endif
 inline void VecDotTokensQ6_K(int64_t n, const void* w, const void* x, uint64_t x_stride, int64_t nx, float* out,
                              int64_t out_stride) {
-  DotTokens<BlockQ6_K, DotQ6_K<1>, DotQ6_K<2>, DotQ6_K<3>, DotQ6_K<4>>(n, w, x, x_stride, nx, out, out_stride);
+  DotTokens(x, x_stride, nx, out, out_stride, [&]<int NX>(const uint8_t* xs, float* os) {
+    DotQ6_K<NX>(n, static_cast<const BlockQ6_K*>(w), xs, x_stride, os, out_stride);
+  });
 }
 
 #else  // generic: the integer-domain reference
