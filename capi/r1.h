@@ -268,6 +268,11 @@ R1_CAPI r1_status r1_session_chat_json(r1_session *session, const char *messages
  * is unchanged, token for token, for any sampler and seed. The session keeps its own reference to
  * the draft model. draft NULL removes the draft. */
 R1_CAPI r1_status r1_session_set_draft(r1_session *session, r1_model *draft, int32_t max_draft_tokens);
+/* The same with the model's own multi-token-prediction (nextn) block as the draft, for files
+ * that carry one (DeepSeek-V3/R1): no second model, guesses from the session's own hidden
+ * states. R1_ERR_FAILED_PRECONDITION when the file carries none or one r1 cannot use
+ * (r1_last_error says which). r1_session_set_draft(session, NULL, 0) removes it. */
+R1_CAPI r1_status r1_session_set_nextn_draft(r1_session *session, int32_t max_draft_tokens);
 /* Asks a running generation on this session to stop at the next token. Any thread. */
 R1_CAPI r1_status r1_session_cancel(r1_session *session);
 /* Clears the context. */

@@ -444,6 +444,15 @@ r1_status r1_session_set_draft(r1_session* session, r1_model* draft, int32_t max
   });
 }
 
+r1_status r1_session_set_nextn_draft(r1_session* session, int32_t max_draft_tokens) {
+  return Guard([&] {
+    if (session == nullptr) return Null("session");
+    r1::DraftOptions options;
+    if (max_draft_tokens != 0) options.max_draft_tokens = max_draft_tokens;
+    return FromStatus(session->session->SetNextnDraft(options));
+  });
+}
+
 r1_status r1_session_reset(r1_session* session) {
   return Guard([&] {
     if (session == nullptr) return Null("session");

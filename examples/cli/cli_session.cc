@@ -76,8 +76,10 @@ StatusOr<std::unique_ptr<Session>> OpenSession(const std::string& path, const Lo
 StatusOr<DraftChoice> ParseDraft(const Args& args, const LoadOptions& load) {
   DraftChoice draft;
   const std::optional<std::string> path = args.Value("--draft");
-  if (!path) {
-    if (args.Has("--draft-max")) return absl::InvalidArgumentError("--draft-max needs --draft MODEL");
+  draft.nextn = args.Has("--draft-nextn");
+  if (path && draft.nextn) return absl::InvalidArgumentError("--draft and --draft-nextn exclude each other");
+  if (!path && !draft.nextn) {
+    if (args.Has("--draft-max")) return absl::InvalidArgumentError("--draft-max needs --draft MODEL or --draft-nextn");
     return draft;
   }
   if (args.Has("--draft-max")) {
@@ -85,14 +87,21 @@ StatusOr<DraftChoice> ParseDraft(const Args& args, const LoadOptions& load) {
     R1_RETURN_IF_ERROR(args.Int("--draft-max", 1, kMaxDraftTokens, &n));
     draft.options.max_draft_tokens = static_cast<int>(n);
   }
-  R1_ASSIGN_OR_RETURN(draft.model, Model::Load(*path, load));
+  if (path) {
+    R1_ASSIGN_OR_RETURN(draft.model, Model::Load(*path, load));
+  }
   return draft;
 }
 
+Status ApplyDraft(const DraftChoice& draft, Session& session) {
+  if (draft.nextn) return session.SetNextnDraft(draft.options);
+  if (draft.model != nullptr) return session.SetDraft(draft.model, draft.options);
+  return absl::OkStatus();
+}
+
 Status AttachDraft(const Args& args, const LoadOptions& load, Session& session) {
-  R1_ASSIGN_OR_RETURN(DraftChoice draft, ParseDraft(args, load));
-  if (draft.model == nullptr) return absl::OkStatus();
-  return session.SetDraft(std::move(draft.model), draft.options);
+  R1_ASSIGN_OR_RETURN(const DraftChoice draft, ParseDraft(args, load));
+  return ApplyDraft(draft, session);
 }
 
 StatusOr<GenerateOptions> ParseGenerateOptions(const Args& args) {

@@ -22,14 +22,19 @@ LoadOptions ParseLoadOptions(const Args& args);
 StatusOr<std::unique_ptr<Session>> OpenSession(const std::string& path, const LoadOptions& load,
                                                const SessionOptions& options);
 
-// --draft MODEL and --draft-max N: the draft model (loaded with `load`) and its options; no
-// model when --draft is absent. InvalidArgument for a bad --draft-max or one without --draft.
+// --draft MODEL or --draft-nextn, and --draft-max N: the draft model (loaded with `load`) or
+// the model's own multi-token-prediction block, and the options; neither when both flags are
+// absent. InvalidArgument for both at once, a bad --draft-max or one without either.
 struct DraftChoice {
   std::shared_ptr<const Model> model;
+  bool nextn = false;
   DraftOptions options;
+  bool any() const { return model != nullptr || nextn; }
 };
 StatusOr<DraftChoice> ParseDraft(const Args& args, const LoadOptions& load);
-// The same, set on `session` when given.
+// Sets the chosen draft on `session` (nothing when none was chosen).
+Status ApplyDraft(const DraftChoice& draft, Session& session);
+// ParseDraft, then ApplyDraft.
 Status AttachDraft(const Args& args, const LoadOptions& load, Session& session);
 
 // -n, --seed (a random one when absent), --temp, --top-k, --top-p, --min-p, --think-budget

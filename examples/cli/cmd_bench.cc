@@ -1,4 +1,4 @@
-// r1 bench MODEL [-p 512] [-n 128] [-d 0] [-t THREADS] [-r REPS] [--cache-type T] [--repack] [--batch-invariant] [--json] [--membw] [--draft MODEL [--draft-max N]]
+// r1 bench MODEL [-p 512] [-n 128] [-d 0] [-t THREADS] [-r REPS] [--cache-type T] [--repack] [--batch-invariant] [--json] [--membw] [--draft MODEL | --draft-nextn [--draft-max N]]
 // — prompt and generation speed with llama-bench's definitions: ppP = one batch of P prompt
 // tokens, tgN = N single-token decodes, both after DEPTH tokens already in the cache (0: an
 // empty cache). -p, -n and -d take comma lists; each (depth, test) pair is one result. The
@@ -6,7 +6,8 @@
 // itself is timed. Each test runs REPS times after one warm-up decode (which also pages the
 // whole model in); mean ± sample stddev of tok/s. With --draft, each tgN is followed by two
 // greedy generations of N tokens after a short prompt, alone ("gN") and with the draft
-// ("gN+draft"), with the share of the draft's guesses kept.
+// ("gN+draft"), with the share of the draft's guesses kept (--draft-nextn: the model's own
+// multi-token-prediction block drafts).
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -137,8 +138,7 @@ int RunBench(int argc, char** argv) {
     return draft_choice.status().code() == absl::StatusCode::kInvalidArgument ? Usage("bench", draft_choice.status())
                                                                               : Fail("bench", draft_choice.status());
   }
-  const std::shared_ptr<const Model>& draft = draft_choice->model;
-  const DraftOptions& draft_options = draft_choice->options;
+  const bool draft = draft_choice->any();
   constexpr int64_t kGenerationPrompt = 8;  // the prompt of the --draft generations
   SessionOptions so;
   so.n_threads = static_cast<int>(threads);
@@ -292,12 +292,12 @@ int RunBench(int argc, char** argv) {
         secs.push_back(Seconds(t0));
       }
       report(absl::StrFormat("tg%d", n_gen), depth, n_gen, secs);
-      if (draft == nullptr) continue;
+      if (!draft) continue;
       // Greedy generations from the same prompt, alone and with the draft.
       const std::vector<int32_t> extra = random_tokens(kGenerationPrompt);
       for (const bool with_draft : {false, true}) {
         if (with_draft) {
-          if (Status st = s.SetDraft(draft, draft_options); !st.ok()) return Fail("bench", st);
+          if (Status st = ApplyDraft(*draft_choice, s); !st.ok()) return Fail("bench", st);
         }
         std::vector<double> gen_secs;
         int64_t drafted = 0, accepted = 0;

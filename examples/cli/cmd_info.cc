@@ -32,7 +32,9 @@ int RunInfo(int argc, char** argv) {
   std::printf("embedding length: %lld\n", static_cast<long long>(c.d_model));
   std::printf("layers: %lld\n", static_cast<long long>(c.n_layers));
   if (c.n_nextn_layers > 0) {
-    std::printf("multi-token prediction (nextn) blocks: %lld, not used\n", static_cast<long long>(c.n_nextn_layers));
+    const Status usable = (*model)->NextnDraftStatus();
+    std::printf("multi-token prediction (nextn) blocks: %lld, %s\n", static_cast<long long>(c.n_nextn_layers),
+                usable.ok() ? "the first drafts with --draft-nextn" : std::string(usable.message()).c_str());
   }
   std::printf("attention heads: %lld (KV heads: %lld, head dim: %lld)\n", static_cast<long long>(c.n_heads),
               static_cast<long long>(c.n_kv_heads), static_cast<long long>(c.head_dim));

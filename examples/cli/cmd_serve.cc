@@ -403,12 +403,12 @@ StatusOr<std::unique_ptr<Backend>> LoadBackend(const Args& args, const ServeConf
   // One engine thread runs every slot's work, one pass at a time, so each session gets all the
   // worker threads; the pools of the slots not in use sleep.
   session_options.n_threads = session_options.n_threads > 0 ? session_options.n_threads : b->model->default_threads();
-  // Each slot drafts with its own session of the one draft model (the engine uses it while that
-  // slot decodes alone).
+  // Each slot drafts with its own session of the one draft model, or its own cache of the
+  // model's nextn block (the engine uses it while that slot decodes alone).
   R1_ASSIGN_OR_RETURN(DraftChoice draft, ParseDraft(args, ParseLoadOptions(args)));
   for (int i = 0; i < config.parallel; ++i) {
     R1_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::Create(b->model, session_options));
-    if (draft.model != nullptr) R1_RETURN_IF_ERROR(session->SetDraft(draft.model, draft.options));
+    R1_RETURN_IF_ERROR(ApplyDraft(draft, *session));
     b->sessions.push_back(std::move(session));
   }
   b->n_ctx = b->sessions[0]->n_ctx();
@@ -427,7 +427,7 @@ StatusOr<std::unique_ptr<Backend>> LoadBackend(const Args& args, const ServeConf
   std::fprintf(stderr, "r1 serve: %s, %d slot(s) of %lld tokens batched on %d thread(s), KV cache %.1f MiB per slot%s\n",
                config.model_id.c_str(), config.parallel, static_cast<long long>(b->n_ctx), session_options.n_threads,
                static_cast<double>(b->sessions[0]->kv_bytes_per_token()) * static_cast<double>(b->n_ctx) / (1 << 20),
-               draft.model != nullptr ? ", with a draft model" : "");
+               draft.nextn ? ", drafting with the model's nextn block" : draft.model != nullptr ? ", with a draft model" : "");
   return b;
 }
 
@@ -442,7 +442,10 @@ int RunServe(int argc, char** argv) {
   // Check the flags before the socket is opened; the model is loaded afterwards.
   if (const auto o = ParseSessionOptions(args); !o.ok()) return Usage("serve", o.status());
   if (const auto o = ParseGenerateOptions(args); !o.ok()) return Usage("serve", o.status());
-  if (args.Has("--draft-max") && !args.Has("--draft")) return Usage("serve", "--draft-max needs --draft MODEL");
+  if (args.Has("--draft") && args.Has("--draft-nextn")) return Usage("serve", "--draft and --draft-nextn exclude each other");
+  if (args.Has("--draft-max") && !args.Has("--draft") && !args.Has("--draft-nextn")) {
+    return Usage("serve", "--draft-max needs --draft MODEL or --draft-nextn");
+  }
   if (int64_t n = 0; args.Has("--draft-max")) {
     if (const Status s = args.Int("--draft-max", 1, kMaxDraftTokens, &n); !s.ok()) return Usage("serve", s);
   }

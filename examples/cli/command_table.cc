@@ -46,6 +46,8 @@ std::vector<OptionSpec> GenerationOptions() {
       {"--grammar-from-start", nullptr, nullptr, "after </think>", "the grammar governs the thought too"},
       {"--draft", nullptr, "MODEL", nullptr,
        "speculative decoding: a smaller model with the same tokenizer guesses ahead (the output does not change)"},
+      {"--draft-nextn", nullptr, nullptr, nullptr,
+       "speculative decoding with the model's own multi-token-prediction (nextn) block, when its file has one"},
       {"--draft-max", nullptr, "N", "8", "at most N guesses per step (1 to 16), adapted to how many are kept"},
   };
 }
@@ -72,7 +74,7 @@ std::vector<OptionSpec> ServeOptions() {
   }
   for (const OptionSpec& o : GenerationOptions()) {
     for (const char* name : {"--temp", "--top-k", "--top-p", "--min-p", "--think-budget", "--template", "--template-file",
-                             "--draft", "--draft-max"}) {
+                             "--draft", "--draft-nextn", "--draft-max"}) {
       if (std::string_view(o.name) == name) options.push_back(o);
     }
   }
@@ -152,6 +154,7 @@ std::vector<CommandSpec> MakeCommands() {
         {"--membw", nullptr, nullptr, nullptr, "measure read bandwidth and show the decode ceiling"},
         {"--draft", nullptr, "MODEL", nullptr,
          "after each tgN, greedy generations of N tokens alone (gN) and with this draft model (gN+draft)"},
+        {"--draft-nextn", nullptr, nullptr, nullptr, "the same with the model's own nextn block as the draft"},
         {"--draft-max", nullptr, "N", "8", "at most N guesses per step (1 to 16)"}},
        "r1 bench model.gguf -p 512 -n 128 -d 0,4096 -r 3",
        "The context is sized from -p, -n and -d (there is no --ctx)."},

@@ -286,6 +286,9 @@ class Session {
   void SetDraft(const Model& draft, int max_draft_tokens = 0) {
     detail::Check(r1_session_set_draft(get(), draft.get(), max_draft_tokens));
   }
+  // The same with the model's own multi-token-prediction (nextn) block as the draft (files that
+  // carry one; r1::Error with R1_ERR_FAILED_PRECONDITION otherwise).
+  void SetNextnDraft(int max_draft_tokens = 0) { detail::Check(r1_session_set_nextn_draft(get(), max_draft_tokens)); }
   void ClearDraft() { detail::Check(r1_session_set_draft(get(), nullptr, 0)); }
   // Appends tokens to the context and computes the last one's logits.
   void Eval(std::span<const int32_t> tokens) { detail::Check(r1_session_eval(get(), tokens.data(), tokens.size())); }

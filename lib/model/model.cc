@@ -3,6 +3,7 @@
 #include "model/layer_family.h"
 #include "model/model_config.h"
 #include "model/model_impl.h"
+#include "model/nextn_block.h"
 #include "model/prompt_panels.h"
 #include "kernels/isa.h"
 #include "quant/quant_kernels.h"
@@ -84,6 +85,8 @@ const Tokenizer* Model::tokenizer() const { return impl_->tokenizer.get(); }
 const std::string& Model::path() const { return impl_->path; }
 uint64_t Model::file_bytes() const { return impl_->files.total_bytes(); }
 const std::vector<std::string>& Model::file_paths() const { return impl_->files.paths; }
+
+Status Model::NextnDraftStatus() const { return NextnBlockStatus(*impl_); }
 
 uint64_t Model::repacked_bytes() const { return impl_->weights->prompt_panels.size(); }
 

@@ -6,6 +6,35 @@
 #include "model/weight_binder.h"
 
 namespace r1 {
+namespace {
+
+// An optional matrix of the block: the tensor when the file has it, else `fallback`.
+StatusOr<WeightMatrix> MatrixOr(WeightBinder& b, const std::string& name, int64_t n_in, int64_t n_out,
+                                const WeightMatrix& fallback) {
+  R1_ASSIGN_OR_RETURN(const GgufTensorInfo* t, b.Find(name, false));
+  if (t == nullptr) return fallback;
+  return b.Matrix(name, n_in, n_out);
+}
+
+StatusOr<NextnWeights> BindNextn(WeightBinder& b, const ModelConfig& c, const LayerFamily& family,
+                                 const ModelWeights& w, int64_t block) {
+  NextnWeights n;
+  n.block = block;
+  R1_RETURN_IF_ERROR(family.BindLayer(b, c, block, n.layer));
+  R1_ASSIGN_OR_RETURN(n.enorm, b.Vector(BlockTensor(block, "nextn.enorm.weight"), c.d_model, true));
+  R1_ASSIGN_OR_RETURN(n.hnorm, b.Vector(BlockTensor(block, "nextn.hnorm.weight"), c.d_model, true));
+  R1_ASSIGN_OR_RETURN(n.eh_proj, b.Matrix(BlockTensor(block, "nextn.eh_proj.weight"), 2 * c.d_model, c.d_model));
+  R1_ASSIGN_OR_RETURN(n.embed, MatrixOr(b, BlockTensor(block, "nextn.embed_tokens.weight"), c.d_model, c.n_vocab,
+                                        w.token_embd));
+  R1_ASSIGN_OR_RETURN(n.head, MatrixOr(b, BlockTensor(block, "nextn.shared_head_head.weight"), c.d_model,
+                                       c.n_vocab, w.output));
+  R1_ASSIGN_OR_RETURN(n.head_norm, b.Vector(BlockTensor(block, "nextn.shared_head_norm.weight"), c.d_model, false));
+  if (n.head_norm == nullptr) n.head_norm = w.output_norm;
+  return n;
+}
+
+}  // namespace
+
 
 StatusOr<std::unique_ptr<ModelWeights>> BindWeights(const GgufFile& gguf, const ModelConfig& c,
                                                     const LayerFamily& family) {
@@ -24,6 +53,14 @@ StatusOr<std::unique_ptr<ModelWeights>> BindWeights(const GgufFile& gguf, const 
   w->layers.resize(static_cast<size_t>(c.n_layers));
   for (int64_t l = 0; l < c.n_layers; ++l) {
     R1_RETURN_IF_ERROR(family.BindLayer(b, c, l, w->layers[static_cast<size_t>(l)]));
+  }
+  if (c.n_nextn_layers > 0) {
+    StatusOr<NextnWeights> nextn = BindNextn(b, c, family, *w, c.n_layers);
+    if (nextn.ok()) {
+      w->nextn.push_back(*std::move(nextn));
+    } else {
+      w->nextn_unusable = std::string(nextn.status().message());
+    }
   }
   return w;
 }

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "gguf/gguf_reader.h"
@@ -47,12 +48,31 @@ struct LayerWeights {
   bool has_shexp = false;
 };
 
+// A multi-token-prediction (MTP, "nextn") block, as DeepSeek-V3 files may carry after their
+// layers: from the model's last hidden state at position i and the token at i + 1 it guesses the
+// token at i + 2, through one more layer of the model's family with a cache of its own.
+struct NextnWeights {
+  int64_t block = 0;                 // its index among the file's blocks (blk.<block>.*)
+  LayerWeights layer;
+  const float* enorm = nullptr;      // [d_model] RMSNorm weight of the next token's embedding
+  const float* hnorm = nullptr;      // [d_model] RMSNorm weight of the hidden state
+  WeightMatrix eh_proj;              // [2 * d_model -> d_model] over [enorm(embedding), hnorm(hidden)]
+  WeightMatrix embed;                // nextn.embed_tokens, else the model's token_embd
+  const float* head_norm = nullptr;  // nextn.shared_head_norm, else the model's output_norm
+  WeightMatrix head;                 // nextn.shared_head_head, else the model's output
+};
+
 struct ModelWeights {
   WeightMatrix token_embd;           // [d_model, n_vocab]: row t is token t's embedding
   const float* output_norm = nullptr;
   WeightMatrix output;               // [d_model -> n_vocab]; token_embd when tied
   const float* rope_freq_factors = nullptr;  // [n_rot / 2], Llama 3
   std::vector<LayerWeights> layers;
+  // The file's first MTP block, when it declares one (ModelConfig::n_nextn_layers) and r1 can
+  // bind it; else empty, and nextn_unusable says why when it declares one. The model runs the
+  // same without: only drafting with it (Session::SetNextnDraft) needs it.
+  std::vector<NextnWeights> nextn;
+  std::string nextn_unusable;
   std::vector<std::unique_ptr<float[]>> owned;  // converted small vectors
   ReservedMemory prompt_panels;                 // what WeightMatrix::panels point into
 };

@@ -30,7 +30,8 @@ struct ModelConfig {
   int64_t d_model = 0;       // embedding length
   int64_t n_layers = 0;
   // Trailing multi-token-prediction (MTP, "nextn") blocks the file carries after the n_layers
-  // of the model itself (block_count counts both); loaded by no one yet, never run as layers.
+  // of the model itself (block_count counts both); never run as layers, the first one can draft
+  // for the model (Session::SetNextnDraft, Model::NextnDraftStatus).
   int64_t n_nextn_layers = 0;
   int64_t n_heads = 0;
   int64_t n_kv_heads = 0;
@@ -118,6 +119,9 @@ class Model {
   uint64_t weight_bytes() const;  // bytes of all tensor data
   uint64_t repacked_bytes() const;  // the owned copy LoadOptions::repack_weights made (0: none)
   std::vector<TensorSummary> Tensors() const;
+  // OK when the file carries a multi-token-prediction block Session::SetNextnDraft can use;
+  // else FailedPrecondition saying why (none, or one r1 cannot use and the cause).
+  Status NextnDraftStatus() const;
   // The model's tokenizer (from the file's tokenizer.* metadata); nullptr when it has none.
   const Tokenizer* tokenizer() const;
 

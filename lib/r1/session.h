@@ -113,9 +113,10 @@ struct GenerateOptions {
   std::string tool_choice_function;  // the function kFunction calls
 };
 
-// Speculative decoding (Session::SetDraft): a smaller model with the same tokenizer guesses the
-// next tokens, the target checks the guesses in one pass and keeps those it would have chosen
-// itself. The output is the target's own, token for token, whatever the sampler and seed.
+// Speculative decoding (Session::SetDraft, SetNextnDraft): a smaller model with the same
+// tokenizer, or the model's own multi-token-prediction block, guesses the next tokens; the
+// target checks the guesses in one pass and keeps those it would have chosen itself. The
+// output is the target's own, token for token, whatever the sampler and seed.
 inline constexpr int kMaxDraftTokens = 16;
 struct DraftOptions {
   int max_draft_tokens = 8;  // guesses per round, 1 to kMaxDraftTokens
@@ -193,6 +194,12 @@ class Session {
   // InvalidArgument otherwise) gets a session of this one's context, threads and cache type.
   // Replaces any draft set before; ClearDraft removes it.
   Status SetDraft(std::shared_ptr<const Model> draft, const DraftOptions& options = {});
+  // The same with the model's own multi-token-prediction (MTP, "nextn") block as the draft
+  // (DeepSeek-V3/R1 files that carry one): it guesses from this session's last hidden states,
+  // so it needs no second model and follows the target closely. FailedPrecondition, saying
+  // why, when the file carries no such block or one r1 cannot use. The block reads only the
+  // positions evaluated after this call: its guesses start from what follows.
+  Status SetNextnDraft(const DraftOptions& options = {});
   void ClearDraft();
   bool has_draft() const;
   // One speculative round for `g` (started on this session and prefilled), for callers that

@@ -1,40 +1,36 @@
-// drafter.h — a small model that guesses the target's next tokens (speculative decoding).
+// drafter.h — what guesses the target's next tokens (speculative decoding), and how many to
+// guess each round.
 //
-// The draft keeps its own session over the same tokens as the target. Each round it catches up
-// with what the target accepted, then proposes up to k tokens greedily; the target checks them
-// all in one pass (speculative_decode.cc). Its guesses change only the speed, never the output.
+// A drafter follows the target's tokens. Each round it catches up with what the target
+// accepted, then proposes up to k tokens; the target checks them all in one pass
+// (speculative_decode.cc). Its guesses change only the speed, never the output. Two kinds:
+// a smaller model with the same vocabulary (model_drafter.h) and the target's own multi-token-
+// prediction block (nextn_drafter.h).
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <vector>
 
 #include "absl/types/span.h"
 
 #include "r1/session.h"
-#include "r1/tokenizer.h"
 
 namespace r1 {
 
-// OK when `draft` spells every token it shares with `target` the same (ids below both
-// vocabularies' sizes; a draft may have fewer ids than the target), else InvalidArgument naming
-// the first difference.
-Status CheckDraftVocabulary(const Tokenizer& target, const Tokenizer& draft);
+// OK when max_draft_tokens is in range.
+Status CheckDraftOptions(const DraftOptions& options);
 
 class Drafter {
  public:
-  // A session of `draft` sized like the target's (`like`).
-  static StatusOr<std::unique_ptr<Drafter>> Create(std::shared_ptr<const Model> draft, const Session& like,
-                                                   const DraftOptions& options);
+  virtual ~Drafter() = default;
 
-  // Evaluates in the draft what it lacks of `history` (what it has of it is kept, its rejected
-  // guesses go).
-  Status CatchUp(absl::Span<const int32_t> history);
+  // Reads what it lacks of `history` (the target's context); what it has of it is kept, its
+  // rejected guesses go.
+  virtual Status CatchUp(absl::Span<const int32_t> history) = 0;
 
-  // Up to `n` tokens the draft expects after `history` (the target's context plus the token it
-  // is about to evaluate), stopping before any id the target does not have. Empty while the
-  // history holds an id the draft does not have.
-  StatusOr<std::vector<int32_t>> Propose(absl::Span<const int32_t> history, int64_t n);
+  // Up to `n` tokens expected after `history` (the target's context plus the token it is about
+  // to evaluate), none of them an id the target lacks. May be empty.
+  virtual StatusOr<std::vector<int32_t>> Propose(absl::Span<const int32_t> history, int64_t n) = 0;
 
   // How many tokens to propose this round (DraftOptions::adaptive): grows by one after a round
   // the target accepted whole, falls to one more than the accepted count after a rejection.
@@ -45,13 +41,10 @@ class Drafter {
   int64_t NextLength();
   void Record(int64_t proposed, int64_t accepted);
 
-  const Session& session() const { return *session_; }
+ protected:
+  explicit Drafter(const DraftOptions& options) : options_(options), length_(options.max_draft_tokens) {}
 
  private:
-  Drafter(std::unique_ptr<Session> session, const DraftOptions& options, int32_t target_vocab);
-
-  std::unique_ptr<Session> session_;
-  int32_t target_vocab_;
   DraftOptions options_;
   int64_t length_;
   int64_t rest_ = 0;       // rounds left without guesses

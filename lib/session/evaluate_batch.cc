@@ -84,6 +84,7 @@ Status Session::EvaluateBatch(absl::Span<Session* const> sessions, absl::Span<co
     Impl& s = *batch[i];
     if (i > 0) std::memcpy(s.acts.LogitsFor(1, static_cast<int64_t>(n_vocab)), first.acts.logits.data() + i * n_vocab,
                            n_vocab * sizeof(float));
+    if (s.keep_hidden) s.KeepHidden(first.acts.x.data() + i * first.model->config().d_model, 1);
     s.tokens.push_back(tokens[i]);
     s.logits = s.acts.logits.data();
     s.n_logit_rows = 1;

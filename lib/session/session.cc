@@ -7,6 +7,8 @@
 #include "absl/strings/str_format.h"
 #include "r1/tokenizer.h"
 #include "runtime/resource_limits.h"
+#include "session/model_drafter.h"
+#include "session/nextn_drafter.h"
 #include "session/session_impl.h"
 
 namespace r1 {
@@ -105,6 +107,7 @@ Status Session::Evaluate(absl::Span<const int32_t> tokens, bool all_logits) {
     const int64_t len = std::min(s.n_batch, n - start);
     const LogitRows rows = all_logits ? LogitRows::kAll : start + len == n ? LogitRows::kLast : LogitRows::kNone;
     Forward(model, tokens.data() + start, len, s.n_past(), rows, s.kv, s.acts, s.ctx);
+    if (s.keep_hidden) s.KeepHidden(s.acts.x.data(), len);
     s.tokens.insert(s.tokens.end(), tokens.begin() + start, tokens.begin() + start + len);
     if (all_logits && n > s.n_batch) {
       std::memcpy(s.all_logits.data() + start * n_vocab, s.acts.logits.data(),
@@ -142,6 +145,7 @@ Status Session::Truncate(int64_t n) {
     return absl::OutOfRangeError(absl::StrFormat("cannot truncate to %d: %d positions are filled", n, impl_->n_past()));
   }
   impl_->tokens.resize(static_cast<size_t>(n));
+  impl_->TruncateHidden(n);
   impl_->logits = nullptr;
   impl_->n_logit_rows = 0;
   return absl::OkStatus();
@@ -158,13 +162,49 @@ StatusOr<int64_t> Session::KeepSharedPrefix(absl::Span<const int32_t> tokens) {
 
 void Session::Reset() { (void)Truncate(0); }
 
+void Session::Impl::KeepHidden(const float* rows, int64_t n) {
+  const int64_t d = model->config().d_model;
+  if (hidden.empty()) hidden_pos0 = n_past();
+  hidden.insert(hidden.end(), rows, rows + n * d);
+}
+
+void Session::Impl::DropHiddenBefore(int64_t pos) {
+  const int64_t d = model->config().d_model;
+  const int64_t drop = std::clamp<int64_t>(pos - hidden_pos0, 0, static_cast<int64_t>(hidden.size()) / d);
+  hidden.erase(hidden.begin(), hidden.begin() + drop * d);
+  hidden_pos0 += drop;
+}
+
+void Session::Impl::TruncateHidden(int64_t end) {
+  const int64_t d = model->config().d_model;
+  if (end <= hidden_pos0) {
+    hidden.clear();
+    hidden_pos0 = end;
+  } else if (end - hidden_pos0 < static_cast<int64_t>(hidden.size()) / d) {
+    hidden.resize(static_cast<size_t>((end - hidden_pos0) * d));
+  }
+}
+
 Status Session::SetDraft(std::shared_ptr<const Model> draft, const DraftOptions& options) {
-  R1_ASSIGN_OR_RETURN(std::unique_ptr<Drafter> drafter, Drafter::Create(std::move(draft), *this, options));
+  R1_ASSIGN_OR_RETURN(std::unique_ptr<Drafter> drafter, ModelDrafter::Create(std::move(draft), *this, options));
+  ClearDraft();
   impl_->drafter = std::move(drafter);
   return absl::OkStatus();
 }
 
-void Session::ClearDraft() { impl_->drafter.reset(); }
+Status Session::SetNextnDraft(const DraftOptions& options) {
+  R1_ASSIGN_OR_RETURN(std::unique_ptr<Drafter> drafter, NextnDrafter::Create(*impl_, options));
+  ClearDraft();
+  impl_->drafter = std::move(drafter);
+  impl_->keep_hidden = true;
+  return absl::OkStatus();
+}
+
+void Session::ClearDraft() {
+  impl_->drafter.reset();
+  impl_->keep_hidden = false;
+  impl_->hidden = {};
+}
 bool Session::has_draft() const { return impl_->drafter != nullptr; }
 void Session::Cancel() { impl_->cancel.store(true, std::memory_order_relaxed); }
 

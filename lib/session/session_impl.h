@@ -28,10 +28,22 @@ struct Session::Impl {
   std::atomic<bool> cancel{false};
   // Each token's bytes for grammars, built at the first constrained generation.
   std::shared_ptr<const grammar::TokenVocabulary> grammar_vocab;
-  std::unique_ptr<Drafter> drafter;  // speculative decoding, when SetDraft gave a draft model
+  std::unique_ptr<Drafter> drafter;  // speculative decoding (SetDraft, SetNextnDraft)
+  // The last hidden states (before the output norm) of positions [hidden_pos0, n_past), kept
+  // while the drafter is the model's own MTP block, which reads them (keep_hidden): it drops
+  // those it has read, truncating drops those past the new end.
+  bool keep_hidden = false;
+  int64_t hidden_pos0 = 0;
+  std::vector<float> hidden;
 
   explicit Impl(int n_threads) : pool(n_threads) {}
   int64_t n_past() const { return static_cast<int64_t>(tokens.size()); }
+
+  // Appends the hidden states [n, d_model] of n positions about to join the context.
+  void KeepHidden(const float* rows, int64_t n);
+  // Drops the hidden states of positions before `pos` and after `end`.
+  void DropHiddenBefore(int64_t pos);
+  void TruncateHidden(int64_t end);
 };
 
 }  // namespace r1

@@ -162,6 +162,7 @@ Status Session::LoadState(const std::string& path) {
   }
   std::vector<float> logits(n_logit_values);
   if (std::fread(logits.data(), sizeof(float), logits.size(), f.get()) != logits.size()) return invalid("truncated");
+  s.TruncateHidden(0);  // a multi-token-prediction draft starts over after the loaded context
   if (!ReadCacheRows(f.get(), stored, k_row, v_row, h.n_tokens, s.kv)) {
     s.tokens.clear();  // the cache is partly overwritten: start from an empty context
     s.logits = nullptr;

@@ -248,6 +248,10 @@ static void test_draft(const char *model_path) {
   CHECK(r1_session_set_draft(NULL, model, 4) == R1_ERR_INVALID_ARGUMENT);
   CHECK(r1_session_set_draft(drafted, model, 17) == R1_ERR_INVALID_ARGUMENT);
   CHECK(r1_session_set_draft(drafted, model, -1) == R1_ERR_INVALID_ARGUMENT);
+  /* This model's file carries no multi-token-prediction block: refused, the draft kept. */
+  CHECK(r1_session_set_nextn_draft(NULL, 4) == R1_ERR_INVALID_ARGUMENT);
+  CHECK(r1_session_set_nextn_draft(drafted, 0) == R1_ERR_FAILED_PRECONDITION);
+  CHECK(strstr(r1_last_error(), "nextn") != NULL);
   CHECK(r1_session_set_draft(drafted, model, 4) == R1_OK);
   r1_generate_options_default(&go);
   go.max_new_tokens = 48;

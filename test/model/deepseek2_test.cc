@@ -13,8 +13,10 @@
 #include <string>
 #include <vector>
 
+#include "gguf/gguf_copy.h"
 #include "kernels/isa.h"
 #include "model/forward.h"
+#include "model/nextn_block.h"
 #include "model/model_impl.h"
 #include "r1/session.h"
 #include "reference_data.h"
@@ -158,6 +160,70 @@ TEST_CASE("deepseek2: trailing MTP (nextn) blocks are counted apart and never ru
   const auto prompt = test::RandomTokenIds(spec.n_vocab, 11, 3);
   Runner absorbed(model, false);
   CHECK(MaxDiff(absorbed.Batch(prompt), test::ReferenceMoeForward(path, prompt)) <= 1e-4);
+}
+
+TEST_CASE("deepseek2: the MTP (nextn) block's guesses are its definition's, a row at a time and many at once") {
+  for (const TinyMoeSpec& spec : {TinyMoeSpec{.n_nextn = 1}, TinyMoeSpec{.q_lora_rank = 0, .seed = 7, .n_nextn = 1}}) {
+    CAPTURE(spec.q_lora_rank);
+    const std::string path = test::WriteTinyMoeModel(spec);
+    const auto model = Load(path);
+    REQUIRE(model->NextnDraftStatus().ok());
+    const auto prompt = test::RandomTokenIds(spec.n_vocab, 13, 5);
+    const int64_t rows = int64_t(prompt.size()) - 1, d = spec.d_model, V = spec.n_vocab;
+    const std::vector<float> want = test::ReferenceNextnForward(path, prompt);  // [rows][V]
+    Runner target(model, false);
+    (void)target.Batch(prompt);
+    const std::vector<float> hidden = target.acts.x;  // the last hidden states [prompt, d]
+    auto block = NextnBlock::Create(model->impl(), 64, 16, DType::kF32, target.ctx.isa, 2);
+    REQUIRE_MESSAGE(block.ok(), block.status().ToString());
+    const auto guess_of = [&](int64_t row) {
+      return std::vector<float>(want.begin() + row * V, want.begin() + (row + 1) * V);
+    };
+    const auto logits = [&] { return std::vector<float>((*block)->logits().begin(), (*block)->logits().end()); };
+    for (int64_t i = 0; i < rows; ++i) {  // as decoding feeds it: one row a pass
+      (*block)->Run({hidden.data() + i * d, &prompt[size_t(i) + 1], 1, i, i}, true, target.ctx);
+      CHECK(MaxDiff(logits(), guess_of(i)) <= 1e-4);
+    }
+    // As a prompt feeds it: every row in one pass, the cache rewritten from its start.
+    (*block)->Run({hidden.data(), &prompt[1], rows, 0, 0}, true, target.ctx);
+    CHECK(MaxDiff(logits(), guess_of(rows - 1)) <= 1e-4);
+    // A chained row reads the previous row's output as its hidden state.
+    const std::vector<float> out(static_cast<const float*>((*block)->output(rows - 1)),
+                                 (*block)->output(rows - 1) + d);
+    (*block)->Run({(*block)->output(rows - 1), &prompt[0], 1, rows, rows}, true, target.ctx);
+    const std::vector<float> chained = logits();
+    (*block)->Run({out.data(), &prompt[0], 1, rows, rows}, true, target.ctx);
+    CHECK(MaxDiff(logits(), chained) == 0.0);
+    std::filesystem::remove(path);
+  }
+}
+
+TEST_CASE("deepseek2: a missing or broken MTP block is reported, and the model runs without it") {
+  const std::string plain = test::WriteTinyMoeModel(TinyMoeSpec{});
+  CHECK(Load(plain)->NextnDraftStatus().code() == absl::StatusCode::kFailedPrecondition);
+  std::filesystem::remove(plain);
+
+  // The block's hnorm dropped from a file that declares the block.
+  const std::string whole = test::WriteTinyMoeModel(TinyMoeSpec{.n_nextn = 1});
+  auto file = GgufFile::Open(whole);
+  REQUIRE(file.ok());
+  GgufWriter w;
+  for (const GgufKeyValue& kv : (*file)->metadata()) REQUIRE(CopyKeyValue(**file, kv, w).ok());
+  for (const GgufTensorInfo& t : (*file)->tensors()) {
+    if (t.name == "blk.3.nextn.hnorm.weight") continue;
+    REQUIRE(w.AddTensor(t.name, t.type, std::vector<uint64_t>(t.ne, t.ne + t.n_dims), {t.data, t.n_bytes}).ok());
+  }
+  const std::string broken = whole + ".broken.gguf";
+  REQUIRE(w.WriteToFile(broken).ok());
+  const auto model = Load(broken);
+  const Status usable = model->NextnDraftStatus();
+  CHECK(usable.code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(std::string(usable.message()).find("blk.3.nextn.hnorm.weight") != std::string::npos);
+  const auto prompt = test::RandomTokenIds(61, 9, 2);
+  Runner runs(model, false);
+  CHECK(MaxDiff(runs.Batch(prompt), test::ReferenceMoeForward(whole, prompt)) <= 1e-4);
+  std::filesystem::remove(whole);
+  std::filesystem::remove(broken);
 }
 
 TEST_CASE("deepseek2: the KV cache holds kv_lora_rank + rope dims per token per layer") {

@@ -81,6 +81,15 @@ std::string WriteTinyMoeModel(const TinyMoeSpec& s) {
   const uint64_t nope = uint64_t(s.qk_nope), rope = uint64_t(s.n_rot), vd = uint64_t(s.v_head);
   const uint64_t q_dim = H * (nope + rope), ne = uint64_t(s.n_experts), fe = uint64_t(s.d_ff_expert);
   const DType m = s.matrix_type;
+  if (s.tokenizer) {  // ids are the printable ASCII characters from '!' on, no merges
+    REQUIRE(s.n_vocab <= 94);
+    std::vector<std::string> tokens;
+    for (int64_t i = 0; i < s.n_vocab; ++i) tokens.push_back(std::string(1, char('!' + i)));
+    REQUIRE(w.SetString("tokenizer.ggml.model", "gpt2").ok());
+    REQUIRE(w.SetString("tokenizer.ggml.pre", "qwen2").ok());
+    REQUIRE(w.SetStringArray("tokenizer.ggml.tokens", tokens).ok());
+    REQUIRE(w.SetArray("tokenizer.ggml.token_type", absl::Span<const int32_t>(std::vector<int32_t>(tokens.size(), 1))).ok());
+  }
   uint64_t seed = s.seed * 1000;
   AddRandomTensor(w, "token_embd.weight", {d, uint64_t(s.n_vocab)}, m, ++seed, 1.0f);
   AddRandomTensor(w, "output_norm.weight", {d}, DType::kF32, ++seed, 0.2f, 1.0f);
@@ -195,7 +204,11 @@ Vec SwiGlu(const GgufFile& f, const std::string& p, const std::string& suffix, c
 
 }  // namespace
 
-std::vector<float> ReferenceMoeForward(const std::string& path, const std::vector<int32_t>& tokens) {
+namespace {
+
+// The logits of every row: the model's own (nextn false), or its MTP block's over rows
+// (hidden state at i, token at i + 1) for i < T - 1 (nextn true).
+std::vector<float> ReferencePass(const std::string& path, const std::vector<int32_t>& tokens, bool nextn) {
   auto file = GgufFile::Open(path);
   REQUIRE(file.ok());
   const GgufFile& f = **file;
@@ -246,10 +259,13 @@ std::vector<float> ReferenceMoeForward(const std::string& path, const std::vecto
   };
 
   const Vec embd = Tensor(f, "token_embd.weight"), out_w = Tensor(f, "output.weight");
-  const size_t T = tokens.size(), n_vocab = embd.size() / d;
-  std::vector<Vec> x(T);
-  for (size_t t = 0; t < T; ++t) x[t] = Vec(embd.begin() + long(size_t(tokens[t]) * d), embd.begin() + long((size_t(tokens[t]) + 1) * d));
-  for (size_t l = 0; l < n_layers; ++l) {
+  const size_t n_vocab = embd.size() / d;
+  const auto embedding = [&](int32_t token) {
+    return Vec(embd.begin() + long(size_t(token) * d), embd.begin() + long((size_t(token) + 1) * d));
+  };
+  // Block l over rows x, row t at position t.
+  const auto block = [&](size_t l, std::vector<Vec>& x) {
+    const size_t T = x.size();
     const std::string p = "blk." + std::to_string(l) + ".";
     const Vec attn_norm = Tensor(f, p + "attn_norm.weight"), kv_a = Tensor(f, p + "attn_kv_a_mqa.weight");
     const Vec kv_norm = Tensor(f, p + "attn_kv_a_norm.weight"), wo = Tensor(f, p + "attn_output.weight");
@@ -377,15 +393,45 @@ std::vector<float> ReferenceMoeForward(const std::string& path, const std::vecto
       }
       for (size_t i = 0; i < d; ++i) x[t][i] += y[i];
     }
+  };
+
+  std::vector<Vec> x(tokens.size());
+  for (size_t t = 0; t < tokens.size(); ++t) x[t] = embedding(tokens[t]);
+  for (size_t l = 0; l < n_layers; ++l) block(l, x);
+  Vec out_norm = Tensor(f, "output_norm.weight");
+  if (nextn) {
+    // Row i: eh_proj [enorm(embedding of token i + 1), hnorm(hidden state i)], then the block.
+    const std::string p = "blk." + std::to_string(n_layers) + ".nextn.";
+    const Vec eh = Tensor(f, p + "eh_proj.weight"), enorm = Tensor(f, p + "enorm.weight");
+    const Vec hnorm = Tensor(f, p + "hnorm.weight"), head_norm = Tensor(f, p + "shared_head_norm.weight");
+    std::vector<Vec> rows(x.size() - 1);
+    for (size_t i = 0; i + 1 < x.size(); ++i) {
+      Vec in = Norm(embedding(tokens[i + 1]).data(), enorm, d, eps);
+      const Vec h = Norm(x[i].data(), hnorm, d, eps);
+      in.insert(in.end(), h.begin(), h.end());
+      rows[i] = MatVec(eh, in.data(), 2 * d, d);
+    }
+    block(n_layers, rows);
+    x = std::move(rows);
+    if (!head_norm.empty()) out_norm = head_norm;
   }
-  const Vec out_norm = Tensor(f, "output_norm.weight");
-  std::vector<float> logits(T * n_vocab);
-  for (size_t t = 0; t < T; ++t) {
+  std::vector<float> logits(x.size() * n_vocab);
+  for (size_t t = 0; t < x.size(); ++t) {
     const Vec h = Norm(x[t].data(), out_norm, d, eps);
     const Vec o = MatVec(out_w, h.data(), d, n_vocab);
     for (size_t i = 0; i < n_vocab; ++i) logits[t * n_vocab + i] = float(o[i]);
   }
   return logits;
+}
+
+}  // namespace
+
+std::vector<float> ReferenceMoeForward(const std::string& path, const std::vector<int32_t>& tokens) {
+  return ReferencePass(path, tokens, false);
+}
+
+std::vector<float> ReferenceNextnForward(const std::string& path, const std::vector<int32_t>& tokens) {
+  return ReferencePass(path, tokens, true);
 }
 
 }  // namespace r1::test

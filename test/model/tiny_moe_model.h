@@ -39,6 +39,7 @@ struct TinyMoeSpec {
   DType matrix_type = DType::kF32;
   uint64_t seed = 1;
   int64_t n_nextn = 0;         // trailing MTP blocks (counted in block_count, with nextn.* tensors)
+  bool tokenizer = false;      // a byte-level BPE vocabulary of one printable character per id
 };
 
 // Writes the model to a fresh file under the temp directory and returns its path.
@@ -49,5 +50,11 @@ std::string WriteTinyMoeModel(const TinyMoeSpec& spec);
 // decompressed per head, YaRN angles and scales from their definitions, experts routed by a
 // plain sort.
 std::vector<float> ReferenceMoeForward(const std::string& path, const std::vector<int32_t>& tokens);
+
+// The same file's multi-token-prediction (nextn) block, by its definition: row i (of
+// tokens.size() - 1) is eh_proj [enorm(embedding of token i + 1), hnorm(the model's last hidden
+// state at i)] through the block at position i, then shared_head_norm (else output_norm) and
+// the output matrix: [n_tokens - 1][n_vocab], each the guess of token i + 2.
+std::vector<float> ReferenceNextnForward(const std::string& path, const std::vector<int32_t>& tokens);
 
 }  // namespace r1::test

@@ -243,3 +243,6 @@ def test_draft_model_keeps_the_output(model, shared_dir):
         session.set_draft(other)
     with pytest.raises(ValueError):
         session.set_draft(model, max_draft_tokens=0)
+    # This model's file carries no multi-token-prediction block to draft with.
+    with pytest.raises(r1.FailedPrecondition, match="nextn"):
+        session.set_nextn_draft()

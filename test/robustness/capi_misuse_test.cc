@@ -159,6 +159,9 @@ TEST_CASE("session calls refuse nulls, bad ids and too-long input") {
   const int32_t ids[] = {1, 2, 3};
   CHECK_FAILS_WITH(r1_session_cancel(nullptr), R1_ERR_INVALID_ARGUMENT);
   CHECK_FAILS_WITH(r1_session_reset(nullptr), R1_ERR_INVALID_ARGUMENT);
+  CHECK_FAILS_WITH(r1_session_set_nextn_draft(nullptr, 4), R1_ERR_INVALID_ARGUMENT);
+  CHECK_FAILS_WITH(r1_session_set_nextn_draft(f.session, -3), R1_ERR_INVALID_ARGUMENT);
+  CHECK_FAILS_WITH(r1_session_set_nextn_draft(f.session, 4), R1_ERR_FAILED_PRECONDITION);  // no block
   CHECK_FAILS_WITH(r1_session_eval(nullptr, ids, 3), R1_ERR_INVALID_ARGUMENT);
   CHECK_FAILS_WITH(r1_session_eval(f.session, nullptr, 3), R1_ERR_INVALID_ARGUMENT);
   CHECK(r1_session_eval(f.session, ids, 0) != R1_OK);  // nothing to evaluate

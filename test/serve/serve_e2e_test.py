@@ -440,6 +440,14 @@ class Drafting(TemplatedServer):
         p = subprocess.run([R1, "serve", MODEL, "--port", "0", "--draft", other], capture_output=True, timeout=60)
         self.assertEqual(p.returncode, 1)
         self.assertIn(b"draft", p.stderr)
+        p = subprocess.run([R1, "serve", MODEL, "--port", "0", "--draft", MODEL, "--draft-nextn"],
+                           capture_output=True, timeout=30)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn(b"exclude each other", p.stderr)
+        # The model's file carries no multi-token-prediction block.
+        p = subprocess.run([R1, "serve", MODEL, "--port", "0", "--draft-nextn"], capture_output=True, timeout=60)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(b"nextn", p.stderr)
 
 
 class Loading(unittest.TestCase):

@@ -18,7 +18,7 @@
 
 #include "gguf/gguf_reader.h"
 #include "r1/session.h"
-#include "session/drafter.h"
+#include "session/model_drafter.h"
 #include "support/test_util.h"
 
 R1_TEST_NEEDS_SHARED_DIR();
@@ -288,7 +288,7 @@ TEST_CASE("after a draft's guesses are rejected, the cache is as if they were ne
 TEST_CASE("the draft length follows what is kept, and a draft that keeps nothing rests") {
   const auto model = LoadShared("stories260K-q8dequant.gguf");
   auto target = Open(model);
-  auto made = Drafter::Create(model, *target, {.max_draft_tokens = 6});
+  auto made = ModelDrafter::Create(model, *target, {.max_draft_tokens = 6});
   REQUIRE(made.ok());
   Drafter& d = **made;
   const auto lengths = [&](int n) {
@@ -320,7 +320,7 @@ TEST_CASE("the draft length follows what is kept, and a draft that keeps nothing
   d.Record(2, 0);
   CHECK(lengths(2) == std::vector<int64_t>{0, 1});
 
-  auto fixed = Drafter::Create(model, *target, {.max_draft_tokens = 5, .adaptive = false});
+  auto fixed = ModelDrafter::Create(model, *target, {.max_draft_tokens = 5, .adaptive = false});
   REQUIRE(fixed.ok());
   (*fixed)->Record(5, 0);
   CHECK((*fixed)->NextLength() == 5);

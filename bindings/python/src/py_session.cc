@@ -427,6 +427,18 @@ max_draft_tokens (1 to 16) tokens ahead and this session's model checks them in 
 output does not change, token for token. None removes the draft. ValueError for a draft with
 another vocabulary.)doc")
       .def(
+          "set_nextn_draft",
+          [](PySession& s, int max_draft_tokens, bool adaptive) {
+            s.CheckIdle();
+            ThrowIfError(s.session->SetNextnDraft({.max_draft_tokens = max_draft_tokens, .adaptive = adaptive}));
+          },
+          py::arg("max_draft_tokens") = r1::DraftOptions{}.max_draft_tokens,
+          py::arg("adaptive") = r1::DraftOptions{}.adaptive,
+          R"doc(Speculative decoding with the model's own multi-token-prediction (nextn) block as the
+draft, for files that carry one (DeepSeek-V3/R1): no second model. The output does not change,
+token for token. Raises when the file carries no usable block (the message says why);
+set_draft(None) removes it.)doc")
+      .def(
           "truncate",
           [](PySession& s, int64_t n) {
             s.CheckIdle();
