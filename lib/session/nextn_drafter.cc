@@ -26,9 +26,6 @@ StatusOr<std::unique_ptr<Drafter>> NextnDrafter::Create(Session::Impl& target, c
 NextnDrafter::NextnDrafter(Session::Impl& target, std::unique_ptr<NextnBlock> block, const DraftOptions& options)
     : Drafter(options), target_(target), block_(std::move(block)), ctx_(target.ctx) {
   ctx_.observer = nullptr;  // an observer watches the target's products only
-  // The states of positions evaluated before the block was set are not kept: it starts after.
-  target_.hidden.clear();
-  target_.hidden_pos0 = target_.n_past();
 }
 
 bool NextnDrafter::Advance(absl::Span<const int32_t> history, bool logits) {
