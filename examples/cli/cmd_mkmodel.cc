@@ -1,4 +1,5 @@
-// r1 mkmodel --preset NAME [--type TYPE] OUT.gguf [--tied] [--layers N] [--seed S] [-t THREADS] —
+// r1 mkmodel --preset NAME [--type TYPE] OUT.gguf [--tied] [--layers N] [--seed S] [--vocab N]
+// [--successor SEED [--successor-change F]] [-t THREADS] —
 // a model with random weights in the exact shapes of a real one (and a synthetic vocabulary of
 // its size), so benchmarks need no download.
 #include <chrono>
@@ -38,6 +39,18 @@ int RunMkModel(int argc, char** argv) {
   options.n_threads = static_cast<int>(threads);
   if (Status st = args.Int("--layers", 1, 1000, &options.n_layers); !st.ok()) return Usage("mkmodel", st);
   if (Status st = args.Unsigned("--seed", &options.seed); !st.ok()) return Usage("mkmodel", st);
+  if (Status st = args.Int("--vocab", 512, int64_t{1} << 22, &options.n_vocab); !st.ok()) return Usage("mkmodel", st);
+  if (args.Has("--successor")) {
+    uint64_t successor = 0;
+    if (Status st = args.Unsigned("--successor", &successor); !st.ok()) return Usage("mkmodel", st);
+    options.successor_seed = successor;
+    if (options.tied) return Usage("mkmodel", "--successor needs the output matrix: not with --tied");
+  } else if (args.Has("--successor-change")) {
+    return Usage("mkmodel", "--successor-change needs --successor");
+  }
+  if (Status st = args.Real("--successor-change", 0, 1, &options.successor_change); !st.ok()) {
+    return Usage("mkmodel", st);
+  }
   const std::string& out = args.positional()[0];
   // Checked first: the model takes long to make, and the writer's own messages name its
   // temporary file.

@@ -184,8 +184,18 @@ std::vector<CommandSpec> MakeCommands() {
         {"--tied", nullptr, nullptr, nullptr, "no output matrix: share the token embeddings"},
         {"--layers", nullptr, "N", "the preset's", "fewer layers (1 to 1000) for smaller files"},
         {"--seed", nullptr, "S", "1", "seed of the random weights"},
+        {"--vocab", nullptr, "N", "the preset's", "vocabulary size (512 to 4194304), e.g. a draft's made to match its target"},
+        {"--successor", nullptr, "SEED", nullptr,
+         "the model predicts, after each token, the one a permutation with this seed maps it to"},
+        {"--successor-change", nullptr, "F", "0", "with --successor: share of tokens (0 to 1) whose successors differ"},
         {"-t", "--threads", "N", "all cores", "worker threads (up to 64, or 4 per core if more)"}},
-       "r1 mkmodel --preset r1-distill-qwen-1.5b --type Q4_K_M q15.gguf", nullptr},
+       "r1 mkmodel --preset r1-distill-qwen-1.5b --type Q4_K_M q15.gguf",
+       "--successor makes models that draft for each other with a known share of guesses kept:\n"
+       "made with one SEED (and one --vocab), any two agree on every token but the share F of\n"
+       "--successor-change; the layers are scaled down so the last token decides the next. The\n"
+       "shapes, and so the speed, are the preset's. For speculative decoding benchmarks:\n"
+       "  r1 mkmodel --preset r1-distill-qwen-1.5b --vocab 152064 --successor 7 d.gguf\n"
+       "  r1 mkmodel --preset r1-distill-qwen-7b --successor 7 --successor-change 0.3 t.gguf"},
       {"perplexity", RunPerplexity, "MODEL -f TEXT [options]",
        "perplexity over chunks of a text, and the KL divergence from a base model's log-probabilities",
        {{"-f", "--file", "FILE", nullptr, "the text ('-': stdin)"},

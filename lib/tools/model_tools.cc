@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "absl/strings/str_format.h"
@@ -246,6 +247,44 @@ struct Spec {
 
 constexpr int64_t kRepeatedRows = 256;  // distinct rows per matrix of the deepseek2 presets
 
+uint64_t TensorSeed(uint64_t model_seed, uint64_t index) {
+  return model_seed * 0x100000001b3ull + index * 0x9e3779b97f4a7c15ull;
+}
+
+uint64_t RowSeed(uint64_t tensor_seed, uint64_t row) { return tensor_seed ^ (row * 0xd1b54a32d192ed03ull); }
+
+// For MkModelOptions::successor_seed: source[j] is the ordinary token whose successor is j, so
+// row j of the output matrix, the embedding of source[j], scores highest after that token.
+std::vector<int32_t> SuccessorSources(int64_t n_normal, uint64_t map_seed, double change, uint64_t change_seed) {
+  std::vector<int32_t> next(static_cast<size_t>(n_normal));
+  for (int64_t x = 0; x < n_normal; ++x) next[static_cast<size_t>(x)] = static_cast<int32_t>(x);
+  uint64_t st = map_seed;
+  for (int64_t i = n_normal - 1; i > 0; --i) {
+    std::swap(next[static_cast<size_t>(i)], next[SplitMix64(st) % static_cast<uint64_t>(i + 1)]);
+  }
+  // The changed tokens pass their successors on by one place, so each of them gets another
+  // token's and the map stays a permutation.
+  std::vector<size_t> changed;
+  uint64_t cs = change_seed ^ 0x5851f42d4c957f2dull;
+  for (int64_t x = 0; x < n_normal; ++x) {
+    if (static_cast<double>(SplitMix64(cs) >> 11) * 0x1.0p-53 < change) changed.push_back(static_cast<size_t>(x));
+  }
+  if (changed.size() >= 2) {
+    const int32_t first = next[changed[0]];
+    for (size_t k = 0; k + 1 < changed.size(); ++k) next[changed[k]] = next[changed[k + 1]];
+    next[changed.back()] = first;
+  }
+  std::vector<int32_t> source(static_cast<size_t>(n_normal));
+  for (int64_t x = 0; x < n_normal; ++x) source[static_cast<size_t>(next[static_cast<size_t>(x)])] = static_cast<int32_t>(x);
+  return source;
+}
+
+bool EndsWith(std::string_view s, std::string_view tail) {
+  return s.size() >= tail.size() && s.substr(s.size() - tail.size()) == tail;
+}
+
+constexpr int64_t kMaxSyntheticVocab = 1 << 22;
+
 Status SetMlaMoeKeys(const ModelPreset& p, GgufWriter& w) {
   const MlaMoeShape& m = *p.mla_moe;
   auto u = [&](std::string_view k, int64_t v) { return w.SetUint32(absl::StrFormat("%s.%s", p.arch, k), static_cast<uint32_t>(v)); };
@@ -334,9 +373,24 @@ std::vector<std::string> PresetNames() {
           "deepseek-r1-671b"};
 }
 
-Status MakeSyntheticModel(const ModelPreset& p, const QuantScheme& scheme, const std::string& out,
+Status MakeSyntheticModel(const ModelPreset& preset, const QuantScheme& scheme, const std::string& out,
                           const MkModelOptions& options) {
   if (options.n_threads != 0) R1_RETURN_IF_ERROR(CheckThreadCount(options.n_threads, "n_threads"));
+  ModelPreset p = preset;
+  if (options.n_vocab != 0) {
+    if (options.n_vocab < 512 || options.n_vocab > kMaxSyntheticVocab) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("n_vocab: expected 512 to %d tokens, got %d", kMaxSyntheticVocab, options.n_vocab));
+    }
+    p.n_vocab = options.n_vocab;
+  }
+  if (options.successor_seed) {
+    if (options.tied) return absl::InvalidArgumentError("a successor map needs an output matrix: not with tied embeddings");
+    if (p.mla_moe) return absl::InvalidArgumentError("a successor map is for the dense presets, not " + p.name);
+  }
+  if (!(options.successor_change >= 0.0 && options.successor_change <= 1.0)) {
+    return absl::InvalidArgumentError(absl::StrFormat("successor_change: expected 0 to 1, got %g", options.successor_change));
+  }
   const int64_t n_layers = options.n_layers > 0 ? options.n_layers : p.n_layers;
   const int64_t head_dim = p.d_model / p.n_heads;
   const int64_t q_dim = p.n_heads * head_dim, kv_dim = p.n_kv_heads * head_dim;
@@ -427,10 +481,17 @@ Status MakeSyntheticModel(const ModelPreset& p, const QuantScheme& scheme, const
     R1_RETURN_IF_ERROR(w.AddTensor("rope_freqs.weight", DType::kF32, ne, bytes));
   }
 
+  // The embeddings are the first tensor; a successor map's output rows repeat them.
+  const uint64_t embedding_seed = TensorSeed(options.seed, 1);
+  std::shared_ptr<const std::vector<int32_t>> successor_sources;
+  if (options.successor_seed) {
+    successor_sources = std::make_shared<const std::vector<int32_t>>(SuccessorSources(
+        n_normal, *options.successor_seed, options.successor_change, options.seed));
+  }
   uint64_t index = 0;
   for (const Spec& s : specs) {
     ++index;
-    const uint64_t seed = options.seed * 0x100000001b3ull + index * 0x9e3779b97f4a7c15ull;
+    const uint64_t seed = TensorSeed(options.seed, index);
     if (s.n_out == 0) {
       std::vector<uint8_t> bytes(s.n_in * sizeof(float));
       uint64_t st = seed;
@@ -450,13 +511,19 @@ Status MakeSyntheticModel(const ModelPreset& p, const QuantScheme& scheme, const
     const std::vector<uint64_t> ne = s.n_mat > 1 ? std::vector<uint64_t>{s.n_in, s.n_out, s.n_mat}
                                                  : std::vector<uint64_t>{s.n_in, s.n_out};
     // Uniform in ±sqrt(3 / n_in): unit-variance outputs for unit-variance inputs.
-    const float amp = s.name == "token_embd.weight" ? 1.0f : std::sqrt(3.0f / static_cast<float>(s.n_in));
+    float amp = s.name == "token_embd.weight" ? 1.0f : std::sqrt(3.0f / static_cast<float>(s.n_in));
+    const bool whisper = EndsWith(s.name, "attn_output.weight") || EndsWith(s.name, "ffn_down.weight");
+    if (successor_sources && whisper) amp /= 8.0f;
+    std::shared_ptr<const std::vector<int32_t>> sources;
+    if (s.name == "output.weight") sources = successor_sources;
     const uint64_t n_in = s.n_in;
     const int64_t n_rows = static_cast<int64_t>(s.n_out * s.n_mat);
     const int64_t n_distinct = p.mla_moe ? std::min<int64_t>(n_rows, kRepeatedRows) : n_rows;
-    R1_RETURN_IF_ERROR(w.AddTensorFiller(s.name, type, ne, [pool, type, row_bytes, amp, n_in, n_rows, n_distinct, seed](absl::Span<uint8_t> o) {
+    R1_RETURN_IF_ERROR(w.AddTensorFiller(s.name, type, ne, [pool, type, row_bytes, amp, n_in, n_rows, n_distinct, seed, sources, embedding_seed](absl::Span<uint8_t> o) {
       QuantizeRows(*pool, n_distinct, n_in, type, row_bytes, o.data(), [&](int64_t r, float* buf) {
-        uint64_t st = seed ^ (static_cast<uint64_t>(r) * 0xd1b54a32d192ed03ull);
+        const bool from_embedding = sources && r < static_cast<int64_t>(sources->size());
+        uint64_t st = from_embedding ? RowSeed(embedding_seed, static_cast<uint64_t>((*sources)[static_cast<size_t>(r)]))
+                                     : RowSeed(seed, static_cast<uint64_t>(r));
         for (uint64_t i = 0; i < n_in; ++i) {
           buf[i] = amp * (static_cast<float>(SplitMix64(st) >> 40) / 8388608.0f - 1.0f);
         }

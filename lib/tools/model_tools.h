@@ -76,6 +76,16 @@ struct MkModelOptions {
   uint64_t seed = 1;
   bool tied = false;       // no output.weight (shares token_embd)
   int64_t n_layers = 0;    // > 0 overrides the preset's layer count (smaller test files)
+  int64_t n_vocab = 0;     // > 0 overrides the preset's vocabulary size (a draft for a target)
+  // A model whose next token is known: after each ordinary token it predicts the one a
+  // permutation seeded with `successor_seed` maps it to (its output rows are its own embeddings
+  // in that order, and its layers whisper, their output projections scaled by 1/8, so the last
+  // token decides). Models of any shape made with one seed agree on every token, so they draft
+  // for each other; `successor_change` in [0, 1] is the share of tokens (drawn with `seed`)
+  // whose successors are shuffled among themselves: a draft keeps about 1 - change of its
+  // guesses. Needs an output matrix (not `tied`); not for deepseek2.
+  std::optional<uint64_t> successor_seed;
+  double successor_change = 0.0;
 };
 
 // Writes a model of the preset's exact shapes with random weights (scaled by 1/sqrt(n_in) so

@@ -71,6 +71,10 @@ class NumberFlags(unittest.TestCase):
                 (["mkmodel", "--preset", "r1-distill-qwen-1.5b", "--layers", "1.5", out], "--layers", "1.5"),
                 (["mkmodel", "--preset", "r1-distill-qwen-1.5b", "--seed", "-1", out], "--seed", "-1"),
                 (["mkmodel", "--preset", "r1-distill-qwen-1.5b", "--type", "Q9", out], "--type", "Q9"),
+                (["mkmodel", "--preset", "r1-distill-qwen-1.5b", "--vocab", "100", out], "--vocab", "100"),
+                (["mkmodel", "--preset", "r1-distill-qwen-1.5b", "--successor", "x", out], "--successor", "x"),
+                (["mkmodel", "--preset", "r1-distill-qwen-1.5b", "--successor", "7", "--successor-change", "1.5",
+                  out], "--successor-change", "1.5"),
             ]
             for args, flag, value in cases:
                 with self.subTest(args=args):

@@ -2,6 +2,7 @@
 // original within each type's error.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -157,6 +158,73 @@ TEST_SUITE("tools") {
     CHECK(checked == static_cast<int>((*f)->tensors().size()));
     CHECK(*(*f)->GetInt("general.file_type") == 15);
     std::remove(out.c_str());
+  }
+
+  TEST_CASE("successor maps: models of different shapes made with one seed agree but for the changed share") {
+    // The greedy choice after each of `tokens`, all in one pass.
+    const int64_t n_vocab = 1024, n_ordinary = n_vocab - 6;
+    std::vector<int32_t> tokens;
+    uint64_t st = 12345;
+    for (int i = 0; i < 400; ++i) {
+      st = st * 6364136223846793005ull + 1442695040888963407ull;
+      tokens.push_back(static_cast<int32_t>((st >> 33) % static_cast<uint64_t>(n_ordinary)));
+    }
+    auto choices = [&](const std::string& preset, int64_t layers, uint64_t seed, double change) {
+      MkModelOptions o;
+      o.n_threads = 2;
+      o.n_layers = layers;
+      o.n_vocab = n_vocab;
+      o.seed = seed;
+      o.successor_seed = 7;
+      o.successor_change = change;
+      const std::string out = TempPath("successor.gguf");
+      const Status made = MakeSyntheticModel(*FindPreset(preset), *ParseQuantScheme("Q4_K_M"), out, o);
+      REQUIRE_MESSAGE(made.ok(), made.ToString());
+      auto model = Model::Load(out);
+      REQUIRE_MESSAGE(model.ok(), model.status().ToString());
+      auto session = Session::Create(*model);
+      REQUIRE(session.ok());
+      REQUIRE((*session)->Evaluate(tokens, /*all_logits=*/true).ok());
+      std::vector<int32_t> chosen;
+      for (size_t i = 0; i < tokens.size(); ++i) {
+        const auto l = (*session)->Logits(static_cast<int64_t>(i));
+        chosen.push_back(static_cast<int32_t>(std::max_element(l.begin(), l.end()) - l.begin()));
+      }
+      std::remove(out.c_str());
+      return chosen;
+    };
+    const std::vector<int32_t> draft = choices("r1-distill-qwen-1.5b", 1, 1, 0.0);
+    const std::vector<int32_t> same = choices("r1-distill-qwen-1.5b", 3, 2, 0.0);
+    const std::vector<int32_t> half = choices("r1-distill-qwen-1.5b", 2, 3, 0.5);
+    int differ_same = 0, differ_half = 0;
+    std::map<int32_t, int32_t> successor;  // the draft's choices are a function of the last token
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      CHECK(draft[i] < n_ordinary);
+      const auto [it, inserted] = successor.emplace(tokens[i], draft[i]);
+      CHECK(it->second == draft[i]);
+      differ_same += draft[i] != same[i];
+      differ_half += draft[i] != half[i];
+    }
+    CHECK(differ_same == 0);
+    // 400 draws of a coin of 0.5: 0.4 to 0.6 is more than 4 standard deviations either side.
+    CHECK(differ_half > 160);
+    CHECK(differ_half < 240);
+
+    MkModelOptions bad;
+    bad.successor_seed = 7;
+    bad.tied = true;
+    const std::string out = TempPath("successor-bad.gguf");
+    const QuantScheme q8 = *ParseQuantScheme("Q8_0");
+    CHECK(MakeSyntheticModel(*FindPreset("r1-distill-qwen-1.5b"), q8, out, bad).code() == absl::StatusCode::kInvalidArgument);
+    bad.tied = false;
+    CHECK(MakeSyntheticModel(*FindPreset("deepseek-r1-671b"), q8, out, bad).code() == absl::StatusCode::kInvalidArgument);
+    bad.successor_change = 1.5;
+    CHECK(MakeSyntheticModel(*FindPreset("r1-distill-qwen-1.5b"), q8, out, bad).code() == absl::StatusCode::kInvalidArgument);
+    MkModelOptions small_vocab;
+    small_vocab.n_vocab = 100;
+    CHECK(MakeSyntheticModel(*FindPreset("r1-distill-qwen-1.5b"), q8, out, small_vocab).code() ==
+          absl::StatusCode::kInvalidArgument);
+    CHECK(access(out.c_str(), F_OK) != 0);
   }
 
   TEST_CASE("the 671B preset has DeepSeek-R1's shapes") {
