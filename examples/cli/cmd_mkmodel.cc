@@ -39,7 +39,7 @@ int RunMkModel(int argc, char** argv) {
   options.n_threads = static_cast<int>(threads);
   if (Status st = args.Int("--layers", 1, 1000, &options.n_layers); !st.ok()) return Usage("mkmodel", st);
   if (Status st = args.Unsigned("--seed", &options.seed); !st.ok()) return Usage("mkmodel", st);
-  if (Status st = args.Int("--vocab", 512, int64_t{1} << 22, &options.n_vocab); !st.ok()) return Usage("mkmodel", st);
+  if (Status st = args.Int("--vocab", tools::kMinSyntheticVocab, tools::kMaxSyntheticVocab, &options.n_vocab); !st.ok()) return Usage("mkmodel", st);
   if (args.Has("--successor")) {
     uint64_t successor = 0;
     if (Status st = args.Unsigned("--successor", &successor); !st.ok()) return Usage("mkmodel", st);

@@ -8,9 +8,9 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
-#include <string_view>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "gguf/gguf_reader.h"
 #include "gguf/gguf_copy.h"
@@ -279,11 +279,6 @@ std::vector<int32_t> SuccessorSources(int64_t n_normal, uint64_t map_seed, doubl
   return source;
 }
 
-bool EndsWith(std::string_view s, std::string_view tail) {
-  return s.size() >= tail.size() && s.substr(s.size() - tail.size()) == tail;
-}
-
-constexpr int64_t kMaxSyntheticVocab = 1 << 22;
 
 Status SetMlaMoeKeys(const ModelPreset& p, GgufWriter& w) {
   const MlaMoeShape& m = *p.mla_moe;
@@ -378,9 +373,9 @@ Status MakeSyntheticModel(const ModelPreset& preset, const QuantScheme& scheme, 
   if (options.n_threads != 0) R1_RETURN_IF_ERROR(CheckThreadCount(options.n_threads, "n_threads"));
   ModelPreset p = preset;
   if (options.n_vocab != 0) {
-    if (options.n_vocab < 512 || options.n_vocab > kMaxSyntheticVocab) {
+    if (options.n_vocab < kMinSyntheticVocab || options.n_vocab > kMaxSyntheticVocab) {
       return absl::InvalidArgumentError(
-          absl::StrFormat("n_vocab: expected 512 to %d tokens, got %d", kMaxSyntheticVocab, options.n_vocab));
+          absl::StrFormat("n_vocab: expected %d to %d tokens, got %d", kMinSyntheticVocab, kMaxSyntheticVocab, options.n_vocab));
     }
     p.n_vocab = options.n_vocab;
   }
@@ -512,7 +507,7 @@ Status MakeSyntheticModel(const ModelPreset& preset, const QuantScheme& scheme, 
                                                  : std::vector<uint64_t>{s.n_in, s.n_out};
     // Uniform in ±sqrt(3 / n_in): unit-variance outputs for unit-variance inputs.
     float amp = s.name == "token_embd.weight" ? 1.0f : std::sqrt(3.0f / static_cast<float>(s.n_in));
-    const bool whisper = EndsWith(s.name, "attn_output.weight") || EndsWith(s.name, "ffn_down.weight");
+    const bool whisper = absl::EndsWith(s.name, "attn_output.weight") || absl::EndsWith(s.name, "ffn_down.weight");
     if (successor_sources && whisper) amp /= 8.0f;
     std::shared_ptr<const std::vector<int32_t>> sources;
     if (s.name == "output.weight") sources = successor_sources;

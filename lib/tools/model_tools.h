@@ -71,6 +71,8 @@ struct ModelPreset {
 std::optional<ModelPreset> FindPreset(std::string_view name);
 std::vector<std::string> PresetNames();
 
+inline constexpr int64_t kMinSyntheticVocab = 512, kMaxSyntheticVocab = int64_t{1} << 22;
+
 struct MkModelOptions {
   int n_threads = 0;  // 0 = all cores; else 1 to MaxThreadCount()
   uint64_t seed = 1;
@@ -82,8 +84,8 @@ struct MkModelOptions {
   // in that order, and its layers whisper, their output projections scaled by 1/8, so the last
   // token decides). Models of any shape made with one seed agree on every token, so they draft
   // for each other; `successor_change` in [0, 1] is the share of tokens (drawn with `seed`)
-  // whose successors are shuffled among themselves: a draft keeps about 1 - change of its
-  // guesses. Needs an output matrix (not `tied`); not for deepseek2.
+  // whose successors are shuffled among themselves: a draft then agrees with the target on
+  // about 1 - change of the tokens. Needs an output matrix (not `tied`); not for deepseek2.
   std::optional<uint64_t> successor_seed;
   double successor_change = 0.0;
 };
