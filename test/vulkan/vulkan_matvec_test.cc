@@ -1,0 +1,136 @@
+// The Vulkan matrix-vector kernels against the scalar reference (r1::quant::ref), on whatever
+// Vulkan device the machine has (in CI, Mesa's software device, lavapipe). Without a device the
+// suite is skipped with a message, or fails when R1_VULKAN_REQUIRED is set.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "r1/quant/reference.h"
+#include "support/test_util.h"
+#include "vulkan/vulkan_buffer.h"
+#include "vulkan/vulkan_device.h"
+#include "vulkan/vulkan_matvec.h"
+
+namespace r1::vk {
+namespace {
+
+[[maybe_unused]] const bool kHaveDevice = [] {
+  const auto devices = ListDevices();
+  if (devices.ok() && !devices->empty()) return true;
+  const std::string why = devices.ok() ? "no Vulkan device" : std::string(devices.status().message());
+  if (std::getenv("R1_VULKAN_REQUIRED") != nullptr) {
+    std::fprintf(stderr, "vulkan: R1_VULKAN_REQUIRED is set, but: %s\n", why.c_str());
+    std::exit(1);
+  }
+  std::fprintf(stderr, "vulkan: skipped: %s (install a Vulkan driver, e.g. mesa-vulkan-drivers)\n", why.c_str());
+  std::exit(77);
+}();
+
+std::unique_ptr<Device> OpenDevice() {
+  auto device = Device::Open();
+  REQUIRE_MESSAGE(device.ok(), device.status().ToString());
+  return *std::move(device);
+}
+
+std::unique_ptr<Buffer> MakeBuffer(Device& device, uint64_t bytes) {
+  auto buffer = Buffer::Create(device, (bytes + 3) / 4 * 4);
+  REQUIRE_MESSAGE(buffer.ok(), buffer.status().ToString());
+  return *std::move(buffer);
+}
+
+TEST_CASE("Vulkan devices are listed with a name and a kind") {
+  const auto devices = ListDevices();
+  REQUIRE(devices.ok());
+  for (const DeviceInfo& d : *devices) {
+    MESSAGE(d.name << " (" << d.kind << ", " << d.memory_bytes / (1 << 20) << " MiB)");
+    CHECK(!d.name.empty());
+    CHECK(std::string("discrete integrated virtual cpu other").find(d.kind) != std::string::npos);
+  }
+  if (devices->size() == 1) CHECK(OpenDevice()->info().name == (*devices)[0].name);
+}
+
+TEST_CASE("Vulkan matrix-vector products match the scalar reference") {
+  auto device = OpenDevice();
+  auto matvec = MatVec::Create(*device);
+  REQUIRE_MESSAGE(matvec.ok(), matvec.status().ToString());
+  // Awkward sizes, in units of the type's block (at least 32 elements): one row, odd row
+  // counts, rows of one and of many blocks, and more rows than one grid row holds (65,535).
+  struct Shape {
+    int64_t n_out, n_units;
+  };
+  const Shape shapes[] = {{1, 1}, {37, 3}, {5, 64}, {3, 13}, {70001, 1}};
+  for (DType type : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0,
+                     DType::kQ5_1, DType::kQ2_K, DType::kQ3_K, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K}) {
+    REQUIRE(MatVec::Supports(type));
+    for (const Shape& shape : shapes) {
+      const int64_t n_out = shape.n_out, n_in = shape.n_units * std::max<int64_t>(32, Traits(type).block_size);
+      CAPTURE(DTypeName(type));
+      CAPTURE(n_out);
+      CAPTURE(n_in);
+      const uint64_t row_bytes = *RowBytes(type, static_cast<uint64_t>(n_in));
+      auto w = MakeBuffer(*device, row_bytes * static_cast<uint64_t>(n_out));
+      auto x = MakeBuffer(*device, static_cast<uint64_t>(n_in) * 4);
+      auto y = MakeBuffer(*device, static_cast<uint64_t>(n_out) * 4);
+      const auto xf = test::RandomFloats(static_cast<size_t>(n_in), 7, -2.0f, 2.0f);
+      std::memcpy(x->data(), xf.data(), xf.size() * 4);
+      std::vector<float> expected(static_cast<size_t>(n_out)), magnitude(expected.size());
+      std::vector<float> row(static_cast<size_t>(n_in));
+      for (int64_t r = 0; r < n_out; ++r) {
+        const auto wf = test::RandomFloats(static_cast<size_t>(n_in), 100 + static_cast<uint64_t>(r));
+        uint8_t* wr = static_cast<uint8_t*>(w->data()) + static_cast<uint64_t>(r) * row_bytes;
+        quant::ref::QuantizeRow(type, wf.data(), wr, n_in);
+        quant::ref::DequantizeRow(type, wr, row.data(), n_in);
+        double sum = 0, abs_sum = 0;
+        for (int64_t k = 0; k < n_in; ++k) {
+          sum += static_cast<double>(row[static_cast<size_t>(k)]) * xf[static_cast<size_t>(k)];
+          abs_sum += std::fabs(static_cast<double>(row[static_cast<size_t>(k)]) * xf[static_cast<size_t>(k)]);
+        }
+        expected[static_cast<size_t>(r)] = static_cast<float>(sum);
+        magnitude[static_cast<size_t>(r)] = static_cast<float>(abs_sum);
+      }
+      std::memset(y->data(), 0xff, y->bytes());  // NaNs: every row must be written
+      const Status run = (*matvec)->Run(type, n_in, n_out, *w, *x, *y);
+      REQUIRE_MESSAGE(run.ok(), run.ToString());
+      const float* got = static_cast<const float*>(y->data());
+      int64_t bad = 0;
+      for (int64_t r = 0; r < n_out; ++r) {
+        const float tolerance = 1e-5f * magnitude[static_cast<size_t>(r)] + 1e-6f;
+        if (!(std::fabs(got[r] - expected[static_cast<size_t>(r)]) <= tolerance)) {
+          if (bad++ == 0) MESSAGE("row " << r << ": " << got[r] << " vs " << expected[static_cast<size_t>(r)]);
+        }
+      }
+      CHECK(bad == 0);
+    }
+  }
+}
+
+TEST_CASE("Vulkan: bad arguments are refused with a status") {
+  CHECK(Device::Open(1 << 20).status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(Device::Open(-5).status().code() == absl::StatusCode::kInvalidArgument);
+  auto device = OpenDevice();
+  CHECK(Buffer::Create(*device, 0).status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(Buffer::Create(*device, uint64_t{1} << 62).status().code() == absl::StatusCode::kInvalidArgument);
+  auto matvec = MatVec::Create(*device);
+  REQUIRE(matvec.ok());
+  auto w = MakeBuffer(*device, 34 * 4), x = MakeBuffer(*device, 4 * 128), y = MakeBuffer(*device, 4 * 4);
+  // Four Q8_0 rows of 32 fit; anything more, a width off the block size, or a kernel r1 lacks
+  // does not.
+  CHECK((*matvec)->Run(DType::kQ8_0, 32, 4, *w, *x, *y).ok());
+  CHECK((*matvec)->Run(DType::kQ8_0, 32, 5, *w, *x, *y).code() == absl::StatusCode::kInvalidArgument);
+  CHECK((*matvec)->Run(DType::kQ8_0, 64, 4, *w, *x, *y).code() == absl::StatusCode::kInvalidArgument);
+  CHECK((*matvec)->Run(DType::kQ8_0, 33, 1, *w, *x, *y).code() == absl::StatusCode::kInvalidArgument);
+  CHECK((*matvec)->Run(DType::kQ8_0, 0, 1, *w, *x, *y).code() == absl::StatusCode::kInvalidArgument);
+  CHECK((*matvec)->Run(DType::kQ8_0, 32, -1, *w, *x, *y).code() == absl::StatusCode::kInvalidArgument);
+  CHECK((*matvec)->Run(DType::kF32, 256, 1, *w, *x, *y).code() == absl::StatusCode::kInvalidArgument);
+  CHECK((*matvec)->Run(DType::kIQ2_XXS, 256, 1, *w, *x, *y).code() == absl::StatusCode::kUnimplemented);
+  CHECK(!MatVec::Supports(DType::kIQ2_XXS));
+}
+
+}  // namespace
+}  // namespace r1::vk
