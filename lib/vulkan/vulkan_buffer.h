@@ -13,6 +13,7 @@
 
 namespace r1::vk {
 
+// A buffer must not outlive its device.
 class Buffer {
  public:
   // A buffer of `bytes` (> 0, within the device's storage-buffer range).

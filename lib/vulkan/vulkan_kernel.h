@@ -14,6 +14,7 @@
 
 namespace r1::vk {
 
+// A kernel must not outlive its device.
 class Kernel {
  public:
   static StatusOr<std::unique_ptr<Kernel>> Create(Device& device, absl::Span<const uint32_t> spirv, int n_buffers,

@@ -1,13 +1,10 @@
 // The Vulkan matrix-vector kernels against the scalar reference (r1::quant::ref), on whatever
-// Vulkan device the machine has (in CI, Mesa's software device, lavapipe). Without a device the
-// suite is skipped with a message, or fails when R1_VULKAN_REQUIRED is set.
+// Vulkan device the machine has (in CI, Mesa's software device, lavapipe).
 #include <doctest/doctest.h>
 
-#include <cmath>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <algorithm>
+#include <cmath>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -16,33 +13,14 @@
 #include "vulkan/vulkan_buffer.h"
 #include "vulkan/vulkan_device.h"
 #include "vulkan/vulkan_matvec.h"
+#include "vulkan_test_util.h"
 
 namespace r1::vk {
 namespace {
 
-[[maybe_unused]] const bool kHaveDevice = [] {
-  const auto devices = ListDevices();
-  if (devices.ok() && !devices->empty()) return true;
-  const std::string why = devices.ok() ? "no Vulkan device" : std::string(devices.status().message());
-  if (std::getenv("R1_VULKAN_REQUIRED") != nullptr) {
-    std::fprintf(stderr, "vulkan: R1_VULKAN_REQUIRED is set, but: %s\n", why.c_str());
-    std::exit(1);
-  }
-  std::fprintf(stderr, "vulkan: skipped: %s (install a Vulkan driver, e.g. mesa-vulkan-drivers)\n", why.c_str());
-  std::exit(77);
-}();
-
-std::unique_ptr<Device> OpenDevice() {
-  auto device = Device::Open();
-  REQUIRE_MESSAGE(device.ok(), device.status().ToString());
-  return *std::move(device);
-}
-
-std::unique_ptr<Buffer> MakeBuffer(Device& device, uint64_t bytes) {
-  auto buffer = Buffer::Create(device, (bytes + 3) / 4 * 4);
-  REQUIRE_MESSAGE(buffer.ok(), buffer.status().ToString());
-  return *std::move(buffer);
-}
+[[maybe_unused]] const bool kHaveDevice = vulkan_test::RequireDeviceOrSkip();
+using vulkan_test::MakeBuffer;
+using vulkan_test::OpenDevice;
 
 TEST_CASE("Vulkan devices are listed with a name and a kind") {
   const auto devices = ListDevices();

@@ -1,0 +1,124 @@
+// vulkan_ops.cc — the f32 layer operators: sizes checked, then one dispatch each.
+#include "vulkan/vulkan_ops.h"
+
+#include <algorithm>
+#include <initializer_list>
+
+#include "absl/strings/str_cat.h"
+
+namespace r1::vk {
+namespace {
+
+// SPIR-V words compiled from shaders/*.comp at build time (glslc -mfmt=c).
+constexpr uint32_t kRmsNorm[] =
+#include "rms_norm.spv.inc"
+    ;
+constexpr uint32_t kAdd[] =
+#include "add.spv.inc"
+    ;
+constexpr uint32_t kSiluMul[] =
+#include "silu_mul.spv.inc"
+    ;
+constexpr uint32_t kRope[] =
+#include "rope.spv.inc"
+    ;
+constexpr uint32_t kAttention[] =
+#include "attention.spv.inc"
+    ;
+
+constexpr uint64_t kGroup = 64;           // invocations per workgroup, as the shaders declare
+constexpr uint64_t kMaxGroupsX = 65535;   // the least maxComputeWorkGroupCount the spec allows
+constexpr uint64_t kMaxIndex = uint64_t{1} << 31;  // the shaders index with 32-bit integers
+
+// Whether each buffer holds at least its count of floats (counts below kMaxIndex).
+bool Fits(std::initializer_list<std::pair<const Buffer*, int64_t>> buffers) {
+  for (const auto& [buffer, floats] : buffers) {
+    if (floats <= 0 || static_cast<uint64_t>(floats) >= kMaxIndex || static_cast<uint64_t>(floats) * 4 > buffer->bytes()) {
+      return false;
+    }
+  }
+  return true;
+}
+
+Status SizeError(const char* op) {
+  return absl::InvalidArgumentError(absl::StrCat("Vulkan: ", op, ": sizes that are not positive or do not fit the buffers"));
+}
+
+// A grid of workgroups covering n invocations: {grid_x, grid_y}.
+std::pair<uint32_t, uint32_t> Grid(uint64_t n) {
+  const uint64_t groups = (n + kGroup - 1) / kGroup;
+  const uint64_t x = std::min(groups, kMaxGroupsX);
+  return {static_cast<uint32_t>(x), static_cast<uint32_t>((groups + x - 1) / x)};
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<FloatOps>> FloatOps::Create(Device& device) {
+  std::unique_ptr<FloatOps> ops(new FloatOps());
+  R1_ASSIGN_OR_RETURN(ops->rms_norm_, Kernel::Create(device, kRmsNorm, 3, 8));
+  R1_ASSIGN_OR_RETURN(ops->add_, Kernel::Create(device, kAdd, 3, 8));
+  R1_ASSIGN_OR_RETURN(ops->silu_mul_, Kernel::Create(device, kSiluMul, 3, 8));
+  R1_ASSIGN_OR_RETURN(ops->rope_, Kernel::Create(device, kRope, 2, 24));
+  R1_ASSIGN_OR_RETURN(ops->attention_, Kernel::Create(device, kAttention, 5, 24));
+  return ops;
+}
+
+Status FloatOps::RmsNorm(Buffer& x, Buffer& w, float eps, Buffer& out, int64_t n_rows, int64_t n) {
+  if (n_rows <= 0 || n_rows > static_cast<int64_t>(kMaxGroupsX) || !Fits({{&x, n_rows * n}, {&w, n}, {&out, n_rows * n}})) {
+    return SizeError("RmsNorm");
+  }
+  const struct {
+    uint32_t n;
+    float eps;
+  } push{static_cast<uint32_t>(n), eps};
+  Buffer* const buffers[] = {&x, &w, &out};
+  return rms_norm_->Run(buffers, &push, static_cast<uint32_t>(n_rows));
+}
+
+Status FloatOps::Add(Buffer& a, Buffer& b, Buffer& out, int64_t n) {
+  if (!Fits({{&a, n}, {&b, n}, {&out, n}})) return SizeError("Add");
+  const auto [gx, gy] = Grid(static_cast<uint64_t>(n));
+  const uint32_t push[] = {static_cast<uint32_t>(n), gx};
+  Buffer* const buffers[] = {&a, &b, &out};
+  return add_->Run(buffers, push, gx, gy);
+}
+
+Status FloatOps::SiluMul(Buffer& gate, Buffer& up, Buffer& out, int64_t n) {
+  if (!Fits({{&gate, n}, {&up, n}, {&out, n}})) return SizeError("SiluMul");
+  const auto [gx, gy] = Grid(static_cast<uint64_t>(n));
+  const uint32_t push[] = {static_cast<uint32_t>(n), gx};
+  Buffer* const buffers[] = {&gate, &up, &out};
+  return silu_mul_->Run(buffers, push, gx, gy);
+}
+
+Status FloatOps::Rope(Buffer& x, Buffer& cos_sin, int64_t n_rows, int64_t n_heads, int64_t head_dim, int64_t n_rot,
+                      bool neox) {
+  if (n_rows <= 0 || n_heads <= 0 || n_rot <= 0 || n_rot % 2 != 0 || n_rot > head_dim ||
+      !Fits({{&x, n_rows * n_heads * head_dim}, {&cos_sin, n_rows * n_rot}})) {
+    return SizeError("Rope");
+  }
+  const auto [gx, gy] = Grid(static_cast<uint64_t>(n_rows * n_heads * (n_rot / 2)));
+  const uint32_t push[] = {static_cast<uint32_t>(n_rows), static_cast<uint32_t>(n_heads), static_cast<uint32_t>(head_dim),
+                           static_cast<uint32_t>(n_rot), neox ? 1u : 0u, gx};
+  Buffer* const buffers[] = {&x, &cos_sin};
+  return rope_->Run(buffers, push, gx, gy);
+}
+
+Status FloatOps::Attention(Buffer& q, Buffer& k, Buffer& v, Buffer& out, Buffer& scores, const AttentionShape& s) {
+  const int64_t q_floats = s.n_tokens * s.n_heads * s.head_dim, kv_floats = s.n_kv * s.n_kv_heads * s.head_dim;
+  if (s.n_tokens <= 0 || s.n_tokens > static_cast<int64_t>(kMaxGroupsX) || s.pos0 < 0 || s.n_heads <= 0 ||
+      s.n_heads > static_cast<int64_t>(kMaxGroupsX) || s.n_kv_heads <= 0 || s.n_heads % s.n_kv_heads != 0 ||
+      s.pos0 + s.n_tokens > s.n_kv ||
+      !Fits({{&q, q_floats}, {&k, kv_floats}, {&v, kv_floats}, {&out, q_floats}, {&scores, s.n_tokens * s.n_heads * s.n_kv}})) {
+    return SizeError("Attention");
+  }
+  const struct {
+    uint32_t pos0, n_kv, n_heads, n_kv_heads, head_dim;
+    float scale;
+  } push{static_cast<uint32_t>(s.pos0),    static_cast<uint32_t>(s.n_kv),     static_cast<uint32_t>(s.n_heads),
+         static_cast<uint32_t>(s.n_kv_heads), static_cast<uint32_t>(s.head_dim), s.scale};
+  Buffer* const buffers[] = {&q, &k, &v, &out, &scores};
+  return attention_->Run(buffers, &push, static_cast<uint32_t>(s.n_tokens), static_cast<uint32_t>(s.n_heads));
+}
+
+}  // namespace r1::vk
