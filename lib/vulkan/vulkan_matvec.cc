@@ -1,6 +1,7 @@
 // vulkan_matvec.cc — the matrix-vector kernels: one SPIR-V module per weight type.
 #include "vulkan/vulkan_matvec.h"
 
+#include <cstring>
 #include <limits>
 #include <string>
 
@@ -86,6 +87,17 @@ size_t KernelIndex(DType type) {
 }  // namespace
 
 bool MatVec::Supports(DType type) { return KernelIndex(type) < std::size(kTypeKernels); }
+
+StatusOr<std::unique_ptr<Buffer>> MatVec::Upload(Device& device, const WeightMatrix& w) {
+  if (!Supports(w.type) || w.data == nullptr || w.n_out <= 0 || w.row_bytes == 0) {
+    return absl::InvalidArgumentError(absl::StrCat("Vulkan: no upload of a ", std::string(DTypeName(w.type)),
+                                                   " matrix of ", w.n_out, " rows"));
+  }
+  const uint64_t bytes = w.row_bytes * static_cast<uint64_t>(w.n_out);
+  R1_ASSIGN_OR_RETURN(std::unique_ptr<Buffer> buffer, Buffer::Create(device, (bytes + 3) / 4 * 4));
+  std::memcpy(buffer->data(), w.data, bytes);  // the rows lie back to back
+  return buffer;
+}
 
 StatusOr<std::unique_ptr<MatVec>> MatVec::Create(Device& device) {
   std::unique_ptr<MatVec> m(new MatVec());

@@ -10,6 +10,7 @@
 
 #include "r1/dtype.h"
 #include "r1/status.h"
+#include "tensor/weight_view.h"
 #include "vulkan/vulkan_buffer.h"
 #include "vulkan/vulkan_device.h"
 #include "vulkan/vulkan_kernel.h"
@@ -20,6 +21,8 @@ class MatVec {
  public:
   static StatusOr<std::unique_ptr<MatVec>> Create(Device& device);
   static bool Supports(DType type);
+  // A buffer of the device holding w's rows as Run reads them (a type Run supports).
+  static StatusOr<std::unique_ptr<Buffer>> Upload(Device& device, const WeightMatrix& w);
 
   // y[0 … n_out) = W·x: w holds n_out rows of RowBytes(type, n_in) bytes (its size rounded up
   // to whole 32-bit words, as the shader reads words), x n_in floats, y n_out floats. Sizes
