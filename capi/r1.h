@@ -168,6 +168,11 @@ typedef struct r1_session_options {
    * logits are the same bits however its tokens were batched; costs prompt speed. Default 0:
    * faster engines whose last-bit differences now and then decide a near-tie the other way. */
   int32_t batch_invariant;
+  /* layers run on a GPU (Vulkan; a library built with it): 0 (default) none, -1 all, n the first
+   * n. Dense models (llama, qwen2, qwen3) only; session creation fails with the reason where the
+   * library, the machine or the model cannot. */
+  int32_t gpu_layers;
+  int32_t gpu_device; /* which GPU, in the Vulkan driver's order; -1 (default) the best one */
 } r1_session_options;
 
 R1_CAPI void r1_session_options_default(r1_session_options *options);

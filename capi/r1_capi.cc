@@ -326,6 +326,7 @@ void r1_session_options_default(r1_session_options* o) {
   *o = r1_session_options{};
   o->struct_size = sizeof(*o);
   o->cache_type = R1_CACHE_F16;
+  o->gpu_device = -1;
 }
 
 r1_status r1_session_create(r1_model* model, const r1_session_options* options, r1_session** out_session) {
@@ -346,6 +347,8 @@ r1_status r1_session_create(r1_model* model, const r1_session_options* options, 
     }
     so.cache_type = static_cast<r1::CacheType>(o.cache_type);
     so.batch_invariant = o.batch_invariant != 0;
+    so.gpu_layers = o.gpu_layers;
+    so.gpu_device = o.gpu_device;
     auto session = r1::Session::Create(model->model, so);
     if (!session.ok()) return FromStatus(session.status());
     *out_session = new r1_session{model->model, *std::move(session), {}};

@@ -23,6 +23,15 @@ std::vector<OptionSpec> SessionOptions() {
   };
 }
 
+// Options of the commands that run one session: layers on a GPU.
+std::vector<OptionSpec> GpuOptions() {
+  return {
+      {"--gpu-layers", nullptr, "N", "0: every layer on the CPU",
+       "layers on a GPU (a build with Vulkan): -1 all, N the first N; llama, qwen2 and qwen3 models"},
+      {"--gpu-device", nullptr, "I", "the best GPU", "which GPU, in the Vulkan driver's order"},
+  };
+}
+
 // Options of `run` and `chat`: sampling, reasoning and the chat template.
 std::vector<OptionSpec> GenerationOptions() {
   return {
@@ -98,7 +107,7 @@ std::vector<CommandSpec> MakeCommands() {
                    "one JSON object per line: {\"type\":\"reasoning\"|\"content\",\"text\":…}, then "
                    "{\"type\":\"done\",…} with the usage, stop reason and seed"}},
                  GenerationOptions()),
-            SessionOptions()),
+            Join(SessionOptions(), GpuOptions())),
        "r1 run model.gguf -p \"Why is the sky blue?\" -n 256",
        "On a terminal the reasoning is dimmed (not with NO_COLOR set or TERM=dumb); otherwise it is\n"
        "printed between a line \"<think>\" and a line \"</think>\", before the answer. A model with a\n"
@@ -106,7 +115,7 @@ std::vector<CommandSpec> MakeCommands() {
        "Ctrl-C stops the answer (exit status 130). A prompt read from a file loses its trailing\n"
        "newlines."},
       {"chat", RunChat, "MODEL [options]", "an interactive multi-turn chat; /help lists its commands",
-       Join(GenerationOptions(), SessionOptions()), "r1 chat model.gguf --system \"Answer briefly.\"",
+       Join(GenerationOptions(), Join(SessionOptions(), GpuOptions())), "r1 chat model.gguf --system \"Answer briefly.\"",
        "A model without a chat template (or with --no-chat) continues one text, each input on a new\n"
        "line. Ctrl-C stops the current answer; Ctrl-D or /quit ends the chat."},
       {"generate", RunGenerate, "MODEL (--tokens IDS | -p TEXT | -f FILE) [options]",
@@ -115,13 +124,13 @@ std::vector<CommandSpec> MakeCommands() {
              {"-p", "--prompt", "TEXT", nullptr, "the prompt as text; '-' reads it from stdin"},
              {"-f", "--file", "FILE", nullptr, "read the prompt from FILE ('-': stdin)"},
              {"-n", nullptr, "N", "32", "new tokens"}},
-            SessionOptions()),
+            Join(SessionOptions(), GpuOptions())),
        "r1 generate model.gguf -p \"Once upon a time\" -n 16", nullptr},
       {"logits", RunLogits, "MODEL --tokens IDS --out FILE [options]",
        "every position's logits from one batched pass, raw little-endian float32 [n_tokens][n_vocab]",
        Join({{"--tokens", nullptr, "IDS", nullptr, "token ids: 1,2,3"},
              {"--out", nullptr, "FILE", nullptr, "where to write the logits"}},
-            SessionOptions()),
+            Join(SessionOptions(), GpuOptions())),
        "r1 logits model.gguf --tokens 1,2,3 --out logits.f32", nullptr},
       {"tokenize", RunTokenize, "MODEL (TEXT | --file PATH) [options]",
        "token ids of a text (the last line of stdout)",

@@ -187,6 +187,8 @@ struct SessionOptions {
   int n_batch = 0;    // 0: 512
   CacheType cache_type = CacheType::kF16;
   bool batch_invariant = false;  // see r1_session_options
+  int gpu_layers = 0;            // see r1_session_options: 0 none, -1 all, n the first n
+  int gpu_device = -1;           // -1: the best GPU
 };
 
 struct Message {
@@ -247,6 +249,8 @@ class Session {
     o.n_batch = options.n_batch;
     o.cache_type = static_cast<int32_t>(options.cache_type);
     o.batch_invariant = options.batch_invariant ? 1 : 0;
+    o.gpu_layers = options.gpu_layers;
+    o.gpu_device = options.gpu_device;
     r1_session* session = nullptr;
     detail::Check(r1_session_create(model.get(), &o, &session));
     session_.reset(session);

@@ -1,5 +1,6 @@
 // forward.cc — embed → layer × n_layers → norm → logits, the same for every architecture; the
-// model's layer family (layer_family.h) supplies the layer.
+// model's layer family (layer_family.h) supplies the layer, and a session's device runs the
+// layers it holds (device_layers.h).
 #include "model/forward.h"
 
 #include "model/layer_family.h"
@@ -48,8 +49,8 @@ int64_t NormalizeOutputRows(const float* x, const float* norm, float eps, int64_
 
 }  // namespace
 
-void Forward(const Model::Impl& model, const int32_t* tokens, absl::Span<const SequenceRows> sequences,
-             LogitRows rows, Activations& a, OpContext& ctx) {
+Status Forward(const Model::Impl& model, const int32_t* tokens, absl::Span<const SequenceRows> sequences,
+               LogitRows rows, Activations& a, OpContext& ctx) {
   const ModelConfig& c = model.config;
   const ModelWeights& w = *model.weights;
   const LayerFamily& family = *model.family;
@@ -59,14 +60,19 @@ void Forward(const Model::Impl& model, const int32_t* tokens, absl::Span<const S
   family.RotationTable(c, w, sequences, a.cos_sin.data());   // [n_tokens, n_rot]
 
   for (int64_t l = 0; l < c.n_layers; ++l) {
-    family.Layer(c, w.layers[static_cast<size_t>(l)], l, sequences, n_tokens, a, ctx);
+    if (a.device_layers != nullptr && a.device_layers->Runs(l)) {
+      R1_RETURN_IF_ERROR(a.device_layers->Layer(c, l, sequences, n_tokens, a));
+    } else {
+      family.Layer(c, w.layers[static_cast<size_t>(l)], l, sequences, n_tokens, a, ctx);
+    }
   }
 
   // Output: logits = W_out · norm(x), for the rows asked for.
-  if (rows == LogitRows::kNone) return;
+  if (rows == LogitRows::kNone) return absl::OkStatus();
   const int64_t n_out =
       NormalizeOutputRows(a.x.data(), w.output_norm, c.norm_eps, c.d_model, sequences, rows, a.h.data(), ctx);
   MatMul(w.output, a.h.data(), n_out, nullptr, a.LogitsFor(n_out, c.n_vocab), a.matmul, ctx);  // [n_out, n_vocab]
+  return absl::OkStatus();
 }
 
 }  // namespace r1

@@ -10,6 +10,7 @@
 
 #include "absl/types/span.h"
 
+#include "model/device_layers.h"
 #include "model/kv_cache.h"
 #include "model/model_impl.h"
 #include "ops/attention.h"
@@ -53,6 +54,9 @@ struct Activations {
     return logits.data();
   }
   ExpertReadStats expert_stats;  // what the routed experts read, summed over Forward calls
+  // The layers a device runs for this session (SessionOptions::gpu_layers), or null: all on
+  // the CPU. Owned by the session.
+  DeviceLayers* device_layers = nullptr;
   // The reference MLA path: decompress every cached position into per-head keys and values
   // and run ordinary attention. For tests; EnablePlainMla sizes its buffers.
   bool mla_plain = false;
@@ -88,14 +92,15 @@ struct SequenceRows {
 // Runs the model on `tokens` (the sequences' rows in order; ids already checked < n_vocab) and
 // writes logits to acts.logits: none for kNone (the caches are filled only), each sequence's
 // last row for kLast ([n_sequences, n_vocab]), every row for kAll. pos0 + n_tokens <= kv->n_ctx().
-void Forward(const Model::Impl& model, const int32_t* tokens, absl::Span<const SequenceRows> sequences,
-             LogitRows rows, Activations& acts, OpContext& ctx);
+// Fails only where a device runs layers (acts.device_layers) and fails.
+Status Forward(const Model::Impl& model, const int32_t* tokens, absl::Span<const SequenceRows> sequences,
+               LogitRows rows, Activations& acts, OpContext& ctx);
 
 // One sequence.
-inline void Forward(const Model::Impl& model, const int32_t* tokens, int64_t n_tokens, int64_t pos0, LogitRows rows,
-                    KvCache& kv, Activations& acts, OpContext& ctx) {
+inline Status Forward(const Model::Impl& model, const int32_t* tokens, int64_t n_tokens, int64_t pos0, LogitRows rows,
+                      KvCache& kv, Activations& acts, OpContext& ctx) {
   const SequenceRows one{&kv, pos0, n_tokens};
-  Forward(model, tokens, {&one, 1}, rows, acts, ctx);
+  return Forward(model, tokens, {&one, 1}, rows, acts, ctx);
 }
 
 // The total rows of `sequences`.

@@ -47,6 +47,13 @@ struct SessionOptions {
   // differently in the last bits, which now and then decides a near-tie the other way. Costs
   // prompt speed (doc/performance.md), not decode speed.
   bool batch_invariant = false;
+  // Layers run on a GPU (Vulkan; a build with -Dvulkan=enabled): 0 none, -1 all, n the first n
+  // (the rest on the CPU). Dense models only (llama, qwen2, qwen3); every weight type but the
+  // i-quants. The GPU layers keep their keys and values on the device in f32, whatever
+  // cache_type says, and take a prompt's tokens one at a time. Create fails with the reason when
+  // this build, the machine or the model cannot (Unimplemented, NotFound, InvalidArgument).
+  int gpu_layers = 0;
+  int gpu_device = -1;  // which GPU (the order the Vulkan driver lists them); -1 the best one
 };
 
 // Which part of an R1 answer a piece of text belongs to: the chain of thought inside

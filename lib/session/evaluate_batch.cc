@@ -47,6 +47,11 @@ Status CheckBatch(absl::Span<Session::Impl* const> batch, absl::Span<const int32
       return absl::InvalidArgumentError(
           absl::StrFormat("session %d has a longer f32-cache context than session 0 (%d > %d)", i, s.n_ctx, first.n_ctx));
     }
+    // A session's GPU layers keep their own cache: its rows cannot join another session's pass.
+    if (s.device_layers != nullptr && batch.size() > 1) {
+      return absl::FailedPreconditionError(
+          absl::StrFormat("session %d runs layers on a GPU: it steps alone, not in a batch", i));
+    }
     if (s.n_past() >= s.n_ctx) {
       return absl::OutOfRangeError(absl::StrFormat("session %d: the context is full (%d positions)", i, s.n_ctx));
     }
@@ -74,8 +79,9 @@ Status Session::EvaluateBatch(absl::Span<Session* const> sessions, absl::Span<co
   // Wide batches would otherwise take the prompt engines, whose sums round differently.
   const bool invariant = first.ctx.batch_invariant;
   first.ctx.batch_invariant = true;
-  Forward(first.model->impl(), tokens.data(), rows, LogitRows::kLast, first.acts, first.ctx);
+  const Status pass = Forward(first.model->impl(), tokens.data(), rows, LogitRows::kLast, first.acts, first.ctx);
   first.ctx.batch_invariant = invariant;
+  R1_RETURN_IF_ERROR(pass);
 
   // Row i belongs to session i; the first session's row is already where its logits live, so
   // the others are copied out before anything can overwrite them.

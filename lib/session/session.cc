@@ -83,6 +83,11 @@ StatusOr<std::unique_ptr<Session>> Session::Create(std::shared_ptr<const Model> 
   R1_RETURN_IF_ERROR(InitKvCache(impl->model->impl(), n_ctx, *cache_type, impl->ctx.isa, impl->kv));
   impl->tokens.reserve(static_cast<size_t>(n_ctx));
   impl->acts.Init(impl->model->impl(), impl->n_batch, n_ctx, n_threads, *cache_type);
+  if (options.gpu_layers != 0) {
+    R1_ASSIGN_OR_RETURN(impl->device_layers,
+                        OpenDeviceLayers(impl->model->impl(), options.gpu_layers, options.gpu_device, n_ctx));
+    impl->acts.device_layers = impl->device_layers.get();
+  }
   return std::unique_ptr<Session>(new Session(std::move(impl)));
 }
 
@@ -106,7 +111,7 @@ Status Session::Evaluate(absl::Span<const int32_t> tokens, bool all_logits) {
   for (int64_t start = 0; start < n; start += s.n_batch) {
     const int64_t len = std::min(s.n_batch, n - start);
     const LogitRows rows = all_logits ? LogitRows::kAll : start + len == n ? LogitRows::kLast : LogitRows::kNone;
-    Forward(model, tokens.data() + start, len, s.n_past(), rows, s.kv, s.acts, s.ctx);
+    R1_RETURN_IF_ERROR(Forward(model, tokens.data() + start, len, s.n_past(), rows, s.kv, s.acts, s.ctx));
     if (s.keep_hidden) s.KeepHidden(s.acts.x.data(), len);
     s.tokens.insert(s.tokens.end(), tokens.begin() + start, tokens.begin() + start + len);
     if (all_logits && n > s.n_batch) {

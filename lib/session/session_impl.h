@@ -21,6 +21,7 @@ struct Session::Impl {
   ThreadPool pool;
   OpContext ctx;
   KvCache kv;
+  std::unique_ptr<DeviceLayers> device_layers;  // SessionOptions::gpu_layers; acts points at it
   Activations acts;
   std::vector<float> all_logits;  // [n_rows, n_vocab] when more rows than one batch holds
   const float* logits = nullptr;  // rows of the last Evaluate

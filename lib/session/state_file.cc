@@ -73,6 +73,9 @@ bool ReadCacheRows(FILE* f, DType stored, uint64_t k_row, uint64_t v_row, uint64
 
 Status Session::SaveState(const std::string& path) const {
   const Impl& s = *impl_;
+  if (s.device_layers != nullptr) {
+    return absl::FailedPreconditionError("SaveState: the session's GPU layers keep their cache on the device");
+  }
   const ModelConfig& c = s.model->config();
   const std::string tmp = path + ".tmp";
   File f(std::fopen(tmp.c_str(), "wb"));
@@ -109,6 +112,9 @@ Status Session::SaveState(const std::string& path) const {
 
 Status Session::LoadState(const std::string& path) {
   Impl& s = *impl_;
+  if (s.device_layers != nullptr) {
+    return absl::FailedPreconditionError("LoadState: the session's GPU layers keep their cache on the device");
+  }
   const ModelConfig& c = s.model->config();
   File f(std::fopen(path.c_str(), "rb"));
   if (!f) return absl::NotFoundError(absl::StrFormat("cannot open state file '%s'", path));

@@ -63,6 +63,8 @@ class NumberFlags(unittest.TestCase):
             cases = [
                 (["generate", STORIES, "-p", "Once", "-n", "1.5"], "-n", "1.5"),
                 (["generate", STORIES, "--tokens", "1,x"], "--tokens", "1,x"),
+                (["generate", STORIES, "-p", "Once", "--gpu-layers", "-3"], "--gpu-layers", "-3"),
+                (["logits", STORIES, "--tokens", "1", "--out", out, "--gpu-device", "x"], "--gpu-device", "x"),
                 (["logits", STORIES, "--tokens", "1,-2", "--out", out], "--tokens", "1,-2"),
                 (["logits", STORIES, "--tokens", "1", "--out", out, "-t", "nan"], "-t", "nan"),
                 (["bench", STORIES, "-p", "nan"], "-p", "nan"),

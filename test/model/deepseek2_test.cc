@@ -57,7 +57,7 @@ struct Runner {
 
   // All rows' logits of `ids`, evaluated in one batch.
   std::vector<float> Batch(const std::vector<int32_t>& ids) {
-    Forward(model->impl(), ids.data(), int64_t(ids.size()), n_past, LogitRows::kAll, kv, acts, ctx);
+    REQUIRE(Forward(model->impl(), ids.data(), int64_t(ids.size()), n_past, LogitRows::kAll, kv, acts, ctx).ok());
     n_past += int64_t(ids.size());
     const size_t n = ids.size() * size_t(model->config().n_vocab);
     return {acts.logits.begin(), acts.logits.begin() + long(n)};

@@ -198,7 +198,8 @@ class Model:
 
 class Session:
     def __init__(self, model: Model, *, n_ctx: int = 0, n_threads: int = 0, n_batch: int = 512,
-                 cache_type: Literal["f16", "q8_0", "f32"] = "f16", batch_invariant: bool = False) -> None: ...
+                 cache_type: Literal["f16", "q8_0", "f32"] = "f16", batch_invariant: bool = False,
+                 gpu_layers: int = 0, gpu_device: int = -1) -> None: ...
     def chat(self, messages: Iterable[Message], *, options: Optional[GenerateOptions] = None,
              **overrides: object) -> Stream: ...
     def generate(self, prompt: str, *, options: Optional[GenerateOptions] = None,

@@ -277,7 +277,7 @@ void RegisterSession(py::module_& m) {
 Each call continues the context: only the part of a new prompt that differs from what is
 cached is computed. Use a session from one thread at a time; cancel() works from any thread.)doc")
       .def(py::init([](const PyModel& model, int64_t n_ctx, int n_threads, int64_t n_batch,
-                       const std::string& cache_type, bool batch_invariant) {
+                       const std::string& cache_type, bool batch_invariant, int gpu_layers, int gpu_device) {
              r1::SessionOptions options;
              options.n_ctx = n_ctx;
              options.n_threads = n_threads;
@@ -289,6 +289,8 @@ cached is computed. Use a session from one thread at a time; cancel() works from
              }
              options.cache_type = *type;
              options.batch_invariant = batch_invariant;
+             options.gpu_layers = gpu_layers;
+             options.gpu_device = gpu_device;
              absl::StatusOr<std::unique_ptr<r1::Session>> session;
              {
                py::gil_scoped_release nogil;
@@ -301,6 +303,7 @@ cached is computed. Use a session from one thread at a time; cancel() works from
            }),
            py::arg("model"), py::kw_only(), py::arg("n_ctx") = 0, py::arg("n_threads") = 0,
            py::arg("n_batch") = 512, py::arg("cache_type") = "f16", py::arg("batch_invariant") = false,
+           py::arg("gpu_layers") = 0, py::arg("gpu_device") = -1,
            R"doc(n_ctx: context length; 0 = the model's training context, capped at 32,768 for a model
 with a chat template and at 4,096 for one without (the cache is reserved, not touched: memory
 grows with the positions used).
@@ -309,7 +312,9 @@ beyond). n_batch: prompt tokens per forward pass.
 cache_type: how the KV cache stores keys and values: "f16" (default), "q8_0" (half the memory
 of f16; needs head sizes that are multiples of 32) or "f32" (the exactness reference).
 batch_invariant: compute prompt batches as decode steps do, so a position's logits are the same
-bits however its tokens were batched (slower prompts; decode speed unchanged).)doc")
+bits however its tokens were batched (slower prompts; decode speed unchanged).
+gpu_layers: layers run on a GPU (a build with Vulkan): 0 none, -1 all, n the first n; llama,
+qwen2 and qwen3 models. gpu_device: which GPU, in the Vulkan driver's order; -1 the best one.)doc")
       .def(
           "chat",
           [](const std::shared_ptr<PySession>& s, const py::iterable& messages, const py::object& options,

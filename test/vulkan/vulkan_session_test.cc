@@ -1,0 +1,82 @@
+// Sessions with layers on the GPU: the same greedy text as on the CPU, hybrid splits, and the
+// calls a GPU session cannot serve refused with the reason.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "r1/session.h"
+#include "support/test_util.h"
+#include "vulkan_test_util.h"
+
+R1_TEST_NEEDS_SHARED_DIR();
+
+namespace r1 {
+namespace {
+
+[[maybe_unused]] const bool kHaveDevice = vulkan_test::RequireDeviceOrSkip();
+
+std::shared_ptr<const Model> LoadShared(const std::string& relative) {
+  auto model = Model::Load(*test::SharedDir() + "/" + relative);
+  REQUIRE_MESSAGE(model.ok(), model.status().ToString());
+  return *model;
+}
+
+std::unique_ptr<Session> Open(std::shared_ptr<const Model> model, int gpu_layers) {
+  SessionOptions o;
+  o.n_ctx = 128;
+  o.n_threads = 2;
+  o.cache_type = CacheType::kF32;  // as the GPU layers keep theirs
+  o.gpu_layers = gpu_layers;
+  auto s = Session::Create(std::move(model), o);
+  REQUIRE_MESSAGE(s.ok(), s.status().ToString());
+  return *std::move(s);
+}
+
+GenerateOptions Greedy(int64_t n) {
+  GenerateOptions o;
+  o.max_new_tokens = n;
+  o.sampler.temperature = 0.0f;
+  return o;
+}
+
+TEST_CASE("greedy text is the CPU's with every layer, some layers or none on the GPU") {
+  // Float weights: the GPU layers then compute what the CPU's do to rounding (quantized weights
+  // meet f32 activations on the GPU and 8-bit ones on the CPU; the reference-model suite holds
+  // those to llama.cpp's bounds).
+  for (const std::string file : {"models/stories260K-q8dequant.gguf", "reference/qwen2-dev.F32.gguf",
+                                 "reference/llama-ropefreqs-dev.F16.gguf", "reference/qwen2-dev.BF16.gguf"}) {
+    CAPTURE(file);
+    auto model = LoadShared(file);
+    auto cpu = Open(model, 0)->Generate("Once upon a time", Greedy(24));
+    REQUIRE(cpu.ok());
+    CHECK(cpu->tokens.size() == 24);  // a generation to compare, not an early end
+    for (const int gpu_layers : {-1, 1}) {
+      CAPTURE(gpu_layers);
+      auto gpu = Open(model, gpu_layers)->Generate("Once upon a time", Greedy(24));
+      REQUIRE_MESSAGE(gpu.ok(), gpu.status().ToString());
+      CHECK(gpu->tokens == cpu->tokens);
+    }
+  }
+}
+
+TEST_CASE("a GPU session steps alone and keeps its cache to itself") {
+  auto model = LoadShared("reference/qwen2-dev.F32.gguf");
+  auto gpu = Open(model, -1), other = Open(model, 0);
+  const std::vector<int32_t> prompt = {1, 2, 3, 4};
+  REQUIRE(gpu->Evaluate(prompt).ok());
+  REQUIRE(other->Evaluate(prompt).ok());
+  Session* const both[] = {gpu.get(), other.get()};
+  const int32_t next[] = {5, 6};
+  CHECK(Session::EvaluateBatch(both, next).code() == absl::StatusCode::kFailedPrecondition);
+  Session* const alone[] = {gpu.get()};
+  CHECK(Session::EvaluateBatch(alone, {next, 1}).ok());  // a batch of one is its own pass
+  const std::string path = (std::filesystem::temp_directory_path() / "r1-gpu-session.state").string();
+  CHECK(gpu->SaveState(path).code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(gpu->LoadState(path).code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(!std::filesystem::exists(path));
+}
+
+}  // namespace
+}  // namespace r1
