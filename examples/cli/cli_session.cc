@@ -53,7 +53,7 @@ StatusOr<SessionOptions> ParseSessionOptions(const Args& args) {
   options.batch_invariant = args.Has("--batch-invariant");
   int64_t gpu_layers = 0, gpu_device = -1;
   R1_RETURN_IF_ERROR(args.Int("--gpu-layers", -1, int64_t{1} << 20, &gpu_layers));
-  R1_RETURN_IF_ERROR(args.Int("--gpu-device", 0, 1024, &gpu_device));
+  R1_RETURN_IF_ERROR(args.Int("--gpu-device", -1, 1024, &gpu_device));
   options.gpu_layers = static_cast<int>(gpu_layers);
   options.gpu_device = static_cast<int>(gpu_device);
   return options;

@@ -28,7 +28,7 @@ std::vector<OptionSpec> GpuOptions() {
   return {
       {"--gpu-layers", nullptr, "N", "0: every layer on the CPU",
        "layers on a GPU (a build with Vulkan): -1 all, N the first N; llama, qwen2 and qwen3 models"},
-      {"--gpu-device", nullptr, "I", "the best GPU", "which GPU, in the Vulkan driver's order"},
+      {"--gpu-device", nullptr, "I", "-1: the best GPU", "which GPU, in the Vulkan driver's order"},
   };
 }
 

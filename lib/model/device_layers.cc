@@ -15,7 +15,7 @@ StatusOr<std::unique_ptr<DeviceLayers>> OpenDeviceLayers(const Model::Impl& mode
   const int64_t total = model.config.n_layers;
   if (n_layers < -1 || n_layers == 0 || n_layers > total) {
     return absl::InvalidArgumentError(
-        absl::StrCat("gpu_layers ", n_layers, ": -1 (all), 0 (none) or 1 to ", total, " (the model's layers)"));
+        absl::StrCat("gpu_layers ", n_layers, ": -1 (all) or 1 to ", total, " (the model's layers)"));
   }
   if (model.family != &DenseLayerFamily()) {
     return absl::UnimplementedError(absl::StrCat("gpu_layers: the ", model.config.architecture,

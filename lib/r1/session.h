@@ -50,8 +50,11 @@ struct SessionOptions {
   // Layers run on a GPU (Vulkan; a build with -Dvulkan=enabled): 0 none, -1 all, n the first n
   // (the rest on the CPU). Dense models only (llama, qwen2, qwen3); every weight type but the
   // i-quants. The GPU layers keep their keys and values on the device in f32, whatever
-  // cache_type says, and take a prompt's tokens one at a time. Create fails with the reason when
-  // this build, the machine or the model cannot (Unimplemented, NotFound, InvalidArgument).
+  // cache_type says, and take a prompt's tokens one at a time; each session uploads its own copy
+  // of their weights. Create fails with the reason when this build, the machine or the model
+  // cannot: Unimplemented (no Vulkan in this build, an architecture or weight type without GPU
+  // kernels), Unavailable (no Vulkan driver), NotFound (no device), InvalidArgument (a count
+  // beyond the model's layers), ResourceExhausted (out of device memory).
   int gpu_layers = 0;
   int gpu_device = -1;  // which GPU (the order the Vulkan driver lists them); -1 the best one
 };
@@ -187,7 +190,8 @@ class Session {
   CacheType cache_type() const;
   bool batch_invariant() const;
   // Shows every weight product's input of later evaluations to `observer` (null: none); for
-  // tools such as the importance matrix. The observer must outlive its use.
+  // tools such as the importance matrix. The observer must outlive its use. Products of layers
+  // on a GPU (SessionOptions::gpu_layers) are not shown.
   void SetProductObserver(ProductObserver* observer);
   uint64_t kv_bytes_per_token() const;  // cache memory each position takes, all layers
   const Model& model() const;

@@ -111,7 +111,10 @@ Status Session::Evaluate(absl::Span<const int32_t> tokens, bool all_logits) {
   for (int64_t start = 0; start < n; start += s.n_batch) {
     const int64_t len = std::min(s.n_batch, n - start);
     const LogitRows rows = all_logits ? LogitRows::kAll : start + len == n ? LogitRows::kLast : LogitRows::kNone;
-    R1_RETURN_IF_ERROR(Forward(model, tokens.data() + start, len, s.n_past(), rows, s.kv, s.acts, s.ctx));
+    if (Status pass = Forward(model, tokens.data() + start, len, s.n_past(), rows, s.kv, s.acts, s.ctx); !pass.ok()) {
+      Truncate(s.n_past() - start).IgnoreError();  // none of this call's tokens stay
+      return pass;
+    }
     if (s.keep_hidden) s.KeepHidden(s.acts.x.data(), len);
     s.tokens.insert(s.tokens.end(), tokens.begin() + start, tokens.begin() + start + len);
     if (all_logits && n > s.n_batch) {

@@ -1,6 +1,8 @@
 // vulkan_buffer.cc — host-visible, coherent storage buffers, mapped for their lifetime.
 #include "vulkan/vulkan_buffer.h"
 
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
 
 namespace r1::vk {
@@ -33,6 +35,12 @@ StatusOr<std::unique_ptr<Buffer>> Buffer::Create(Device& device, uint64_t bytes)
   if (r != VK_SUCCESS) return VulkanError(r, "binding a buffer's memory");
   r = vkMapMemory(device.handle(), b->memory_, 0, VK_WHOLE_SIZE, 0, &b->mapped_);
   if (r != VK_SUCCESS) return VulkanError(r, "mapping a buffer");
+  return b;
+}
+
+StatusOr<std::unique_ptr<Buffer>> Buffer::CreateFrom(Device& device, const void* data, uint64_t bytes) {
+  R1_ASSIGN_OR_RETURN(std::unique_ptr<Buffer> b, Create(device, (bytes + 3) / 4 * 4));
+  std::memcpy(b->data(), data, bytes);
   return b;
 }
 

@@ -18,6 +18,9 @@ class Buffer {
  public:
   // A buffer of `bytes` (> 0, within the device's storage-buffer range).
   static StatusOr<std::unique_ptr<Buffer>> Create(Device& device, uint64_t bytes);
+  // A buffer holding a copy of `bytes` bytes at `data`, its size rounded up to whole 32-bit
+  // words (shaders read words).
+  static StatusOr<std::unique_ptr<Buffer>> CreateFrom(Device& device, const void* data, uint64_t bytes);
   ~Buffer();
   Buffer(const Buffer&) = delete;
   Buffer& operator=(const Buffer&) = delete;

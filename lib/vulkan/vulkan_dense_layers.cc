@@ -13,9 +13,7 @@ namespace r1::vk {
 namespace {
 
 StatusOr<std::unique_ptr<Buffer>> VectorBuffer(Device& device, const float* values, int64_t n) {
-  R1_ASSIGN_OR_RETURN(std::unique_ptr<Buffer> b, Buffer::Create(device, static_cast<uint64_t>(n) * sizeof(float)));
-  std::memcpy(b->data(), values, static_cast<size_t>(n) * sizeof(float));
-  return b;
+  return Buffer::CreateFrom(device, values, static_cast<uint64_t>(n) * sizeof(float));
 }
 
 StatusOr<std::unique_ptr<Buffer>> Floats(Device& device, int64_t n) {

@@ -196,6 +196,13 @@ Status Device::BeginCommands(VkCommandBuffer* cmd) {
 }
 
 Status Device::SubmitAndWait(VkCommandBuffer cmd) {
+  // A fence makes the device's writes available, not visible to the host: the barrier does
+  // that for the host's reads of mapped buffers that follow.
+  VkMemoryBarrier to_host{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
+  to_host.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
+  to_host.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
+  vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+                       VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &to_host, 0, nullptr, 0, nullptr);
   VkResult r = vkEndCommandBuffer(cmd);
   if (r != VK_SUCCESS) return VulkanError(r, "recording commands");
   VkSubmitInfo submit{VK_STRUCTURE_TYPE_SUBMIT_INFO};

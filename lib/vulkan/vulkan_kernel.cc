@@ -13,6 +13,11 @@ StatusOr<std::unique_ptr<Kernel>> Kernel::Create(Device& device, absl::Span<cons
   if (spirv.empty() || n_buffers <= 0 || push_bytes > device.limits().maxPushConstantsSize) {
     return absl::InvalidArgumentError("Vulkan: a kernel needs SPIR-V, buffers and push constants the device allows");
   }
+  if (static_cast<uint32_t>(n_buffers) > device.limits().maxPerStageDescriptorStorageBuffers) {
+    return absl::UnimplementedError(absl::StrCat("Vulkan: ", device.info().name, " binds at most ",
+                                                 device.limits().maxPerStageDescriptorStorageBuffers,
+                                                 " storage buffers per shader; a kernel needs ", n_buffers));
+  }
   std::unique_ptr<Kernel> k(new Kernel(device));
   k->n_buffers_ = n_buffers;
   k->push_bytes_ = push_bytes;

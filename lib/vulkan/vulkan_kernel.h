@@ -14,6 +14,10 @@
 
 namespace r1::vk {
 
+// Workgroups per grid dimension every device runs (the least maxComputeWorkGroupCount the
+// specification allows): larger grids continue in the next dimension.
+inline constexpr uint32_t kMaxGroupsPerDimension = 65535;
+
 // A kernel must not outlive its device.
 class Kernel {
  public:

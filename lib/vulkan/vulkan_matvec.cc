@@ -1,7 +1,7 @@
 // vulkan_matvec.cc — the matrix-vector kernels: one SPIR-V module per weight type.
 #include "vulkan/vulkan_matvec.h"
 
-#include <cstring>
+#include <algorithm>
 #include <limits>
 #include <string>
 
@@ -73,9 +73,8 @@ constexpr TypeKernel kTypeKernels[] = {
 };
 
 struct Shape {
-  uint32_t n_in, n_out, row_bytes;
+  uint32_t n_in, n_out, row_bytes, grid_x;
 };
-constexpr uint32_t kMaxGroupsX = 65535;  // rows per grid row: the least maxComputeWorkGroupCount[0]
 
 // The index of type's kernel in kTypeKernels, or its size.
 size_t KernelIndex(DType type) {
@@ -93,10 +92,7 @@ StatusOr<std::unique_ptr<Buffer>> MatVec::Upload(Device& device, const WeightMat
     return absl::InvalidArgumentError(absl::StrCat("Vulkan: no upload of a ", std::string(DTypeName(w.type)),
                                                    " matrix of ", w.n_out, " rows"));
   }
-  const uint64_t bytes = w.row_bytes * static_cast<uint64_t>(w.n_out);
-  R1_ASSIGN_OR_RETURN(std::unique_ptr<Buffer> buffer, Buffer::Create(device, (bytes + 3) / 4 * 4));
-  std::memcpy(buffer->data(), w.data, bytes);  // the rows lie back to back
-  return buffer;
+  return Buffer::CreateFrom(device, w.data, w.row_bytes * static_cast<uint64_t>(w.n_out));  // rows back to back
 }
 
 StatusOr<std::unique_ptr<MatVec>> MatVec::Create(Device& device) {
@@ -123,10 +119,11 @@ Status MatVec::Run(DType type, int64_t n_in, int64_t n_out, Buffer& w, Buffer& x
                                                    " does not fit its buffers (", w.bytes(), ", ", x.bytes(), ", ",
                                                    y.bytes(), " bytes) or its block size"));
   }
-  const Shape shape{static_cast<uint32_t>(n_in), static_cast<uint32_t>(n_out), static_cast<uint32_t>(*row_bytes)};
-  const uint32_t rows = static_cast<uint32_t>(n_out);
+  // One workgroup per row, in rows of kMaxGroupsPerDimension workgroups.
+  const uint32_t rows = static_cast<uint32_t>(n_out), grid_x = std::min(rows, kMaxGroupsPerDimension);
+  const Shape shape{static_cast<uint32_t>(n_in), rows, static_cast<uint32_t>(*row_bytes), grid_x};
   Buffer* const buffers[] = {&w, &x, &y};
-  return kernels_[which]->Run(buffers, &shape, std::min(rows, kMaxGroupsX), (rows + kMaxGroupsX - 1) / kMaxGroupsX);
+  return kernels_[which]->Run(buffers, &shape, grid_x, (rows + grid_x - 1) / grid_x);
 }
 
 }  // namespace r1::vk

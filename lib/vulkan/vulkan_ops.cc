@@ -26,8 +26,8 @@ constexpr uint32_t kAttention[] =
 #include "attention.spv.inc"
     ;
 
-constexpr uint64_t kGroup = 64;           // invocations per workgroup, as the shaders declare
-constexpr uint64_t kMaxGroupsX = 65535;   // the least maxComputeWorkGroupCount the spec allows
+constexpr uint64_t kGroup = 64;  // invocations per workgroup, as the shaders declare
+constexpr uint64_t kMaxGroupsX = kMaxGroupsPerDimension;
 constexpr uint64_t kMaxIndex = uint64_t{1} << 31;  // the shaders index with 32-bit integers
 
 // Whether each buffer holds at least its count of floats (counts below kMaxIndex).

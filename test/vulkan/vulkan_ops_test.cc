@@ -40,7 +40,7 @@ struct Fixture {
 };
 
 TEST_CASE_FIXTURE(Fixture, "Vulkan RmsNorm matches the reference") {
-  for (const auto [n_rows, n] : {std::pair<int64_t, int64_t>{1, 1}, {3, 63}, {7, 1536}, {2, 4097}}) {
+  for (const auto& [n_rows, n] : {std::pair<int64_t, int64_t>{1, 1}, {3, 63}, {7, 1536}, {2, 4097}}) {
     CAPTURE(n_rows);
     CAPTURE(n);
     const auto x = test::RandomFloats(static_cast<size_t>(n_rows * n), 1, -3.0f, 3.0f);

@@ -61,6 +61,23 @@ TEST_CASE("greedy text is the CPU's with every layer, some layers or none on the
   }
 }
 
+TEST_CASE("after a rollback the GPU layers continue from the kept positions, as the CPU does") {
+  auto model = LoadShared("reference/qwen2-dev.F32.gguf");
+  std::vector<std::vector<int32_t>> runs;
+  for (const int gpu_layers : {0, -1, 1}) {
+    auto s = Open(model, gpu_layers);
+    auto first = s->Generate("Once upon a time", Greedy(16));
+    REQUIRE(first.ok());
+    REQUIRE(s->Truncate(s->n_past() - 10).ok());  // the cache past here is stale, then rewritten
+    auto again = s->Generate(" there was", Greedy(16));
+    REQUIRE(again.ok());
+    runs.push_back(again->tokens);
+  }
+  CHECK(runs[0].size() == 16);
+  CHECK(runs[1] == runs[0]);
+  CHECK(runs[2] == runs[0]);
+}
+
 TEST_CASE("a GPU session steps alone and keeps its cache to itself") {
   auto model = LoadShared("reference/qwen2-dev.F32.gguf");
   auto gpu = Open(model, -1), other = Open(model, 0);

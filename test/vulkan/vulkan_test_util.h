@@ -48,9 +48,9 @@ inline std::unique_ptr<Buffer> MakeBuffer(Device& device, uint64_t bytes) {
 }
 
 inline std::unique_ptr<Buffer> BufferOf(Device& device, const std::vector<float>& values) {
-  auto buffer = MakeBuffer(device, values.size() * sizeof(float));
-  std::memcpy(buffer->data(), values.data(), values.size() * sizeof(float));
-  return buffer;
+  auto buffer = Buffer::CreateFrom(device, values.data(), values.size() * sizeof(float));
+  REQUIRE_MESSAGE(buffer.ok(), buffer.status().ToString());
+  return *std::move(buffer);
 }
 
 inline std::vector<float> Read(const Buffer& buffer, size_t n) {

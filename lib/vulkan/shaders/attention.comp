@@ -9,7 +9,7 @@ layout(std430, binding = 0) readonly buffer Queries { float q[]; };
 layout(std430, binding = 1) readonly buffer Keys { float k[]; };
 layout(std430, binding = 2) readonly buffer Values { float v[]; };
 layout(std430, binding = 3) writeonly buffer Output { float o[]; };
-layout(std430, binding = 4) buffer Scores { float scores[]; };
+layout(std430, binding = 4) coherent buffer Scores { float scores[]; };  // read across invocations
 layout(push_constant) uniform Shape {
   uint pos0;
   uint n_kv;

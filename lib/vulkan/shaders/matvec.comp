@@ -1,6 +1,6 @@
 #version 450
 // y[r] = Σ_k W[r, k] · x[k] for one weight type, W's rows in their GGUF block layout. One
-// workgroup per output row (rows past 65,535 continue in gl_WorkGroupID.y); its 64 invocations
+// workgroup per output row (rows past grid_x continue in gl_WorkGroupID.y); its 64 invocations
 // take every 64th element of the row, then sum their partial sums in shared memory.
 layout(local_size_x = 64) in;
 
@@ -11,6 +11,7 @@ layout(push_constant) uniform Shape {
   uint n_in;
   uint n_out;
   uint row_bytes;
+  uint grid_x;
 } shape;
 
 shared float partial[64];
@@ -113,7 +114,7 @@ float Weight(uint row_offset, uint k) {
 }
 
 void main() {
-  const uint row = gl_WorkGroupID.x + gl_WorkGroupID.y * 65535u;
+  const uint row = gl_WorkGroupID.y * shape.grid_x + gl_WorkGroupID.x;
   const uint lane = gl_LocalInvocationID.x;
   float sum = 0.0;
   if (row < shape.n_out) {
