@@ -12,7 +12,7 @@
 namespace r1::vk {
 namespace {
 
-StatusOr<std::unique_ptr<Buffer>> VectorBuffer(Device& device, const float* values, int64_t n) {
+StatusOr<std::unique_ptr<Buffer>> Floats(Device& device, const float* values, int64_t n) {
   return Buffer::CreateFrom(device, values, static_cast<uint64_t>(n) * sizeof(float));
 }
 
@@ -46,14 +46,14 @@ StatusOr<std::unique_ptr<VulkanDenseLayers>> VulkanDenseLayers::Create(std::uniq
   };
   const auto optional = [&](const float* values, int64_t n, std::unique_ptr<Buffer>& out) -> Status {
     if (values == nullptr) return absl::OkStatus();
-    R1_ASSIGN_OR_RETURN(out, VectorBuffer(dev, values, n));
+    R1_ASSIGN_OR_RETURN(out, Floats(dev, values, n));
     return absl::OkStatus();
   };
   for (int64_t l = 0; l < n_layers; ++l) {
     const LayerWeights& w = model.weights->layers[static_cast<size_t>(l)];
     LayerBuffers L;
-    R1_ASSIGN_OR_RETURN(L.attn_norm, VectorBuffer(dev, w.attn_norm, c.d_model));
-    R1_ASSIGN_OR_RETURN(L.ffn_norm, VectorBuffer(dev, w.ffn_norm, c.d_model));
+    R1_ASSIGN_OR_RETURN(L.attn_norm, Floats(dev, w.attn_norm, c.d_model));
+    R1_ASSIGN_OR_RETURN(L.ffn_norm, Floats(dev, w.ffn_norm, c.d_model));
     R1_RETURN_IF_ERROR(optional(w.q_norm, c.head_dim, L.q_norm));
     R1_RETURN_IF_ERROR(optional(w.k_norm, c.head_dim, L.k_norm));
     R1_RETURN_IF_ERROR(optional(w.bq, q_dim, L.bq));

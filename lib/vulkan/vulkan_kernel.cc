@@ -2,6 +2,7 @@
 // every run (runs wait for the device, so the set is never in use when it is rewritten).
 #include "vulkan/vulkan_kernel.h"
 
+#include <array>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -10,7 +11,7 @@ namespace r1::vk {
 
 StatusOr<std::unique_ptr<Kernel>> Kernel::Create(Device& device, absl::Span<const uint32_t> spirv, int n_buffers,
                                                  uint32_t push_bytes) {
-  if (spirv.empty() || n_buffers <= 0 || push_bytes > device.limits().maxPushConstantsSize) {
+  if (spirv.empty() || n_buffers <= 0 || n_buffers > kMaxBuffers || push_bytes > device.limits().maxPushConstantsSize) {
     return absl::InvalidArgumentError("Vulkan: a kernel needs SPIR-V, buffers and push constants the device allows");
   }
   if (static_cast<uint32_t>(n_buffers) > device.limits().maxPerStageDescriptorStorageBuffers) {
@@ -90,8 +91,9 @@ Status Kernel::Run(absl::Span<Buffer* const> buffers, const void* push, uint32_t
     return absl::InvalidArgumentError(absl::StrCat("Vulkan: a kernel run with ", buffers.size(), " buffers (needs ",
                                                    n_buffers_, ") and ", groups_x, " x ", groups_y, " workgroups"));
   }
-  std::vector<VkDescriptorBufferInfo> infos(buffers.size());
-  std::vector<VkWriteDescriptorSet> writes(buffers.size());
+  // Every operator of a decode step comes here: the descriptors live on the stack.
+  std::array<VkDescriptorBufferInfo, kMaxBuffers> infos;
+  std::array<VkWriteDescriptorSet, kMaxBuffers> writes;
   for (size_t i = 0; i < buffers.size(); ++i) {
     if (buffers[i] == nullptr) return absl::InvalidArgumentError("Vulkan: a kernel run with a null buffer");
     infos[i] = {buffers[i]->handle(), 0, VK_WHOLE_SIZE};
@@ -102,7 +104,7 @@ Status Kernel::Run(absl::Span<Buffer* const> buffers, const void* push, uint32_t
     writes[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
     writes[i].pBufferInfo = &infos[i];
   }
-  vkUpdateDescriptorSets(device_.handle(), static_cast<uint32_t>(writes.size()), writes.data(), 0, nullptr);
+  vkUpdateDescriptorSets(device_.handle(), static_cast<uint32_t>(buffers.size()), writes.data(), 0, nullptr);
   return device_.Run([&](VkCommandBuffer cmd) {
     vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline_);
     vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, layout_, 0, 1, &set_, 0, nullptr);

@@ -21,6 +21,7 @@ inline constexpr uint32_t kMaxGroupsPerDimension = 65535;
 // A kernel must not outlive its device.
 class Kernel {
  public:
+  static constexpr int kMaxBuffers = 8;  // bindings a kernel may have
   static StatusOr<std::unique_ptr<Kernel>> Create(Device& device, absl::Span<const uint32_t> spirv, int n_buffers,
                                                   uint32_t push_bytes);
   ~Kernel();

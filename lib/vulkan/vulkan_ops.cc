@@ -27,7 +27,6 @@ constexpr uint32_t kAttention[] =
     ;
 
 constexpr uint64_t kGroup = 64;  // invocations per workgroup, as the shaders declare
-constexpr uint64_t kMaxGroupsX = kMaxGroupsPerDimension;
 constexpr uint64_t kMaxIndex = uint64_t{1} << 31;  // the shaders index with 32-bit integers
 
 // Whether each buffer holds at least its count of floats (counts below kMaxIndex).
@@ -47,7 +46,7 @@ Status SizeError(const char* op) {
 // A grid of workgroups covering n invocations: {grid_x, grid_y}.
 std::pair<uint32_t, uint32_t> Grid(uint64_t n) {
   const uint64_t groups = (n + kGroup - 1) / kGroup;
-  const uint64_t x = std::min(groups, kMaxGroupsX);
+  const uint64_t x = std::min<uint64_t>(groups, kMaxGroupsPerDimension);
   return {static_cast<uint32_t>(x), static_cast<uint32_t>((groups + x - 1) / x)};
 }
 
@@ -64,7 +63,7 @@ StatusOr<std::unique_ptr<FloatOps>> FloatOps::Create(Device& device) {
 }
 
 Status FloatOps::RmsNorm(Buffer& x, Buffer& w, float eps, Buffer& out, int64_t n_rows, int64_t n) {
-  if (n_rows <= 0 || n_rows > static_cast<int64_t>(kMaxGroupsX) || !Fits({{&x, n_rows * n}, {&w, n}, {&out, n_rows * n}})) {
+  if (n_rows <= 0 || n_rows > int64_t{kMaxGroupsPerDimension} || !Fits({{&x, n_rows * n}, {&w, n}, {&out, n_rows * n}})) {
     return SizeError("RmsNorm");
   }
   const struct {
@@ -75,20 +74,18 @@ Status FloatOps::RmsNorm(Buffer& x, Buffer& w, float eps, Buffer& out, int64_t n
   return rms_norm_->Run(buffers, &push, static_cast<uint32_t>(n_rows));
 }
 
-Status FloatOps::Add(Buffer& a, Buffer& b, Buffer& out, int64_t n) {
-  if (!Fits({{&a, n}, {&b, n}, {&out, n}})) return SizeError("Add");
+Status FloatOps::Add(Buffer& a, Buffer& b, Buffer& out, int64_t n) { return Elementwise(*add_, "Add", a, b, out, n); }
+
+Status FloatOps::SiluMul(Buffer& gate, Buffer& up, Buffer& out, int64_t n) {
+  return Elementwise(*silu_mul_, "SiluMul", gate, up, out, n);
+}
+
+Status FloatOps::Elementwise(Kernel& kernel, const char* op, Buffer& a, Buffer& b, Buffer& out, int64_t n) {
+  if (!Fits({{&a, n}, {&b, n}, {&out, n}})) return SizeError(op);
   const auto [gx, gy] = Grid(static_cast<uint64_t>(n));
   const uint32_t push[] = {static_cast<uint32_t>(n), gx};
   Buffer* const buffers[] = {&a, &b, &out};
-  return add_->Run(buffers, push, gx, gy);
-}
-
-Status FloatOps::SiluMul(Buffer& gate, Buffer& up, Buffer& out, int64_t n) {
-  if (!Fits({{&gate, n}, {&up, n}, {&out, n}})) return SizeError("SiluMul");
-  const auto [gx, gy] = Grid(static_cast<uint64_t>(n));
-  const uint32_t push[] = {static_cast<uint32_t>(n), gx};
-  Buffer* const buffers[] = {&gate, &up, &out};
-  return silu_mul_->Run(buffers, push, gx, gy);
+  return kernel.Run(buffers, push, gx, gy);
 }
 
 Status FloatOps::Rope(Buffer& x, Buffer& cos_sin, int64_t n_rows, int64_t n_heads, int64_t head_dim, int64_t n_rot,
@@ -106,8 +103,8 @@ Status FloatOps::Rope(Buffer& x, Buffer& cos_sin, int64_t n_rows, int64_t n_head
 
 Status FloatOps::Attention(Buffer& q, Buffer& k, Buffer& v, Buffer& out, Buffer& scores, const AttentionShape& s) {
   const int64_t q_floats = s.n_tokens * s.n_heads * s.head_dim, kv_floats = s.n_kv * s.n_kv_heads * s.head_dim;
-  if (s.n_tokens <= 0 || s.n_tokens > static_cast<int64_t>(kMaxGroupsX) || s.pos0 < 0 || s.n_heads <= 0 ||
-      s.n_heads > static_cast<int64_t>(kMaxGroupsX) || s.n_kv_heads <= 0 || s.n_heads % s.n_kv_heads != 0 ||
+  if (s.n_tokens <= 0 || s.n_tokens > int64_t{kMaxGroupsPerDimension} || s.pos0 < 0 || s.n_heads <= 0 ||
+      s.n_heads > int64_t{kMaxGroupsPerDimension} || s.n_kv_heads <= 0 || s.n_heads % s.n_kv_heads != 0 ||
       s.pos0 + s.n_tokens > s.n_kv ||
       !Fits({{&q, q_floats}, {&k, kv_floats}, {&v, kv_floats}, {&out, q_floats}, {&scores, s.n_tokens * s.n_heads * s.n_kv}})) {
     return SizeError("Attention");

@@ -39,6 +39,8 @@ class FloatOps {
 
  private:
   FloatOps() = default;
+  // out = op(a, b) over n values with one of the elementwise kernels (shaders/elementwise.comp).
+  Status Elementwise(Kernel& kernel, const char* op, Buffer& a, Buffer& b, Buffer& out, int64_t n);
   std::unique_ptr<Kernel> rms_norm_, add_, silu_mul_, rope_, attention_;
 };
 
