@@ -145,6 +145,23 @@ R1_CAPI r1_status r1_tokenize(const r1_model *model, const char *text, size_t te
 R1_CAPI r1_status r1_detokenize(const r1_model *model, const int32_t *tokens, size_t n_tokens, char *text,
                                 size_t capacity, size_t *text_len);
 
+/* ---- GPUs --------------------------------------------------------------------------- */
+
+/* A GPU a session's layers may run on (r1_session_options.gpu_device is its index). */
+typedef struct r1_gpu_device_info {
+  uint32_t struct_size;
+  char name[256];        /* NUL-terminated, as the driver names it */
+  char kind[16];         /* "discrete", "integrated", "virtual", "cpu" (a software device), "other" */
+  uint64_t memory_bytes; /* its largest device-local memory heap */
+} r1_gpu_device_info;
+
+R1_CAPI void r1_gpu_device_info_default(r1_gpu_device_info *info);
+/* How many GPUs r1_session_options.gpu_device may name: 0 for a library built without Vulkan or
+ * a machine without a Vulkan driver. */
+R1_CAPI r1_status r1_gpu_device_count(size_t *n_devices);
+/* GPU `index` (0 … count - 1, the Vulkan driver's order); R1_ERR_INVALID_ARGUMENT past the end. */
+R1_CAPI r1_status r1_gpu_device_get_info(size_t index, r1_gpu_device_info *info);
+
 /* ---- sessions ----------------------------------------------------------------------- */
 
 /* How a session's KV cache stores keys and values (r1_session_options.cache_type). */
@@ -169,10 +186,10 @@ typedef struct r1_session_options {
    * faster engines whose last-bit differences now and then decide a near-tie the other way. */
   int32_t batch_invariant;
   /* layers run on a GPU (Vulkan; a library built with it): 0 (default) none, -1 all, n the first
-   * n. Dense models (llama, qwen2, qwen3) only; session creation fails with the reason where the
-   * library, the machine or the model cannot. */
+   * n. Every architecture and weight type but the i-quants; session creation fails with the
+   * reason where the library, the machine or the model cannot. */
   int32_t gpu_layers;
-  int32_t gpu_device; /* which GPU, in the Vulkan driver's order; -1 (default) the best one */
+  int32_t gpu_device; /* which GPU, an index of r1_gpu_device_get_info; -1 (default) the best one */
 } r1_session_options;
 
 R1_CAPI void r1_session_options_default(r1_session_options *options);

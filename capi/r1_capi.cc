@@ -281,6 +281,42 @@ r1_status r1_model_get_info(const r1_model* model, r1_model_info* info) {
   });
 }
 
+void r1_gpu_device_info_default(r1_gpu_device_info* info) {
+  if (info == nullptr) return;
+  *info = r1_gpu_device_info{};
+  info->struct_size = sizeof(*info);
+}
+
+r1_status r1_gpu_device_count(size_t* n_devices) {
+  return Guard([&] {
+    if (n_devices == nullptr) return Null("n_devices");
+    const absl::StatusOr<std::vector<r1::GpuDevice>> gpus = r1::ListGpuDevices();
+    if (!gpus.ok()) return FromStatus(gpus.status());
+    *n_devices = gpus->size();
+    return R1_OK;
+  });
+}
+
+r1_status r1_gpu_device_get_info(size_t index, r1_gpu_device_info* info) {
+  return Guard([&] {
+    if (info == nullptr) return Null("info");
+    const absl::StatusOr<std::vector<r1::GpuDevice>> gpus = r1::ListGpuDevices();
+    if (!gpus.ok()) return FromStatus(gpus.status());
+    if (index >= gpus->size()) {
+      return Fail(R1_ERR_INVALID_ARGUMENT,
+                  "no GPU " + std::to_string(index) + " (there are " + std::to_string(gpus->size()) + ")");
+    }
+    const r1::GpuDevice& gpu = (*gpus)[index];
+    r1_gpu_device_info v;
+    r1_gpu_device_info_default(&v);
+    // Truncated to the fixed fields, always NUL-terminated.
+    gpu.name.copy(v.name, sizeof(v.name) - 1);
+    gpu.kind.copy(v.kind, sizeof(v.kind) - 1);
+    v.memory_bytes = gpu.memory_bytes;
+    return WriteResult(v, info, "r1_gpu_device_info");
+  });
+}
+
 r1_status r1_tokenize(const r1_model* model, const char* text, size_t text_len, int32_t add_bos, int32_t parse_special,
                       int32_t* tokens, size_t capacity, size_t* n_tokens) {
   return Guard([&] {

@@ -27,8 +27,8 @@ std::vector<OptionSpec> SessionOptions() {
 std::vector<OptionSpec> GpuOptions() {
   return {
       {"--gpu-layers", nullptr, "N", "0: every layer on the CPU",
-       "layers on a GPU (a build with Vulkan): -1 all, N the first N; llama, qwen2 and qwen3 models"},
-      {"--gpu-device", nullptr, "I", "-1: the best GPU", "which GPU, in the Vulkan driver's order"},
+       "layers on a GPU (a build with Vulkan): -1 all, N the first N"},
+      {"--gpu-device", nullptr, "I", "-1: the best GPU", "which GPU, an index `r1 gpus` lists"},
   };
 }
 
@@ -99,6 +99,8 @@ std::vector<CommandSpec> MakeCommands() {
   return {
       {"info", RunInfo, "MODEL", "architecture, hyper-parameters, tensors by type, file and weight sizes", {},
        "r1 info model.gguf", nullptr},
+      {"gpus", RunGpus, "", "the GPUs --gpu-device may name: index, kind, memory, name (tab-separated)", {},
+       "r1 gpus", nullptr},
       {"run", RunRun, "MODEL (-p PROMPT | -f FILE) [options]",
        "answer one prompt: the reasoning, then the answer, then a summary line on stderr",
        Join(Join({{"-p", "--prompt", "TEXT", nullptr, "the prompt; '-' reads it from stdin"},

@@ -18,6 +18,7 @@ int RunSplit(int argc, char** argv);
 int RunMkModel(int argc, char** argv);
 int RunPerplexity(int argc, char** argv);
 int RunImatrix(int argc, char** argv);
+int RunGpus(int argc, char** argv);
 // Only in builds with cpp-httplib (R1_CLI_HAVE_SERVE).
 int RunServe(int argc, char** argv);
 

@@ -181,6 +181,28 @@ class Model {
   std::unique_ptr<r1_model, Free> model_;
 };
 
+// A GPU a session's layers may run on; SessionOptions::gpu_device is its index in GpuDevices().
+struct GpuDevice {
+  std::string name;
+  std::string kind;           // "discrete", "integrated", "virtual", "cpu" (a software device), "other"
+  uint64_t memory_bytes = 0;  // its largest device-local memory heap
+};
+
+// The GPUs this library can use, in the Vulkan driver's order; empty for a library built without
+// Vulkan or a machine without a driver.
+inline std::vector<GpuDevice> GpuDevices() {
+  size_t n = 0;
+  detail::Check(r1_gpu_device_count(&n));
+  std::vector<GpuDevice> gpus;
+  for (size_t i = 0; i < n; ++i) {
+    r1_gpu_device_info info;
+    r1_gpu_device_info_default(&info);
+    detail::Check(r1_gpu_device_get_info(i, &info));
+    gpus.push_back({info.name, info.kind, info.memory_bytes});
+  }
+  return gpus;
+}
+
 struct SessionOptions {
   int n_ctx = 0;      // 0: the model's training context, capped (see r1_session_options)
   int n_threads = 0;  // 0: the model's default
@@ -188,7 +210,7 @@ struct SessionOptions {
   CacheType cache_type = CacheType::kF16;
   bool batch_invariant = false;  // see r1_session_options
   int gpu_layers = 0;            // see r1_session_options: 0 none, -1 all, n the first n
-  int gpu_device = -1;           // -1: the best GPU
+  int gpu_device = -1;           // an index into GpuDevices(); -1: the best GPU
 };
 
 struct Message {

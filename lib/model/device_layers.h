@@ -32,9 +32,10 @@ class DeviceLayers {
 };
 
 // The first n_layers layers of `model` (all when n_layers is -1) on GPU `device` (-1: the best
-// one), for n_ctx positions. Unimplemented in a build without Vulkan or for an architecture
-// whose layers have no GPU version; InvalidArgument for a count beyond the model's layers.
+// one), for n_ctx positions, their cache holding what a cache of cache_type holds. Unimplemented
+// in a build without Vulkan or for an architecture whose layers have no GPU version;
+// InvalidArgument for a count beyond the model's layers.
 StatusOr<std::unique_ptr<DeviceLayers>> OpenDeviceLayers(const Model::Impl& model, int n_layers, int device,
-                                                         int64_t n_ctx);
+                                                         int64_t n_ctx, DType cache_type);
 
 }  // namespace r1

@@ -48,16 +48,27 @@ struct SessionOptions {
   // prompt speed (doc/performance.md), not decode speed.
   bool batch_invariant = false;
   // Layers run on a GPU (Vulkan; a build with -Dvulkan=enabled): 0 none, -1 all, n the first n
-  // (the rest on the CPU). Dense models only (llama, qwen2, qwen3); every weight type but the
-  // i-quants. The GPU layers keep their keys and values on the device in f32, whatever
-  // cache_type says, and take a prompt's tokens one at a time; each session uploads its own copy
+  // (the rest on the CPU). Every architecture (llama, qwen2, qwen3, deepseek2) and weight type
+  // but the i-quants. The GPU layers keep their keys and values on the device in f32 holding the
+  // values cache_type rounds to, and take a prompt's tokens one at a time; each session uploads its own copy
   // of their weights. Create fails with the reason when this build, the machine or the model
   // cannot: Unimplemented (no Vulkan in this build, an architecture or weight type without GPU
   // kernels), Unavailable (no Vulkan driver), NotFound (no device), InvalidArgument (a count
   // beyond the model's layers), ResourceExhausted (out of device memory).
   int gpu_layers = 0;
-  int gpu_device = -1;  // which GPU (the order the Vulkan driver lists them); -1 the best one
+  int gpu_device = -1;  // which GPU, an index into ListGpuDevices(); -1 the best one
 };
+
+// A GPU a session's layers may run on.
+struct GpuDevice {
+  std::string name;
+  std::string kind;           // "discrete", "integrated", "virtual", "cpu" (a software device), "other"
+  uint64_t memory_bytes = 0;  // its largest device-local memory heap
+};
+
+// The GPUs SessionOptions::gpu_device indexes, in the Vulkan driver's order: empty in a build
+// without a GPU backend or on a machine without a Vulkan driver.
+StatusOr<std::vector<GpuDevice>> ListGpuDevices();
 
 // Which part of an R1 answer a piece of text belongs to: the chain of thought inside
 // <think>…</think>, or the answer itself.

@@ -85,7 +85,7 @@ StatusOr<std::unique_ptr<Session>> Session::Create(std::shared_ptr<const Model> 
   impl->acts.Init(impl->model->impl(), impl->n_batch, n_ctx, n_threads, *cache_type);
   if (options.gpu_layers != 0) {
     R1_ASSIGN_OR_RETURN(impl->device_layers,
-                        OpenDeviceLayers(impl->model->impl(), options.gpu_layers, options.gpu_device, n_ctx));
+                        OpenDeviceLayers(impl->model->impl(), options.gpu_layers, options.gpu_device, n_ctx, *cache_type));
     impl->acts.device_layers = impl->device_layers.get();
   }
   return std::unique_ptr<Session>(new Session(std::move(impl)));

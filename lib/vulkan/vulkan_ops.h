@@ -21,26 +21,30 @@ class FloatOps {
 
   // out[r] = RmsNorm(x[r]) · w for n_rows rows of n values.
   Status RmsNorm(Buffer& x, Buffer& w, float eps, Buffer& out, int64_t n_rows, int64_t n);
-  // out = a + b over n values.
-  Status Add(Buffer& a, Buffer& b, Buffer& out, int64_t n);
+  // out = a + scale · b over n values.
+  Status Add(Buffer& a, Buffer& b, Buffer& out, int64_t n, float scale = 1.0f);
   // out = silu(gate) · up over n values.
   Status SiluMul(Buffer& gate, Buffer& up, Buffer& out, int64_t n);
-  // In place over x ([n_rows, n_heads · head_dim]): the first n_rot values of each head turned
-  // by its row's angles, cos_sin [n_rows, n_rot] (cos, sin of each pair).
-  Status Rope(Buffer& x, Buffer& cos_sin, int64_t n_rows, int64_t n_heads, int64_t head_dim, int64_t n_rot, bool neox);
-  // out = attention of q ([n_tokens, n_heads · head_dim], rows at positions pos0 …) over
-  // k and v ([n_kv, n_kv_heads · head_dim]), each row seeing positions up to its own;
-  // scores is scratch of n_tokens · n_heads · n_kv floats.
+  // In place over x ([n_rows, n_heads · head_dim]): n_rot values of each head from `offset` on
+  // turned by its row's angles, cos_sin [n_rows, n_rot] (cos, sin of each pair).
+  Status Rope(Buffer& x, Buffer& cos_sin, int64_t n_rows, int64_t n_heads, int64_t head_dim, int64_t n_rot, bool neox,
+              int64_t offset = 0);
+  // out ([n_tokens, n_heads · v_dim]) = attention of q ([n_tokens, n_heads · head_dim], rows at
+  // positions pos0 …) over n_kv cached rows of k (k_stride floats apart, n_kv_heads heads of
+  // head_dim) and v (v_stride apart, heads of v_dim), each row seeing positions up to its own;
+  // scores is scratch of n_tokens · n_heads · n_kv floats. Zero v_dim means head_dim, zero
+  // strides the rows packed.
   struct AttentionShape {
     int64_t n_tokens, pos0, n_kv, n_heads, n_kv_heads, head_dim;
     float scale;
+    int64_t v_dim = 0, k_stride = 0, v_stride = 0;
   };
   Status Attention(Buffer& q, Buffer& k, Buffer& v, Buffer& out, Buffer& scores, const AttentionShape& shape);
 
  private:
   FloatOps() = default;
   // out = op(a, b) over n values with one of the elementwise kernels (shaders/elementwise.comp).
-  Status Elementwise(Kernel& kernel, const char* op, Buffer& a, Buffer& b, Buffer& out, int64_t n);
+  Status Elementwise(Kernel& kernel, const char* op, Buffer& a, Buffer& b, Buffer& out, int64_t n, float scale);
   std::unique_ptr<Kernel> rms_norm_, add_, silu_mul_, rope_, attention_;
 };
 

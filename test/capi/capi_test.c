@@ -99,6 +99,31 @@ static void test_errors(const char *model_path) {
 
 /* Each cache type generates; an unknown one is refused; a struct from before the field
  * existed (smaller struct_size) gets the default, whatever lies beyond it. */
+/* The GPUs: as many as the count says, each named and NUL-terminated; past the end, a NULL and an
+ * unset struct_size are errors. A build without Vulkan has none. */
+static void test_gpu_devices(void) {
+  size_t n = 99, i;
+  r1_gpu_device_info gpu;
+  CHECK(r1_gpu_device_count(NULL) == R1_ERR_INVALID_ARGUMENT);
+  CHECK(r1_gpu_device_count(&n) == R1_OK);
+  CHECK(n < 99);
+  for (i = 0; i < n; ++i) {
+    r1_gpu_device_info_default(&gpu);
+    CHECK(r1_gpu_device_get_info(i, &gpu) == R1_OK);
+    CHECK(gpu.name[0] != '\0' && memchr(gpu.name, '\0', sizeof(gpu.name)) != NULL);
+    CHECK(memchr(gpu.kind, '\0', sizeof(gpu.kind)) != NULL && strstr("discrete integrated virtual cpu other", gpu.kind) != NULL);
+    printf("gpu %u: %s (%s)\n", (unsigned)i, gpu.name, gpu.kind);
+  }
+  r1_gpu_device_info_default(&gpu);
+  CHECK(r1_gpu_device_get_info(n, &gpu) == R1_ERR_INVALID_ARGUMENT);
+  CHECK(strstr(r1_last_error(), "no GPU") != NULL);
+  CHECK(r1_gpu_device_get_info(0, NULL) == R1_ERR_INVALID_ARGUMENT);
+  if (n > 0) {
+    gpu.struct_size = 0;
+    CHECK(r1_gpu_device_get_info(0, &gpu) == R1_ERR_INVALID_ARGUMENT);
+  }
+}
+
 static void test_cache_types(const char *model_path) {
   static const int32_t types[] = {R1_CACHE_F16, R1_CACHE_Q8_0, R1_CACHE_F32};
   r1_model *model = NULL;
@@ -396,6 +421,7 @@ int main(int argc, char **argv) {
   model_path = argv[1];
   state_path = argv[2];
   test_errors(model_path);
+  test_gpu_devices();
   test_cache_types(model_path);
   test_repack_weights(model_path);
   test_eval_batch(model_path);

@@ -23,7 +23,7 @@ STORIES = os.path.join(SHARED, "models", "stories260K-q8dequant.gguf")
 LLAMA_RANDOM = os.path.join(SHARED, "models", "llama-2-tiny-random.gguf")
 # Has <think> and </think> tokens, so a raw prompt ending in <think> makes it reason.
 QWEN2 = os.path.join(SHARED, "reference", "qwen2-dev.F32.gguf")
-COMMANDS = ["info", "run", "chat", "generate", "logits", "tokenize", "detokenize", "template", "bench",
+COMMANDS = ["info", "gpus", "run", "chat", "generate", "logits", "tokenize", "detokenize", "template", "bench",
             "quantize", "split", "mkmodel"]
 SUMMARY = re.compile(rb"^(\d+) prompt tokens \((\d+) computed\), (\d+) generated .*\| seed (\d+) \| stop: (.+)$",
                      re.M)
@@ -87,6 +87,20 @@ class NumberFlags(unittest.TestCase):
         p = r1("run", STORIES, "-p", "x", "--bogus")
         self.assertEqual(p.returncode, 2)
         self.assertIn(b"--bogus", p.stderr)
+
+    def test_gpus_lists_or_says_there_are_none(self):
+        p = r1("gpus")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        lines = p.stdout.decode().splitlines()
+        for i, line in enumerate(lines):
+            index, kind, memory, name = line.split("\t")
+            self.assertEqual(index, str(i))
+            self.assertIn(kind, ["discrete", "integrated", "virtual", "cpu", "other"])
+            self.assertRegex(memory, r"^\d+ MiB$")
+            self.assertTrue(name)
+        if not lines:
+            self.assertIn(b"none", p.stderr)
+        self.assertEqual(r1("gpus", "extra").returncode, 2)
 
 
 class Help(unittest.TestCase):

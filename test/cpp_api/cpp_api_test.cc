@@ -31,6 +31,20 @@ TEST_CASE("the header matches the library") {
                                     std::to_string(R1_VERSION_PATCH));
 }
 
+TEST_CASE("the GPUs are listed, none in a build without Vulkan") {
+  const std::vector<r1::GpuDevice> gpus = r1::GpuDevices();
+  for (const r1::GpuDevice& gpu : gpus) {
+    CHECK(!gpu.name.empty());
+    CHECK(std::string("discrete integrated virtual cpu other").find(gpu.kind) != std::string::npos);
+  }
+  // A session naming a GPU past the list is refused with a status, not a crash.
+  r1::SessionOptions options;
+  options.gpu_layers = -1;
+  options.gpu_device = static_cast<int>(gpus.size()) + 5;
+  const r1::Model model = r1::Model::Load(ModelPath());
+  CHECK_THROWS_AS(r1::Session(model, options), r1::Error);
+}
+
 TEST_CASE("models load, tokenize and describe themselves") {
   float last = -1.0f;
   r1::ModelOptions options;

@@ -87,3 +87,15 @@ def test_batch_invariant_logits_do_not_depend_on_batching(model):
     for i, token in enumerate(tokens):
         stepped.evaluate([token])
         assert stepped.logits(copy=True).tobytes() == batched.logits(i, copy=True).tobytes(), f"position {i}"
+
+
+def test_gpu_devices_are_listed_with_their_kind():
+    # Empty without Vulkan in the build or a driver on the machine; each one named otherwise.
+    devices = r1.gpu_devices()
+    assert isinstance(devices, list)
+    for device in devices:
+        assert isinstance(device, r1.GpuDevice)
+        assert device.name
+        assert device.kind in ("discrete", "integrated", "virtual", "cpu", "other")
+        assert device.memory_bytes >= 0
+        assert device.name in repr(device)

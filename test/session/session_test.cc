@@ -42,7 +42,7 @@ GenerateOptions Sampled(uint64_t seed, int64_t n) {
   return o;
 }
 
-TEST_CASE("gpu_layers: counts, architectures and builds that cannot are refused with the reason") {
+TEST_CASE("gpu_layers: counts and builds that cannot are refused with the reason") {
   const auto create = [](std::shared_ptr<const Model> model, int gpu_layers) {
     SessionOptions o;
     o.n_ctx = 64;
@@ -53,9 +53,6 @@ TEST_CASE("gpu_layers: counts, architectures and builds that cannot are refused 
   const int n_layers = static_cast<int>(qwen->config().n_layers);
   CHECK(create(qwen, -2).code() == absl::StatusCode::kInvalidArgument);
   CHECK(create(qwen, n_layers + 1).code() == absl::StatusCode::kInvalidArgument);
-  const Status moe = create(LoadShared("reference/deepseek2-dev.F32.gguf"), -1);
-  CHECK(moe.code() == absl::StatusCode::kUnimplemented);
-  CHECK(std::string(moe.message()).find("deepseek2") != std::string::npos);
 #ifndef R1_HAVE_VULKAN
   const Status none = create(qwen, -1);
   CHECK(none.code() == absl::StatusCode::kUnimplemented);

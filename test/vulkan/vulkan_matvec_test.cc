@@ -57,6 +57,7 @@ TEST_CASE("Vulkan matrix-vector products match the scalar reference") {
       auto y = MakeBuffer(*device, static_cast<uint64_t>(n_out) * 4);
       const auto xf = test::RandomFloats(static_cast<size_t>(n_in), 7, -2.0f, 2.0f);
       std::memcpy(x->data(), xf.data(), xf.size() * 4);
+      const std::vector<float> xr = vulkan_test::RoundedAsCpu(type, xf.data(), n_in);  // what the product multiplies
       std::vector<float> expected(static_cast<size_t>(n_out)), magnitude(expected.size());
       std::vector<float> row(static_cast<size_t>(n_in));
       for (int64_t r = 0; r < n_out; ++r) {
@@ -66,8 +67,8 @@ TEST_CASE("Vulkan matrix-vector products match the scalar reference") {
         quant::ref::DequantizeRow(type, wr, row.data(), n_in);
         double sum = 0, abs_sum = 0;
         for (int64_t k = 0; k < n_in; ++k) {
-          sum += static_cast<double>(row[static_cast<size_t>(k)]) * xf[static_cast<size_t>(k)];
-          abs_sum += std::fabs(static_cast<double>(row[static_cast<size_t>(k)]) * xf[static_cast<size_t>(k)]);
+          sum += static_cast<double>(row[static_cast<size_t>(k)]) * xr[static_cast<size_t>(k)];
+          abs_sum += std::fabs(static_cast<double>(row[static_cast<size_t>(k)]) * xr[static_cast<size_t>(k)]);
         }
         expected[static_cast<size_t>(r)] = static_cast<float>(sum);
         magnitude[static_cast<size_t>(r)] = static_cast<float>(abs_sum);
@@ -85,6 +86,86 @@ TEST_CASE("Vulkan matrix-vector products match the scalar reference") {
       }
       CHECK(bad == 0);
     }
+  }
+}
+
+TEST_CASE("Vulkan grouped products: per-head matrices and one expert of a stack match the reference") {
+  auto device = OpenDevice();
+  auto matvec = MatVec::Create(*device);
+  REQUIRE_MESSAGE(matvec.ok(), matvec.status().ToString());
+  // n_stacked matrices of n_out rows, back to back (as attn_k_b's heads or ffn_*_exps' experts).
+  for (DType type : {DType::kF32, DType::kF16, DType::kQ8_0, DType::kQ4_K, DType::kQ6_K}) {
+    const int64_t n_in = 3 * std::max<int64_t>(32, Traits(type).block_size), n_out = 7, n_stacked = 5;
+    const int64_t x_stride = n_in + 13, y_stride = n_out + 3;  // heads of x and y wider than the products
+    CAPTURE(DTypeName(type));
+    const uint64_t row_bytes = *RowBytes(type, static_cast<uint64_t>(n_in));
+    auto w = MakeBuffer(*device, row_bytes * static_cast<uint64_t>(n_out * n_stacked));
+    std::vector<float> weights(static_cast<size_t>(n_out * n_stacked * n_in));
+    for (int64_t r = 0; r < n_out * n_stacked; ++r) {
+      const auto wf = test::RandomFloats(static_cast<size_t>(n_in), 500 + static_cast<uint64_t>(r));
+      uint8_t* wr = static_cast<uint8_t*>(w->data()) + static_cast<uint64_t>(r) * row_bytes;
+      quant::ref::QuantizeRow(type, wf.data(), wr, n_in);
+      quant::ref::DequantizeRow(type, wr, &weights[static_cast<size_t>(r * n_in)], n_in);
+    }
+    const auto xf = test::RandomFloats(static_cast<size_t>(n_stacked * x_stride), 9, -2.0f, 2.0f);
+    auto x = MakeBuffer(*device, xf.size() * 4);
+    std::memcpy(x->data(), xf.data(), xf.size() * 4);
+    auto y = MakeBuffer(*device, static_cast<uint64_t>(n_stacked * y_stride) * 4);
+    // Row r of matrix m times x from x_base, rounded as the CPU rounds it.
+    const auto dot = [&](int64_t m, int64_t r, int64_t x_base) {
+      const std::vector<float> xr = vulkan_test::RoundedAsCpu(type, &xf[static_cast<size_t>(x_base)], n_in);
+      double sum = 0;
+      for (int64_t k = 0; k < n_in; ++k) sum += double(weights[static_cast<size_t>((m * n_out + r) * n_in + k)]) * xr[size_t(k)];
+      return static_cast<float>(sum);
+    };
+    const auto near = [](float got, float want) { return std::fabs(got - want) <= 1e-4f * (1.0f + std::fabs(want)); };
+    const float* got = static_cast<const float*>(y->data());
+
+    // Every head by its own matrix: y[h · y_stride + r] = W_h[r] · x[h · x_stride …]; the gaps
+    // between heads of y stay as they were.
+    std::memset(y->data(), 0xff, y->bytes());
+    REQUIRE((*matvec)->Run(type, n_in, n_out * n_stacked, *w, *x, *y, {0, n_out, x_stride, y_stride}).ok());
+    int64_t bad = 0;
+    for (int64_t h = 0; h < n_stacked; ++h) {
+      for (int64_t r = 0; r < n_out; ++r) bad += !near(got[h * y_stride + r], dot(h, r, h * x_stride));
+      for (int64_t r = n_out; r < y_stride; ++r) bad += !std::isnan(got[h * y_stride + r]);
+    }
+    CHECK(bad == 0);
+
+    // One expert (matrix 3) of the stack by the start of x.
+    REQUIRE((*matvec)->Run(type, n_in, n_out, *w, *x, *y, {3 * n_out}).ok());
+    bad = 0;
+    for (int64_t r = 0; r < n_out; ++r) bad += !near(got[r], dot(3, r, 0));
+    CHECK(bad == 0);
+  }
+}
+
+// The rounding before every product, value for value against the CPU's quantize-dequantize
+// round trip: blocks of 32 (Q8_0, Q8_1) and 256 (Q8_K), f16 and bf16 value by value, rows
+// strided apart, values spanning many magnitudes (f16 subnormals included), a block of zeros.
+TEST_CASE("Vulkan activations are rounded exactly as the CPU rounds them") {
+  auto device = OpenDevice();
+  auto matvec = MatVec::Create(*device);
+  REQUIRE(matvec.ok());
+  for (DType type : {DType::kF32, DType::kQ8_0, DType::kQ4_1, DType::kQ4_K, DType::kF16, DType::kBF16}) {
+    const int64_t n_in = 512, n_groups = 3, stride = 530;
+    CAPTURE(DTypeName(type));
+    std::vector<float> x = test::RandomFloats(static_cast<size_t>((n_groups - 1) * stride + n_in), 21, -1.0f, 1.0f);
+    for (size_t i = 0; i < x.size(); ++i) x[i] *= std::ldexp(1.0f, static_cast<int>(i % 41) - 30);  // 2^-30 … 2^10
+    std::fill(x.begin() + stride, x.begin() + stride + 256, 0.0f);  // the second row's first blocks: zeros
+    auto bx = vulkan_test::BufferOf(*device, x), out = vulkan_test::BufferOf(*device, std::vector<float>(x.size()));
+    REQUIRE((*matvec)->RoundActivations(type, n_in, n_groups, stride, *bx, *out).ok());
+    const std::vector<float> got = vulkan_test::Read(*out, x.size());
+    int64_t differ = 0;
+    for (int64_t g = 0; g < n_groups; ++g) {
+      const std::vector<float> want = vulkan_test::RoundedAsCpu(type, &x[static_cast<size_t>(g * stride)], n_in);
+      for (int64_t k = 0; k < n_in; ++k) {
+        if (got[static_cast<size_t>(g * stride + k)] != want[static_cast<size_t>(k)] && differ++ == 0) {
+          MESSAGE("row " << g << ", value " << k << ": " << got[size_t(g * stride + k)] << " vs " << want[size_t(k)]);
+        }
+      }
+    }
+    CHECK(differ == 0);
   }
 }
 
@@ -107,6 +188,13 @@ TEST_CASE("Vulkan: bad arguments are refused with a status") {
   CHECK((*matvec)->Run(DType::kQ8_0, 32, -1, *w, *x, *y).code() == absl::StatusCode::kInvalidArgument);
   CHECK((*matvec)->Run(DType::kF32, 256, 1, *w, *x, *y).code() == absl::StatusCode::kInvalidArgument);
   CHECK((*matvec)->Run(DType::kIQ2_XXS, 256, 1, *w, *x, *y).code() == absl::StatusCode::kUnimplemented);
+  // Layouts past the buffers: rows beyond the stack, a group count that does not divide the
+  // rows, inputs or outputs of the last group outside x or y.
+  CHECK((*matvec)->Run(DType::kQ8_0, 32, 2, *w, *x, *y, {3}).code() == absl::StatusCode::kInvalidArgument);
+  CHECK((*matvec)->Run(DType::kQ8_0, 32, 4, *w, *x, *y, {0, 3}).code() == absl::StatusCode::kInvalidArgument);
+  CHECK((*matvec)->Run(DType::kQ8_0, 32, 4, *w, *x, *y, {0, 2, 100, 2}).code() == absl::StatusCode::kInvalidArgument);
+  CHECK((*matvec)->Run(DType::kQ8_0, 32, 4, *w, *x, *y, {0, 2, 32, 3}).code() == absl::StatusCode::kInvalidArgument);
+  CHECK((*matvec)->Run(DType::kQ8_0, 32, 4, *w, *x, *y, {0, 2, 96, 2}).ok());
   CHECK(!MatVec::Supports(DType::kIQ2_XXS));
 }
 

@@ -36,7 +36,8 @@ std::vector<const WeightMatrix*> Matrices(const ModelWeights& w) {
 }
 
 // The largest |got - want| over Σ|w·x| of one product's rows.
-double WorstRelativeError(const WeightMatrix& m, const std::vector<float>& x, const float* got) {
+double WorstRelativeError(const WeightMatrix& m, const std::vector<float>& x_in, const float* got) {
+  const std::vector<float> x = vulkan_test::RoundedAsCpu(m.type, x_in.data(), m.n_in);  // as the product rounds it
   std::vector<float> row(static_cast<size_t>(m.n_in));
   double worst = 0;
   for (int64_t r = 0; r < m.n_out; ++r) {

@@ -41,12 +41,27 @@ GenerateOptions Greedy(int64_t n) {
   return o;
 }
 
+TEST_CASE("the GPUs a session may name are the Vulkan devices") {
+  const auto gpus = ListGpuDevices();
+  REQUIRE(gpus.ok());
+  const auto devices = vk::ListDevices();
+  REQUIRE(devices.ok());
+  REQUIRE(gpus->size() == devices->size());
+  CHECK(!gpus->empty());  // this suite runs where a device is
+  for (size_t i = 0; i < gpus->size(); ++i) {
+    CHECK((*gpus)[i].name == (*devices)[i].name);
+    CHECK((*gpus)[i].kind == (*devices)[i].kind);
+  }
+}
+
 TEST_CASE("greedy text is the CPU's with every layer, some layers or none on the GPU") {
-  // Float weights: the GPU layers then compute what the CPU's do to rounding (quantized weights
-  // meet f32 activations on the GPU and 8-bit ones on the CPU; the reference-model suite holds
-  // those to llama.cpp's bounds).
-  for (const std::string file : {"models/stories260K-q8dequant.gguf", "reference/qwen2-dev.F32.gguf",
-                                 "reference/llama-ropefreqs-dev.F16.gguf", "reference/qwen2-dev.BF16.gguf"}) {
+  // The GPU multiplies the activations rounded as the CPU rounds them, so the two differ only in
+  // the order of their sums: dense and latent-attention/mixture-of-experts models, float and
+  // quantized weights.
+  for (const std::string file :
+       {"models/stories260K-q8dequant.gguf", "reference/qwen2-dev.F32.gguf", "reference/llama-ropefreqs-dev.F16.gguf",
+        "reference/qwen2-dev.BF16.gguf", "reference/qwen2-dev.Q4_K_M.gguf", "reference/deepseek2-dev.F32.gguf",
+        "reference/deepseek2-dev.Q8_0.gguf", "reference/deepseek2-dev.Q4_K_M.gguf"}) {
     CAPTURE(file);
     auto model = LoadShared(file);
     auto cpu = Open(model, 0)->Generate("Once upon a time", Greedy(24));

@@ -1,5 +1,5 @@
-// Shared by the Vulkan suites: the skip-or-fail check for a device, an opened device, and
-// buffers filled from and read into host vectors.
+// Shared by the Vulkan suites: the skip-or-fail check for a device, an opened device, buffers
+// filled from and read into host vectors, and activations rounded as the CPU's products round them.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "r1/quant/reference.h"
 #include "vulkan/vulkan_buffer.h"
 #include "vulkan/vulkan_device.h"
 
@@ -57,6 +58,17 @@ inline std::vector<float> Read(const Buffer& buffer, size_t n) {
   std::vector<float> values(n);
   std::memcpy(values.data(), buffer.data(), n * sizeof(float));
   return values;
+}
+
+// x[0, n) as a product with `weight_type` rows multiplies it: quantized to the type's
+// vec_dot_type and back (r1::quant::ref's round trip).
+inline std::vector<float> RoundedAsCpu(DType weight_type, const float* x, int64_t n) {
+  const DType dot = *quant::ref::VecDotType(weight_type);
+  std::vector<uint8_t> packed(*RowBytes(dot, static_cast<uint64_t>(n)));
+  std::vector<float> rounded(static_cast<size_t>(n));
+  REQUIRE(quant::ref::QuantizeRow(dot, x, packed.data(), n));
+  REQUIRE(quant::ref::DequantizeRow(dot, packed.data(), rounded.data(), n));
+  return rounded;
 }
 
 }  // namespace r1::vulkan_test

@@ -22,6 +22,7 @@ from ._r1 import (
     FailedPrecondition,
     GenerateOptions,
     GenerateResult,
+    GpuDevice,
     InvalidArgument,
     IoError,
     Model,
@@ -37,6 +38,7 @@ from ._r1 import (
     Tokenizer,
     Unsupported,
     __version__,
+    gpu_devices,
 )
 
 __all__ = [
@@ -47,6 +49,7 @@ __all__ = [
     "FailedPrecondition",
     "GenerateOptions",
     "GenerateResult",
+    "GpuDevice",
     "InvalidArgument",
     "IoError",
     "Model",
@@ -62,4 +65,5 @@ __all__ = [
     "Tokenizer",
     "Unsupported",
     "__version__",
+    "gpu_devices",
 ]

@@ -1,7 +1,7 @@
 # Type stubs of the r1 package (the r1._r1 extension).
 import enum
 import os
-from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Iterable, Iterator, List, Literal, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -195,6 +195,16 @@ class Model:
                    strip_prefix_space: bool = True) -> str: ...
     def format_chat(self, messages: Iterable[Message], *, add_generation_prompt: bool = True,
                     chat_template: Optional[str] = None) -> str: ...
+
+class GpuDevice:
+    @property
+    def name(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def memory_bytes(self) -> int: ...
+
+def gpu_devices() -> List[GpuDevice]: ...
 
 class Session:
     def __init__(self, model: Model, *, n_ctx: int = 0, n_threads: int = 0, n_batch: int = 512,

@@ -251,6 +251,16 @@ cancel() stop it too.)doc";
 }  // namespace
 
 void RegisterSession(py::module_& m) {
+  py::class_<r1::GpuDevice>(m, "GpuDevice", "A GPU a session's layers may run on (Session(gpu_device=index)).")
+      .def_readonly("name", &r1::GpuDevice::name, "as the driver names it")
+      .def_readonly("kind", &r1::GpuDevice::kind, "\"discrete\", \"integrated\", \"virtual\", \"cpu\" or \"other\"")
+      .def_readonly("memory_bytes", &r1::GpuDevice::memory_bytes, "its largest device-local memory heap")
+      .def("__repr__", [](const r1::GpuDevice& d) {
+        return py::str("GpuDevice({!r}, {!r}, memory_bytes={})").format(d.name, d.kind, d.memory_bytes);
+      });
+  m.def("gpu_devices", [] { return ValueOrThrow(r1::ListGpuDevices()); },
+        "The GPUs Session(gpu_device=) indexes, in the Vulkan driver's order; empty for a build without "
+        "Vulkan or a machine without a driver.");
   py::class_<Stream>(m, "Stream", R"doc(A running generation: an iterator of r1.StreamEvent.
 
     with session.chat(messages) as stream:
@@ -313,8 +323,8 @@ cache_type: how the KV cache stores keys and values: "f16" (default), "q8_0" (ha
 of f16; needs head sizes that are multiples of 32) or "f32" (the exactness reference).
 batch_invariant: compute prompt batches as decode steps do, so a position's logits are the same
 bits however its tokens were batched (slower prompts; decode speed unchanged).
-gpu_layers: layers run on a GPU (a build with Vulkan): 0 none, -1 all, n the first n; llama,
-qwen2 and qwen3 models. gpu_device: which GPU, in the Vulkan driver's order; -1 the best one.)doc")
+gpu_layers: layers run on a GPU (a build with Vulkan): 0 none, -1 all, n the first n.
+gpu_device: which GPU, an index into r1.gpu_devices(); -1 the best one.)doc")
       .def(
           "chat",
           [](const std::shared_ptr<PySession>& s, const py::iterable& messages, const py::object& options,

@@ -1,6 +1,7 @@
 #version 450
-// One f32 operation per element over `count` elements (OP_ADD: out = a + b; OP_SILU_MUL:
-// out = silu(a) · b, SwiGLU's gate). Workgroups of 64 in a grid of grid_x columns.
+// One f32 operation per element over `count` elements (OP_ADD: out = a + scale · b, a residual
+// add or one expert's weighted share; OP_SILU_MUL: out = silu(a) · b, SwiGLU's gate).
+// Workgroups of 64 in a grid of grid_x columns.
 layout(local_size_x = 64) in;
 
 layout(std430, binding = 0) readonly buffer A { float a[]; };
@@ -9,13 +10,14 @@ layout(std430, binding = 2) writeonly buffer Output { float y[]; };
 layout(push_constant) uniform Shape {
   uint count;
   uint grid_x;
+  float scale;
 } shape;
 
 void main() {
   const uint i = (gl_WorkGroupID.y * shape.grid_x + gl_WorkGroupID.x) * 64u + gl_LocalInvocationID.x;
   if (i >= shape.count) return;
 #if defined(OP_ADD)
-  y[i] = a[i] + b[i];
+  y[i] = a[i] + shape.scale * b[i];
 #elif defined(OP_SILU_MUL)
   y[i] = a[i] / (1.0 + exp(-a[i])) * b[i];
 #else

@@ -1,7 +1,10 @@
 #version 450
-// y[r] = Σ_k W[r, k] · x[k] for one weight type, W's rows in their GGUF block layout. One
-// workgroup per output row (rows past grid_x continue in gl_WorkGroupID.y); its 64 invocations
-// take every 64th element of the row, then sum their partial sums in shared memory.
+// y = W·x for one weight type, W's rows in their GGUF block layout. Output row r reads W's row
+// first_row + r; the rows fall in groups of group_rows (heads, say), group g reading x from
+// g · x_stride and writing y[g · y_stride + r % group_rows]: one dispatch multiplies every head
+// by its own matrix, or one expert's block of a stacked tensor by x. One workgroup per output
+// row (rows past grid_x continue in gl_WorkGroupID.y); its 64 invocations take every 64th
+// element of the row, then sum their partial sums in shared memory.
 layout(local_size_x = 64) in;
 
 layout(std430, binding = 0) readonly buffer Weights { uint w[]; };
@@ -12,6 +15,10 @@ layout(push_constant) uniform Shape {
   uint n_out;
   uint row_bytes;
   uint grid_x;
+  uint first_row;
+  uint group_rows;
+  uint x_stride;
+  uint y_stride;
 } shape;
 
 shared float partial[64];
@@ -115,11 +122,11 @@ float Weight(uint row_offset, uint k) {
 
 void main() {
   const uint row = gl_WorkGroupID.y * shape.grid_x + gl_WorkGroupID.x;
-  const uint lane = gl_LocalInvocationID.x;
+  const uint lane = gl_LocalInvocationID.x, group = row / shape.group_rows;
   float sum = 0.0;
   if (row < shape.n_out) {
-    const uint row_offset = row * shape.row_bytes;
-    for (uint k = lane; k < shape.n_in; k += 64u) sum += Weight(row_offset, k) * x[k];
+    const uint row_offset = (shape.first_row + row) * shape.row_bytes, x_base = group * shape.x_stride;
+    for (uint k = lane; k < shape.n_in; k += 64u) sum += Weight(row_offset, k) * x[x_base + k];
   }
   partial[lane] = sum;
   barrier();
@@ -127,5 +134,5 @@ void main() {
     if (lane < half_width) partial[lane] += partial[lane + half_width];
     barrier();
   }
-  if (lane == 0u && row < shape.n_out) y[row] = partial[0];
+  if (lane == 0u && row < shape.n_out) y[group * shape.y_stride + row % shape.group_rows] = partial[0];
 }
