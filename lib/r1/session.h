@@ -50,7 +50,7 @@ struct SessionOptions {
   // Layers run on a GPU (Vulkan; a build with -Dvulkan=enabled): 0 none, -1 all, n the first n
   // (the rest on the CPU). Every architecture (llama, qwen2, qwen3, deepseek2) and weight type
   // but the i-quants. The GPU layers keep their keys and values on the device in f32 holding the
-  // values cache_type rounds to, and take a prompt's tokens one at a time; each session uploads its own copy
+  // values cache_type rounds to, and take a prompt's tokens a few at a time; each session uploads its own copy
   // of their weights. Create fails with the reason when this build, the machine or the model
   // cannot: Unimplemented (no Vulkan in this build, an architecture or weight type without GPU
   // kernels), Unavailable (no Vulkan driver), NotFound (no device), InvalidArgument (a count

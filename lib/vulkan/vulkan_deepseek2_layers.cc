@@ -79,6 +79,14 @@ StatusOr<std::unique_ptr<VulkanDeepseek2Layers>> VulkanDeepseek2Layers::Create(s
   return d;
 }
 
+Status VulkanDeepseek2Layers::Rows(const ModelConfig& c, int64_t layer, int64_t pos0, int64_t n_rows,
+                                   const float* cos_sin, float* rows) {
+  for (int64_t t = 0; t < n_rows; ++t) {
+    R1_RETURN_IF_ERROR(Row(c, layer, pos0 + t, cos_sin + t * c.n_rot, rows + t * c.d_model));
+  }
+  return absl::OkStatus();
+}
+
 Status VulkanDeepseek2Layers::Row(const ModelConfig& c, int64_t layer, int64_t pos, const float* cos_sin, float* row) {
   const LayerBuffers& L = layers_[static_cast<size_t>(layer)];
   FloatOps& ops = this->ops();

@@ -38,7 +38,10 @@ class VulkanDeepseek2Layers final : public VulkanLayers {
   };
 
   using VulkanLayers::VulkanLayers;
-  Status Row(const ModelConfig& c, int64_t layer, int64_t pos, const float* cos_sin, float* row) override;
+  Status Rows(const ModelConfig& c, int64_t layer, int64_t pos0, int64_t n_rows, const float* cos_sin,
+              float* rows) override;
+  // One token row; each row chooses its own experts.
+  Status Row(const ModelConfig& c, int64_t layer, int64_t pos, const float* cos_sin, float* row);
   Status Attention(const ModelConfig& c, const LayerBuffers& L, int64_t pos);
   // out_ = the routed experts' weighted sum plus the shared experts, from h_.
   Status MixtureOfExperts(const ModelConfig& c, const LayerBuffers& L);

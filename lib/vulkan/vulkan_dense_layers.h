@@ -1,6 +1,6 @@
 // vulkan_dense_layers.h — the llama / qwen2 / qwen3 layer (model/dense_layer.cc) on a Vulkan
 // device: its weights uploaded once, its keys and values cached on the device (f32 holding what
-// the session's cache type holds), each token row taken through the layers one at a time.
+// the session's cache type holds), a prompt's tokens taken kMaxRows at a time.
 #pragma once
 
 #include <cstdint>
@@ -29,10 +29,11 @@ class VulkanDenseLayers final : public VulkanLayers {
   };
 
   using VulkanLayers::VulkanLayers;
-  Status Row(const ModelConfig& c, int64_t layer, int64_t pos, const float* cos_sin, float* row) override;
+  Status Rows(const ModelConfig& c, int64_t layer, int64_t pos0, int64_t n_rows, const float* cos_sin,
+              float* rows) override;
 
   std::vector<LayerBuffers> layers_;
-  // One row's activations.
+  // kMaxRows rows' activations.
   std::unique_ptr<Buffer> x_, h_, q_, k_, v_, attn_, out_, gate_, up_, cos_sin_, scores_;
 };
 

@@ -84,12 +84,14 @@ Kernel::~Kernel() {
   if (module_ != VK_NULL_HANDLE) vkDestroyShaderModule(d, module_, nullptr);
 }
 
-Status Kernel::Run(absl::Span<Buffer* const> buffers, const void* push, uint32_t groups_x, uint32_t groups_y) {
+Status Kernel::Run(absl::Span<Buffer* const> buffers, const void* push, uint32_t groups_x, uint32_t groups_y,
+                   uint32_t groups_z) {
   const VkPhysicalDeviceLimits& limits = device_.limits();
   if (buffers.size() != static_cast<size_t>(n_buffers_) || (push_bytes_ > 0 && push == nullptr) || groups_x == 0 ||
-      groups_y == 0 || groups_x > limits.maxComputeWorkGroupCount[0] || groups_y > limits.maxComputeWorkGroupCount[1]) {
+      groups_y == 0 || groups_z == 0 || groups_x > limits.maxComputeWorkGroupCount[0] ||
+      groups_y > limits.maxComputeWorkGroupCount[1] || groups_z > limits.maxComputeWorkGroupCount[2]) {
     return absl::InvalidArgumentError(absl::StrCat("Vulkan: a kernel run with ", buffers.size(), " buffers (needs ",
-                                                   n_buffers_, ") and ", groups_x, " x ", groups_y, " workgroups"));
+                                                   n_buffers_, ") and ", groups_x, " x ", groups_y, " x ", groups_z, " workgroups"));
   }
   // Every operator of a decode step comes here: the descriptors live on the stack.
   std::array<VkDescriptorBufferInfo, kMaxBuffers> infos;
@@ -109,7 +111,7 @@ Status Kernel::Run(absl::Span<Buffer* const> buffers, const void* push, uint32_t
     vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline_);
     vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, layout_, 0, 1, &set_, 0, nullptr);
     if (push_bytes_ > 0) vkCmdPushConstants(cmd, layout_, VK_SHADER_STAGE_COMPUTE_BIT, 0, push_bytes_, push);
-    vkCmdDispatch(cmd, groups_x, groups_y, 1);
+    vkCmdDispatch(cmd, groups_x, groups_y, groups_z);
   });
 }
 

@@ -29,8 +29,9 @@ class Kernel {
   Kernel& operator=(const Kernel&) = delete;
 
   // Binds `buffers` (n_buffers of them, in binding order), pushes `push` (push_bytes) and runs
-  // groups_x × groups_y workgroups; returns once the device has finished.
-  Status Run(absl::Span<Buffer* const> buffers, const void* push, uint32_t groups_x, uint32_t groups_y = 1);
+  // groups_x × groups_y × groups_z workgroups; returns once the device has finished.
+  Status Run(absl::Span<Buffer* const> buffers, const void* push, uint32_t groups_x, uint32_t groups_y = 1,
+             uint32_t groups_z = 1);
 
  private:
   explicit Kernel(Device& device) : device_(device) {}

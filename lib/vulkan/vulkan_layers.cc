@@ -2,6 +2,7 @@
 // architecture's layers on a Vulkan device.
 #include "vulkan/vulkan_layers.h"
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -37,8 +38,9 @@ Status VulkanLayers::Layer(const ModelConfig& c, int64_t layer, absl::Span<const
   }
   const SequenceRows& s = sequences[0];
   if (s.pos0 + n_tokens > n_ctx_) return absl::OutOfRangeError("gpu_layers: rows past the device's cache");
-  for (int64_t t = 0; t < n_tokens; ++t) {
-    R1_RETURN_IF_ERROR(Row(c, layer, s.pos0 + t, a.cos_sin.data() + t * c.n_rot, a.x.data() + t * c.d_model));
+  for (int64_t t = 0; t < n_tokens; t += kMaxRows) {
+    const int64_t n = std::min(kMaxRows, n_tokens - t);
+    R1_RETURN_IF_ERROR(Rows(c, layer, s.pos0 + t, n, a.cos_sin.data() + t * c.n_rot, a.x.data() + t * c.d_model));
   }
   return absl::OkStatus();
 }
@@ -68,7 +70,7 @@ StatusOr<VulkanLayers::Matrix> VulkanLayers::UploadStacked(absl::Span<const Weig
 }
 
 StatusOr<VulkanLayers::Matrix> VulkanLayers::UploadExperts(const ExpertMatrices& e, int64_t layer, const char* name) {
-  const WeightMatrix& first = e.first;
+  const WeightMatrix& first = e.first;  // experts back to back from here
   if (!MatVec::Supports(first.type)) return NoKernel(first.type, layer, name);
   if (e.n_experts <= 0 || e.expert_bytes != first.row_bytes * static_cast<uint64_t>(first.n_out)) {
     return absl::InvalidArgumentError(absl::StrCat("gpu_layers: blk.", layer, ".", name, ": experts not back to back"));
@@ -96,8 +98,10 @@ StatusOr<VulkanLayers::SwiGluMatrices> VulkanLayers::UploadSwiGlu(const WeightMa
   return m;
 }
 
-Status VulkanLayers::Product(const Matrix& m, Buffer& x, Buffer& y) {
-  return matvec_->Run(m.type, m.n_in, m.n_out, *m.rows, x, y);
+Status VulkanLayers::Product(const Matrix& m, Buffer& x, Buffer& y, int64_t n_cols) {
+  ProductLayout layout;
+  layout.n_cols = n_cols;
+  return matvec_->Run(m.type, m.n_in, m.n_out, *m.rows, x, y, layout);
 }
 
 Status VulkanLayers::HeadProducts(const Matrix& m, Buffer& x, int64_t x_stride, Buffer& y, int64_t y_stride) {
@@ -129,11 +133,12 @@ Status VulkanLayers::StoreCacheRow(const Buffer& row, int64_t n, Buffer& cache, 
   return absl::OkStatus();
 }
 
-Status VulkanLayers::SwiGlu(const SwiGluMatrices& m, Buffer& h, Buffer& gate, Buffer& up, Buffer& out) {
-  R1_RETURN_IF_ERROR(Product(m.gate, h, gate));
-  R1_RETURN_IF_ERROR(Product(m.up, h, up));
-  R1_RETURN_IF_ERROR(ops_->SiluMul(gate, up, gate, m.gate.n_out));
-  return Product(m.down, gate, out);
+Status VulkanLayers::SwiGlu(const SwiGluMatrices& m, Buffer& h, Buffer& gate, Buffer& up, Buffer& out,
+                            int64_t n_rows) {
+  R1_RETURN_IF_ERROR(Product(m.gate, h, gate, n_rows));
+  R1_RETURN_IF_ERROR(Product(m.up, h, up, n_rows));
+  R1_RETURN_IF_ERROR(ops_->SiluMul(gate, up, gate, n_rows * m.gate.n_out));
+  return Product(m.down, gate, out, n_rows);
 }
 
 }  // namespace r1::vk

@@ -24,9 +24,13 @@ class VulkanLayers : public DeviceLayers {
   ~VulkanLayers() override;
 
   bool Runs(int64_t layer) const override { return layer < n_layers_; }
-  // Each token row of the one sequence through Row, in order.
+  // The one sequence's token rows through Rows, kMaxRows at a time.
   Status Layer(const ModelConfig& c, int64_t layer, absl::Span<const SequenceRows> sequences, int64_t n_tokens,
                Activations& a) final;
+
+  // Rows a pass takes at once: a prompt's products read each weight once per kMaxRows tokens;
+  // the attention scores then need kMaxRows · n_heads · n_ctx floats.
+  static constexpr int64_t kMaxRows = 8;
 
  protected:
   // A matrix on the device, n_out rows of n_in weights in the file's block layout; or n_stacked
@@ -45,9 +49,10 @@ class VulkanLayers : public DeviceLayers {
   VulkanLayers(std::unique_ptr<Device> device, int64_t n_layers, int64_t n_ctx, DType cache_type);
   // Creates the kernels; called once by the architecture's Create.
   Status Init();
-  // One token row at position pos through layer `layer`: row (d_model floats) in and out;
-  // cos_sin is the row's rotary angles.
-  virtual Status Row(const ModelConfig& c, int64_t layer, int64_t pos, const float* cos_sin, float* row) = 0;
+  // n_rows (at most kMaxRows) token rows at positions pos0 … through layer `layer`: rows
+  // ([n_rows, d_model]) in and out; cos_sin their rotary angles ([n_rows, n_rot]).
+  virtual Status Rows(const ModelConfig& c, int64_t layer, int64_t pos0, int64_t n_rows, const float* cos_sin,
+                      float* rows) = 0;
 
   // Uploads: Unimplemented for a weight type without a Vulkan kernel, naming blk.<layer>.<name>.
   StatusOr<Matrix> Upload(const WeightMatrix& w, int64_t layer, const char* name);
@@ -60,15 +65,16 @@ class VulkanLayers : public DeviceLayers {
   StatusOr<SwiGluMatrices> UploadSwiGlu(const WeightMatrix& gate, const WeightMatrix& up, const WeightMatrix& down,
                                         int64_t layer, const char* suffix);
 
-  // y = m·x (the first of stacked matrices).
-  Status Product(const Matrix& m, Buffer& x, Buffer& y);
+  // y = m·x (the first of stacked matrices) for n_cols columns of x and y, packed.
+  Status Product(const Matrix& m, Buffer& x, Buffer& y, int64_t n_cols = 1);
   // Every stacked matrix h times its own slice of x: y[h · y_stride …] = m_h · x[h · x_stride …].
   Status HeadProducts(const Matrix& m, Buffer& x, int64_t x_stride, Buffer& y, int64_t y_stride);
   // y = m_e·x for stacked matrix e.
   Status ExpertProduct(const Matrix& m, int64_t e, Buffer& x, Buffer& y);
-  // out = W_down (silu(W_gate h) · W_up h), gate and up scratch of the hidden width.
-  Status SwiGlu(const SwiGluMatrices& m, Buffer& h, Buffer& gate, Buffer& up, Buffer& out);
-  // cache[at …] = the first n floats of row, rounded as the session's cache type rounds them.
+  // out = W_down (silu(W_gate h) · W_up h) for n_rows rows, gate and up scratch of the hidden width.
+  Status SwiGlu(const SwiGluMatrices& m, Buffer& h, Buffer& gate, Buffer& up, Buffer& out, int64_t n_rows = 1);
+  // cache[at …] = the first n floats of row (one or more cache rows), rounded as the session's
+  // cache type rounds them.
   // The buffers are host-visible and the device idle between operators: a copy on the host.
   Status StoreCacheRow(const Buffer& row, int64_t n, Buffer& cache, int64_t at);
 

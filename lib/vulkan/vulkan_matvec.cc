@@ -100,7 +100,7 @@ constexpr TypeKernel kTypeKernels[] = {
 };
 
 struct Shape {
-  uint32_t n_in, n_out, row_bytes, grid_x, first_row, group_rows, x_stride, y_stride;
+  uint32_t n_in, n_out, row_bytes, grid_x, first_row, group_rows, x_stride, y_stride, n_cols, x_col_stride, y_col_stride;
 };
 
 // The index of type's kernel in kTypeKernels, or its size.
@@ -145,6 +145,9 @@ Status MatVec::Run(DType type, int64_t n_in, int64_t n_out, Buffer& w, Buffer& x
   const uint64_t row_bytes = n_in > 0 ? RowBytes(type, static_cast<uint64_t>(n_in)).value_or(0) : 0;
   const int64_t group_rows = layout.group_rows != 0 ? layout.group_rows : n_out;
   const int64_t last_group = group_rows > 0 ? n_out / group_rows - 1 : -1;
+  const int64_t x_col_stride = layout.x_col_stride != 0 ? layout.x_col_stride : n_in;
+  const int64_t y_col_stride = layout.y_col_stride != 0 ? layout.y_col_stride : n_out;
+  const int64_t last_col = layout.n_cols - 1;
   // The shader addresses the weights with 32-bit offsets, the floats with 32-bit indices.
   constexpr uint64_t kMaxAddressed = std::numeric_limits<uint32_t>::max();
   const auto floats_fit = [](int64_t floats, const Buffer& b) {
@@ -152,26 +155,34 @@ Status MatVec::Run(DType type, int64_t n_in, int64_t n_out, Buffer& w, Buffer& x
   };
   const uint64_t rows_read = static_cast<uint64_t>(layout.first_row) + static_cast<uint64_t>(n_out);
   if (row_bytes == 0 || n_out <= 0 || layout.first_row < 0 || group_rows <= 0 || n_out % group_rows != 0 ||
-      layout.x_stride < 0 || layout.y_stride < 0 || rows_read > kMaxAddressed / row_bytes ||
-      (row_bytes * rows_read + 3) / 4 * 4 > w.bytes() || !floats_fit(last_group * layout.x_stride + n_in, x) ||
-      !floats_fit(last_group * layout.y_stride + group_rows, y)) {
+      layout.x_stride < 0 || layout.y_stride < 0 || layout.n_cols <= 0 || (layout.n_cols > 1 && last_group > 0) ||
+      x_col_stride < n_in || y_col_stride < n_out || rows_read > kMaxAddressed / row_bytes ||
+      (row_bytes * rows_read + 3) / 4 * 4 > w.bytes() ||
+      !floats_fit(last_col * x_col_stride + last_group * layout.x_stride + n_in, x) ||
+      !floats_fit(last_col * y_col_stride + last_group * layout.y_stride + group_rows, y)) {
     return absl::InvalidArgumentError(absl::StrCat("Vulkan: a ", std::string(DTypeName(type)), " product of ", n_out, " x ", n_in,
                                                    " does not fit its buffers (", w.bytes(), ", ", x.bytes(), ", ",
                                                    y.bytes(), " bytes), its layout or its block size"));
   }
-  // x rounded as the CPU rounds it, into a scratch buffer grown to fit.
-  const int64_t x_floats = last_group * layout.x_stride + n_in;
+  // x rounded as the CPU rounds it, into a scratch buffer grown to fit: each head's slice, or
+  // each column.
+  const bool by_column = layout.n_cols > 1;
+  const int64_t x_floats = last_col * x_col_stride + last_group * layout.x_stride + n_in;
   Buffer* input = &x;
   if (quant::ref::VecDotType(type).value_or(DType::kF32) != DType::kF32) {
     if (rounded_ == nullptr || rounded_->bytes() < static_cast<uint64_t>(x_floats) * 4) {
       rounded_.reset();
       R1_ASSIGN_OR_RETURN(rounded_, Buffer::Create(*device_, static_cast<uint64_t>(x_floats) * 4));
     }
-    R1_RETURN_IF_ERROR(RoundActivations(type, n_in, last_group + 1, layout.x_stride, x, *rounded_));
+    R1_RETURN_IF_ERROR(RoundActivations(type, n_in, by_column ? layout.n_cols : last_group + 1,
+                                        by_column ? x_col_stride : layout.x_stride, x, *rounded_));
     input = rounded_.get();
   }
-  // One workgroup per row, in rows of kMaxGroupsPerDimension workgroups.
+  // One workgroup per row, in rows of kMaxGroupsPerDimension workgroups, per kCols columns.
+  constexpr int64_t kCols = 8;  // as the shader's
   const uint32_t rows = static_cast<uint32_t>(n_out), grid_x = std::min(rows, kMaxGroupsPerDimension);
+  const int64_t col_groups = (layout.n_cols + kCols - 1) / kCols;
+  if (col_groups > int64_t{kMaxGroupsPerDimension}) return absl::InvalidArgumentError("Vulkan: too many columns");
   const Shape shape{static_cast<uint32_t>(n_in),
                     rows,
                     static_cast<uint32_t>(row_bytes),
@@ -179,9 +190,12 @@ Status MatVec::Run(DType type, int64_t n_in, int64_t n_out, Buffer& w, Buffer& x
                     static_cast<uint32_t>(layout.first_row),
                     static_cast<uint32_t>(group_rows),
                     static_cast<uint32_t>(layout.x_stride),
-                    static_cast<uint32_t>(layout.y_stride)};
+                    static_cast<uint32_t>(layout.y_stride),
+                    static_cast<uint32_t>(layout.n_cols),
+                    static_cast<uint32_t>(x_col_stride),
+                    static_cast<uint32_t>(y_col_stride)};
   Buffer* const buffers[] = {&w, input, &y};
-  return kernels_[which]->Run(buffers, &shape, grid_x, (rows + grid_x - 1) / grid_x);
+  return kernels_[which]->Run(buffers, &shape, grid_x, (rows + grid_x - 1) / grid_x, static_cast<uint32_t>(col_groups));
 }
 
 Status MatVec::RoundActivations(DType type, int64_t n_in, int64_t n_groups, int64_t x_stride, Buffer& x, Buffer& out) {

@@ -22,9 +22,12 @@ namespace r1::vk {
 // rows come in groups of group_rows (0: one group of all), group g reading x from
 // g · x_stride and writing y[g · y_stride + r % group_rows]. The default is y = W·x;
 // per-head matrices stacked in w multiply each head of x in one run, and first_row picks one
-// expert's block of a stacked expert tensor.
+// expert's block of a stacked expert tensor. n_cols columns of x (a prompt's tokens, x_col_stride
+// floats apart; 0: n_in) make as many of y (y_col_stride apart; 0: n_out), the weights read once
+// for several: a matrix-matrix product. Several columns take one group only.
 struct ProductLayout {
   int64_t first_row = 0, group_rows = 0, x_stride = 0, y_stride = 0;
+  int64_t n_cols = 1, x_col_stride = 0, y_col_stride = 0;
 };
 
 class MatVec {

@@ -55,8 +55,8 @@ std::pair<uint32_t, uint32_t> Grid(uint64_t n) {
 StatusOr<std::unique_ptr<FloatOps>> FloatOps::Create(Device& device) {
   std::unique_ptr<FloatOps> ops(new FloatOps());
   R1_ASSIGN_OR_RETURN(ops->rms_norm_, Kernel::Create(device, kRmsNorm, 3, 8));
-  R1_ASSIGN_OR_RETURN(ops->add_, Kernel::Create(device, kAdd, 3, 12));
-  R1_ASSIGN_OR_RETURN(ops->silu_mul_, Kernel::Create(device, kSiluMul, 3, 12));
+  R1_ASSIGN_OR_RETURN(ops->add_, Kernel::Create(device, kAdd, 3, 16));
+  R1_ASSIGN_OR_RETURN(ops->silu_mul_, Kernel::Create(device, kSiluMul, 3, 16));
   R1_ASSIGN_OR_RETURN(ops->rope_, Kernel::Create(device, kRope, 2, 28));
   R1_ASSIGN_OR_RETURN(ops->attention_, Kernel::Create(device, kAttention, 5, 36));
   return ops;
@@ -74,21 +74,25 @@ Status FloatOps::RmsNorm(Buffer& x, Buffer& w, float eps, Buffer& out, int64_t n
   return rms_norm_->Run(buffers, &push, static_cast<uint32_t>(n_rows));
 }
 
-Status FloatOps::Add(Buffer& a, Buffer& b, Buffer& out, int64_t n, float scale) {
-  return Elementwise(*add_, "Add", a, b, out, n, scale);
+Status FloatOps::Add(Buffer& a, Buffer& b, Buffer& out, int64_t n, float scale, int64_t b_period) {
+  return Elementwise(*add_, "Add", a, b, out, n, scale, b_period);
 }
 
 Status FloatOps::SiluMul(Buffer& gate, Buffer& up, Buffer& out, int64_t n) {
-  return Elementwise(*silu_mul_, "SiluMul", gate, up, out, n, 1.0f);
+  return Elementwise(*silu_mul_, "SiluMul", gate, up, out, n, 1.0f, 0);
 }
 
-Status FloatOps::Elementwise(Kernel& kernel, const char* op, Buffer& a, Buffer& b, Buffer& out, int64_t n, float scale) {
-  if (!Fits({{&a, n}, {&b, n}, {&out, n}})) return SizeError(op);
+Status FloatOps::Elementwise(Kernel& kernel, const char* op, Buffer& a, Buffer& b, Buffer& out, int64_t n, float scale,
+                             int64_t b_period) {
+  if (b_period < 0 || (b_period > 0 && n % b_period != 0) || !Fits({{&a, n}, {&b, b_period > 0 ? b_period : n}, {&out, n}})) {
+    return SizeError(op);
+  }
   const auto [gx, gy] = Grid(static_cast<uint64_t>(n));
   const struct {
     uint32_t count, grid_x;
     float scale;
-  } push{static_cast<uint32_t>(n), gx, scale};
+    uint32_t b_period;
+  } push{static_cast<uint32_t>(n), gx, scale, static_cast<uint32_t>(b_period)};
   Buffer* const buffers[] = {&a, &b, &out};
   return kernel.Run(buffers, &push, gx, gy);
 }

@@ -21,8 +21,9 @@ class FloatOps {
 
   // out[r] = RmsNorm(x[r]) · w for n_rows rows of n values.
   Status RmsNorm(Buffer& x, Buffer& w, float eps, Buffer& out, int64_t n_rows, int64_t n);
-  // out = a + scale · b over n values.
-  Status Add(Buffer& a, Buffer& b, Buffer& out, int64_t n, float scale = 1.0f);
+  // out = a + scale · b over n values; b repeats every b_period values where that is not 0 (a
+  // bias added to each of n / b_period rows).
+  Status Add(Buffer& a, Buffer& b, Buffer& out, int64_t n, float scale = 1.0f, int64_t b_period = 0);
   // out = silu(gate) · up over n values.
   Status SiluMul(Buffer& gate, Buffer& up, Buffer& out, int64_t n);
   // In place over x ([n_rows, n_heads · head_dim]): n_rot values of each head from `offset` on
@@ -44,7 +45,8 @@ class FloatOps {
  private:
   FloatOps() = default;
   // out = op(a, b) over n values with one of the elementwise kernels (shaders/elementwise.comp).
-  Status Elementwise(Kernel& kernel, const char* op, Buffer& a, Buffer& b, Buffer& out, int64_t n, float scale);
+  Status Elementwise(Kernel& kernel, const char* op, Buffer& a, Buffer& b, Buffer& out, int64_t n, float scale,
+                     int64_t b_period);
   std::unique_ptr<Kernel> rms_norm_, add_, silu_mul_, rope_, attention_;
 };
 

@@ -140,6 +140,52 @@ TEST_CASE("Vulkan grouped products: per-head matrices and one expert of a stack 
   }
 }
 
+// Several columns of x at once (a prompt's tokens): each column's product as alone, columns of
+// x and y strided apart, more columns than one workgroup takes (8) and a ragged last block.
+TEST_CASE("Vulkan matrix-matrix products match the reference column by column") {
+  auto device = OpenDevice();
+  auto matvec = MatVec::Create(*device);
+  REQUIRE_MESSAGE(matvec.ok(), matvec.status().ToString());
+  for (DType type : {DType::kF32, DType::kBF16, DType::kQ4_0, DType::kQ5_1, DType::kQ3_K, DType::kQ5_K}) {
+    const int64_t n_in = 2 * std::max<int64_t>(32, Traits(type).block_size), n_out = 13;
+    const uint64_t row_bytes = *RowBytes(type, static_cast<uint64_t>(n_in));
+    auto w = MakeBuffer(*device, row_bytes * static_cast<uint64_t>(n_out));
+    std::vector<float> weights(static_cast<size_t>(n_out * n_in));
+    for (int64_t r = 0; r < n_out; ++r) {
+      const auto wf = test::RandomFloats(static_cast<size_t>(n_in), 900 + static_cast<uint64_t>(r));
+      uint8_t* wr = static_cast<uint8_t*>(w->data()) + static_cast<uint64_t>(r) * row_bytes;
+      quant::ref::QuantizeRow(type, wf.data(), wr, n_in);
+      quant::ref::DequantizeRow(type, wr, &weights[static_cast<size_t>(r * n_in)], n_in);
+    }
+    for (const int64_t n_cols : {int64_t{1}, int64_t{2}, int64_t{8}, int64_t{11}, int64_t{17}}) {
+      CAPTURE(DTypeName(type));
+      CAPTURE(n_cols);
+      const int64_t x_col_stride = n_in + 5, y_col_stride = n_out + 2;
+      const auto xf = test::RandomFloats(static_cast<size_t>(n_cols * x_col_stride), 31, -2.0f, 2.0f);
+      auto x = vulkan_test::BufferOf(*device, xf);
+      auto y = MakeBuffer(*device, static_cast<uint64_t>(n_cols * y_col_stride) * 4);
+      std::memset(y->data(), 0xff, y->bytes());
+      ProductLayout layout;
+      layout.n_cols = n_cols;
+      layout.x_col_stride = x_col_stride;
+      layout.y_col_stride = y_col_stride;
+      REQUIRE((*matvec)->Run(type, n_in, n_out, *w, *x, *y, layout).ok());
+      const float* got = static_cast<const float*>(y->data());
+      int64_t bad = 0;
+      for (int64_t c = 0; c < n_cols; ++c) {
+        const std::vector<float> xr = vulkan_test::RoundedAsCpu(type, &xf[static_cast<size_t>(c * x_col_stride)], n_in);
+        for (int64_t r = 0; r < n_out; ++r) {
+          double want = 0;
+          for (int64_t k = 0; k < n_in; ++k) want += double(weights[static_cast<size_t>(r * n_in + k)]) * xr[size_t(k)];
+          bad += !(std::fabs(got[c * y_col_stride + r] - want) <= 1e-4 * (1.0 + std::fabs(want)));
+        }
+        for (int64_t r = n_out; r < y_col_stride; ++r) bad += !std::isnan(got[c * y_col_stride + r]);  // gaps kept
+      }
+      CHECK(bad == 0);
+    }
+  }
+}
+
 // The rounding before every product, value for value against the CPU's quantize-dequantize
 // round trip: blocks of 32 (Q8_0, Q8_1) and 256 (Q8_K), f16 and bf16 value by value, rows
 // strided apart, values spanning many magnitudes (f16 subnormals included), a block of zeros.
@@ -195,6 +241,12 @@ TEST_CASE("Vulkan: bad arguments are refused with a status") {
   CHECK((*matvec)->Run(DType::kQ8_0, 32, 4, *w, *x, *y, {0, 2, 100, 2}).code() == absl::StatusCode::kInvalidArgument);
   CHECK((*matvec)->Run(DType::kQ8_0, 32, 4, *w, *x, *y, {0, 2, 32, 3}).code() == absl::StatusCode::kInvalidArgument);
   CHECK((*matvec)->Run(DType::kQ8_0, 32, 4, *w, *x, *y, {0, 2, 96, 2}).ok());
+  // Columns: past x (4 x 32 floats fit, 5 do not), past y, with heads, none.
+  CHECK((*matvec)->Run(DType::kQ8_0, 32, 1, *w, *x, *y, {0, 0, 0, 0, 4}).ok());
+  CHECK((*matvec)->Run(DType::kQ8_0, 32, 1, *w, *x, *y, {0, 0, 0, 0, 5}).code() == absl::StatusCode::kInvalidArgument);
+  CHECK((*matvec)->Run(DType::kQ8_0, 32, 4, *w, *x, *y, {0, 0, 0, 0, 2}).code() == absl::StatusCode::kInvalidArgument);
+  CHECK((*matvec)->Run(DType::kQ8_0, 32, 4, *w, *x, *y, {0, 2, 32, 2, 2}).code() == absl::StatusCode::kInvalidArgument);
+  CHECK((*matvec)->Run(DType::kQ8_0, 32, 1, *w, *x, *y, {0, 0, 0, 0, 0}).code() == absl::StatusCode::kInvalidArgument);
   CHECK(!MatVec::Supports(DType::kIQ2_XXS));
 }
 

@@ -72,6 +72,15 @@ TEST_CASE_FIXTURE(Fixture, "Vulkan Add, weighted Add and SiluMul match the refer
     ref::Axpy(0.37f, b.data(), weighted.data(), a.size());
     REQUIRE(ops->Add(*ba, *bb, *out, n, 0.37f).ok());
     CHECK(CountFar(Read(*out, a.size()), weighted, 1e-6f) == 0);
+    // A bias added to every row: b's first `period` values repeat.
+    for (const int64_t period : {int64_t{1}, int64_t{7}, n}) {
+      if (n % period != 0) continue;
+      CAPTURE(period);
+      std::vector<float> biased(a.size());
+      for (int64_t i = 0; i < n; ++i) biased[size_t(i)] = a[size_t(i)] + b[size_t(i % period)];
+      REQUIRE(ops->Add(*ba, *bb, *out, n, 1.0f, period).ok());
+      CHECK(CountFar(Read(*out, a.size()), biased, 1e-6f) == 0);
+    }
   }
 }
 
@@ -179,6 +188,9 @@ TEST_CASE_FIXTURE(Fixture, "Vulkan layer operators refuse sizes that do not fit"
   CHECK(refused(ops->RmsNorm(*big, *big, 1e-6f, *big, 0, 32)));
   CHECK(refused(ops->Add(*small, *big, *big, 17)));
   CHECK(refused(ops->SiluMul(*big, *big, *big, 0)));
+  CHECK(refused(ops->Add(*big, *small, *big, 64, 1.0f, 32)));  // the period past b
+  CHECK(refused(ops->Add(*big, *big, *big, 60, 1.0f, 16)));    // rows not whole periods
+  CHECK(ops->Add(*big, *small, *big, 64, 1.0f, 16).ok());
   CHECK(refused(ops->Rope(*big, *big, 1, 2, 8, 3, true)));   // an odd rotary width
   CHECK(refused(ops->Rope(*big, *big, 1, 2, 8, 10, true)));  // wider than the head
   CHECK(refused(ops->Rope(*big, *small, 4, 2, 8, 8, true)));  // too few angles

@@ -1,10 +1,13 @@
 #version 450
-// y = W·x for one weight type, W's rows in their GGUF block layout. Output row r reads W's row
-// first_row + r; the rows fall in groups of group_rows (heads, say), group g reading x from
-// g · x_stride and writing y[g · y_stride + r % group_rows]: one dispatch multiplies every head
-// by its own matrix, or one expert's block of a stacked tensor by x. One workgroup per output
-// row (rows past grid_x continue in gl_WorkGroupID.y); its 64 invocations take every 64th
-// element of the row, then sum their partial sums in shared memory.
+// y = W·x for one weight type, W's rows in their GGUF block layout, for n_cols columns of x at
+// once (a prompt's tokens: each weight is dequantized once for up to kCols of them). Output row r
+// reads W's row first_row + r; the rows fall in groups of group_rows (heads, say), group g
+// reading x from g · x_stride and writing y[g · y_stride + r % group_rows]: one dispatch
+// multiplies every head by its own matrix, or one expert's block of a stacked tensor by x.
+// Column c reads x from c · x_col_stride and writes y from c · y_col_stride. One workgroup per
+// output row (rows past grid_x continue in gl_WorkGroupID.y) and kCols columns
+// (gl_WorkGroupID.z); its 64 invocations take every 64th element of the row, then sum their
+// partial sums in shared memory.
 layout(local_size_x = 64) in;
 
 layout(std430, binding = 0) readonly buffer Weights { uint w[]; };
@@ -19,9 +22,13 @@ layout(push_constant) uniform Shape {
   uint group_rows;
   uint x_stride;
   uint y_stride;
+  uint n_cols;
+  uint x_col_stride;
+  uint y_col_stride;
 } shape;
 
-shared float partial[64];
+const uint kCols = 8u;
+shared float partial[kCols][64];
 
 // The weights are read as 32-bit words; blocks need not start on one.
 uint Byte(uint offset) { return (w[offset >> 2] >> ((offset & 3u) * 8u)) & 0xffu; }
@@ -123,16 +130,28 @@ float Weight(uint row_offset, uint k) {
 void main() {
   const uint row = gl_WorkGroupID.y * shape.grid_x + gl_WorkGroupID.x;
   const uint lane = gl_LocalInvocationID.x, group = row / shape.group_rows;
-  float sum = 0.0;
+  const uint col0 = gl_WorkGroupID.z * kCols, n_here = min(kCols, shape.n_cols - col0);
+  float sums[kCols];
+  for (uint c = 0u; c < kCols; ++c) sums[c] = 0.0;
   if (row < shape.n_out) {
-    const uint row_offset = (shape.first_row + row) * shape.row_bytes, x_base = group * shape.x_stride;
-    for (uint k = lane; k < shape.n_in; k += 64u) sum += Weight(row_offset, k) * x[x_base + k];
+    const uint row_offset = (shape.first_row + row) * shape.row_bytes;
+    const uint x_base = col0 * shape.x_col_stride + group * shape.x_stride;
+    for (uint k = lane; k < shape.n_in; k += 64u) {
+      const float weight = Weight(row_offset, k);
+      for (uint c = 0u; c < kCols; ++c) {  // unrolled: the sums stay in registers
+        if (c < n_here) sums[c] += weight * x[x_base + c * shape.x_col_stride + k];
+      }
+    }
   }
-  partial[lane] = sum;
+  for (uint c = 0u; c < kCols; ++c) partial[c][lane] = sums[c];
   barrier();
   for (uint half_width = 32u; half_width > 0u; half_width >>= 1) {
-    if (lane < half_width) partial[lane] += partial[lane + half_width];
+    if (lane < half_width) {
+      for (uint c = 0u; c < kCols; ++c) partial[c][lane] += partial[c][lane + half_width];
+    }
     barrier();
   }
-  if (lane == 0u && row < shape.n_out) y[group * shape.y_stride + row % shape.group_rows] = partial[0];
+  if (lane < n_here && row < shape.n_out) {
+    y[(col0 + lane) * shape.y_col_stride + group * shape.y_stride + row % shape.group_rows] = partial[lane][0];
+  }
 }
