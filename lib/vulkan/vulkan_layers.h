@@ -1,7 +1,7 @@
 // vulkan_layers.h — what every architecture's layers on a Vulkan device share: the device and
 // its kernels, weights uploaded once per session, the checks on a pass, and the SwiGLU
 // feed-forward. Each architecture (vulkan_dense_layers, vulkan_deepseek2_layers) adds its
-// buffers and takes one token row through one layer (Row).
+// buffers and takes up to kMaxRows token rows through one layer (Rows).
 #pragma once
 
 #include <cstdint>
@@ -28,8 +28,9 @@ class VulkanLayers : public DeviceLayers {
   Status Layer(const ModelConfig& c, int64_t layer, absl::Span<const SequenceRows> sequences, int64_t n_tokens,
                Activations& a) final;
 
-  // Rows a pass takes at once: a prompt's products read each weight once per kMaxRows tokens;
-  // the attention scores then need kMaxRows · n_heads · n_ctx floats.
+  // Rows a pass hands an architecture at once: the dense layers multiply them together (each
+  // weight read once per kMaxRows of a prompt's tokens; scores of kMaxRows · n_heads · n_ctx
+  // floats), deepseek2's take them one by one.
   static constexpr int64_t kMaxRows = 8;
 
  protected:

@@ -97,8 +97,6 @@ static void test_errors(const char *model_path) {
   r1_session_free(NULL);
 }
 
-/* Each cache type generates; an unknown one is refused; a struct from before the field
- * existed (smaller struct_size) gets the default, whatever lies beyond it. */
 /* The GPUs: as many as the count says, each named and NUL-terminated; past the end, a NULL and an
  * unset struct_size are errors. A build without Vulkan has none. */
 static void test_gpu_devices(void) {
@@ -124,6 +122,8 @@ static void test_gpu_devices(void) {
   }
 }
 
+/* Each cache type generates; an unknown one is refused; a struct from before the field
+ * existed (smaller struct_size) gets the default, whatever lies beyond it. */
 static void test_cache_types(const char *model_path) {
   static const int32_t types[] = {R1_CACHE_F16, R1_CACHE_Q8_0, R1_CACHE_F32};
   r1_model *model = NULL;
