@@ -6,8 +6,10 @@
 // product, exact. Offsets (Q3_K's -4, Q6_K's -32) and
 // mins (Q2_K, Q4_K, Q5_K) are applied through Q8_K's per-16 bsums. One f32 multiply-add per
 // super-block then adds it to the running sum. With AVX-512, Q4_K, Q5_K and Q6_K take 64 quants
-// per register. Q4_K and Q6_K (Q5_K with AVX-512) also take several activation rows at once (vec_dot_tokens,
-// a batched decode step), unpacking each block once. Other ISAs use the reference.
+// per register; with VNNI, Q4_K and Q5_K sum four products per lane in one vpdpbusd and scale two
+// such registers, packed to 16 bits, in one vpdpwssd. Q4_K and Q6_K (Q5_K with AVX-512) also
+// take several activation rows at once (vec_dot_tokens, a batched decode step), unpacking each
+// block once. Other ISAs use the reference.
 #pragma once
 
 #include <cstdint>
@@ -212,6 +214,21 @@ constexpr PickPairMask MakePickPair(int k) {
 }
 inline constexpr PickPairMask kPickPair[4] = {MakePickPair(0), MakePickPair(1), MakePickPair(2), MakePickPair(3)};
 
+// Byte masks for _mm512_shuffle_epi8 on the eight 16-bit scales (in every 128-bit lane) that
+// match _mm512_packs_epi32(P_2m, P_2m+1) of two registers of 4-product sums (vpdpbusd of the
+// unpacked quants of k = 2m and 2m + 1 with their activations): in 128-bit lane L, int16 positions 0..3 come from P_2m (group 4m + (L >= 2)),
+// 4..7 from P_2m+1 (group 4m + 2 + (L >= 2)).
+constexpr PickPairMask MakePickPacked(int m) {
+  PickPairMask mask{};
+  for (int i = 0; i < 64; ++i) {
+    const int lane = i / 16, pos = (i % 16) / 2;
+    const int group = 4 * m + 2 * (pos / 4) + (lane >= 2 ? 1 : 0);
+    mask.bytes[i] = static_cast<uint8_t>(2 * group + (i & 1));
+  }
+  return mask;
+}
+inline constexpr PickPairMask kPickPacked[2] = {MakePickPacked(0), MakePickPacked(1)};
+
 inline __m512i AddScaledPairs512(__m512i acc, __m512i p16, __m512i scales16) {
 #if defined(R1_SIMD_AVX512VNNI)
   return _mm512_dpwssd_epi32(acc, p16, scales16);
@@ -225,53 +242,82 @@ inline __m512i AddScaledPairs512(__m512i acc, __m512i p16, __m512i scales16) {
 // loaded and unpacked and its scales picked once for all of them. With 512-bit registers each 32
 // bytes of quants become one register of 64 values: the low nibbles (one group of 32) below, the
 // high nibbles (the next group) above, matching 64 contiguous activation bytes; Q5_K adds bit 4
-// of group g from bit g of qh. Per activation row the integer sums and the f32 operations are
-// exactly those of NX = 1, so every result has the bits vec_dot gives it.
+// of group g from bit g of qh. Per row and block, the scaled sums' two halves are added as
+// integers and the min term takes the upper half of the register, so one conversion and one
+// multiply-add per row and block carry both (d in lanes 0..7, -dmin in 8..15): the work a
+// row costs beyond its products, which a batched step pays once per row. Per activation row
+// the integer sums and the f32 operations are exactly those of NX = 1, so every result has the
+// bits vec_dot gives it.
 template <class Block, int NX>
 inline void DotK4(int64_t n, const Block* w, const uint8_t* x, uint64_t x_stride, float* out, int64_t out_stride) {
   const auto xb = [&](int t) { return reinterpret_cast<const BlockQ8_K*>(x + static_cast<uint64_t>(t) * x_stride); };
   const __m512i m4 = _mm512_set1_epi8(0x0f);
+  // Lanes 0..7 from lanes 8..15 of the first operand, lanes 8..15 from lanes 0..7 of the second.
+  const __m512i upper_then_second = _mm512_setr_epi32(8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23);
   __m512 acc[NX];
-  __m256 acc_min[NX];
-  for (int t = 0; t < NX; ++t) acc[t] = _mm512_setzero_ps(), acc_min[t] = _mm256_setzero_ps();
+  for (int t = 0; t < NX; ++t) acc[t] = _mm512_setzero_ps();
   kq::NextScalesK4<Block> unpacked(w, n / kQK_K);
   for (int64_t i = 0; i < n / kQK_K; ++i) {
-    const float wd = HalfToFloat(w[i].d), wdmin = HalfToFloat(w[i].dmin);
+    const __m512 wscale = _mm512_insertf32x8(_mm512_set1_ps(HalfToFloat(w[i].d)),
+                                             _mm256_set1_ps(-HalfToFloat(w[i].dmin)), 1);
     const __m128i v = unpacked.Take(i);
-    for (int t = 0; t < NX; ++t) kq::AddMinsK4(v, xb(t)[i], wdmin * xb(t)[i].d, &acc_min[t]);
+    const __m256i mins = _mm256_cvtepu8_epi16(_mm_unpackhi_epi8(v, v));  // each covers two bsums
     const __m512i scales = _mm512_broadcast_i32x4(_mm_cvtepu8_epi16(v));
-    // Two sums per row: each chain of dependent multiply-adds is then two long, not four.
-    __m512i sumi[NX], sumi_odd[NX];
-    for (int t = 0; t < NX; ++t) sumi[t] = sumi_odd[t] = _mm512_setzero_si512();
+    __m512i u[4];  // groups 2k (low 256 bits) and 2k + 1 (high)
     [[maybe_unused]] __m512i qh;
     if constexpr (std::is_same_v<Block, BlockQ5_K>) qh = _mm512_broadcast_i64x4(Load256(w[i].qh));
     for (int k = 0; k < 4; ++k) {
       const __m512i q4 = _mm512_broadcast_i64x4(Load256(w[i].qs + 32 * k));
-      __m512i u = _mm512_and_si512(_mm512_mask_srli_epi16(q4, 0xffff0000u, q4, 4), m4);
+      u[k] = _mm512_and_si512(_mm512_mask_srli_epi16(q4, 0xffff0000u, q4, 4), m4);
       if constexpr (std::is_same_v<Block, BlockQ5_K>) {
         // Groups 2k (low half) and 2k + 1 (high half): bits 2k and 2k + 1 of qh to bit 4.
         const __m512i hbit = _mm512_and_si512(
             _mm512_mask_srli_epi16(_mm512_srli_epi16(qh, 2 * k), 0xffff0000u, qh, 2 * k + 1), _mm512_set1_epi8(1));
-        u = _mm512_or_si512(u, _mm512_slli_epi16(hbit, 4));
-      }
-      const __m512i sc = _mm512_shuffle_epi8(scales, _mm512_load_si512(kq::kPickPair[k].bytes));
-      for (int t = 0; t < NX; ++t) {
-        const __m512i p = _mm512_maddubs_epi16(u, _mm512_loadu_si512(xb(t)[i].qs + 64 * k));
-        if (k % 2 == 0) {
-          sumi[t] = kq::AddScaledPairs512(sumi[t], p, sc);
-        } else {
-          sumi_odd[t] = kq::AddScaledPairs512(sumi_odd[t], p, sc);
-        }
+        u[k] = _mm512_or_si512(u[k], _mm512_slli_epi16(hbit, 4));
       }
     }
+    __m512i sumi[NX];  // per row, the block's Σ scale · q · x in 16 lanes (exact)
+#if defined(R1_SIMD_AVX512VNNI)
+    // Each 64 bytes in one vpdpbusd (sums of 4 products, at most 4 * 31 * 128 in magnitude, so
+    // an int16 holds them), two registers of those packed to 16 bits and scaled in one vpdpwssd:
+    // six multiplies per row and block where pairs-then-scales take eight.
+    const __m512i sc01 = _mm512_shuffle_epi8(scales, _mm512_load_si512(kq::kPickPacked[0].bytes));
+    const __m512i sc23 = _mm512_shuffle_epi8(scales, _mm512_load_si512(kq::kPickPacked[1].bytes));
     for (int t = 0; t < NX; ++t) {
-      const __m512 sum = _mm512_cvtepi32_ps(_mm512_add_epi32(sumi[t], sumi_odd[t]));
-      acc[t] = _mm512_fmadd_ps(_mm512_set1_ps(wd * xb(t)[i].d), sum, acc[t]);
+      const int8_t* q8 = xb(t)[i].qs;
+      __m512i quad[4];
+      for (int k = 0; k < 4; ++k) quad[k] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u[k], _mm512_loadu_si512(q8 + 64 * k));
+      sumi[t] = _mm512_dpwssd_epi32(_mm512_setzero_si512(), _mm512_packs_epi32(quad[0], quad[1]), sc01);
+      sumi[t] = _mm512_dpwssd_epi32(sumi[t], _mm512_packs_epi32(quad[2], quad[3]), sc23);
+    }
+#else
+    // One row alone keeps two sums, so each chain of dependent multiply-adds is two long, not
+    // four; several rows are chains enough. The integer sums are the same values either way.
+    constexpr bool kTwoSums = NX == 1;
+    __m512i sumi_odd[NX];
+    for (int t = 0; t < NX; ++t) sumi[t] = sumi_odd[t] = _mm512_setzero_si512();
+    for (int k = 0; k < 4; ++k) {
+      const __m512i sc = _mm512_shuffle_epi8(scales, _mm512_load_si512(kq::kPickPair[k].bytes));
+      for (int t = 0; t < NX; ++t) {
+        const __m512i p = _mm512_maddubs_epi16(u[k], _mm512_loadu_si512(xb(t)[i].qs + 64 * k));
+        __m512i& sum = kTwoSums && k % 2 == 1 ? sumi_odd[t] : sumi[t];
+        sum = kq::AddScaledPairs512(sum, p, sc);
+      }
+    }
+    if constexpr (kTwoSums) sumi[0] = _mm512_add_epi32(sumi[0], sumi_odd[0]);
+#endif
+    for (int t = 0; t < NX; ++t) {
+      const __m512i s = sumi[t];
+      const __m256i m = _mm256_madd_epi16(Load256(xb(t)[i].bsums), mins);
+      // [upper half of s | m], then the lower half of s added below: [s_lo + s_hi | m].
+      const __m512i upper_m = _mm512_permutex2var_epi32(s, upper_then_second, _mm512_castsi256_si512(m));
+      const __m512i sm = _mm512_mask_add_epi32(upper_m, 0x00ff, upper_m, s);
+      const __m512 scale = _mm512_mul_ps(wscale, _mm512_set1_ps(xb(t)[i].d));
+      acc[t] = _mm512_fmadd_ps(scale, _mm512_cvtepi32_ps(sm), acc[t]);
     }
   }
   for (int t = 0; t < NX; ++t) {
-    const __m256 halves = _mm256_add_ps(_mm512_castps512_ps256(acc[t]), _mm512_extractf32x8_ps(acc[t], 1));
-    out[t * out_stride] = HsumF32(_mm256_sub_ps(halves, acc_min[t]));
+    out[t * out_stride] = HsumF32(_mm256_add_ps(_mm512_castps512_ps256(acc[t]), _mm512_extractf32x8_ps(acc[t], 1)));
   }
 }
 
