@@ -216,8 +216,8 @@ inline constexpr PickPairMask kPickPair[4] = {MakePickPair(0), MakePickPair(1), 
 
 // Byte masks for _mm512_shuffle_epi8 on the eight 16-bit scales (in every 128-bit lane) that
 // match _mm512_packs_epi32(P_2m, P_2m+1) of two registers of 4-product sums (vpdpbusd of the
-// unpacked quants of k = 2m and 2m + 1 with their activations): in 128-bit lane L, int16 positions 0..3 come from P_2m (group 4m + (L >= 2)),
-// 4..7 from P_2m+1 (group 4m + 2 + (L >= 2)).
+// unpacked quants of k = 2m and 2m + 1 with their activations): in 128-bit lane L, int16
+// positions 0..3 come from P_2m (group 4m + (L >= 2)), 4..7 from P_2m+1 (group 4m + 2 + (L >= 2)).
 constexpr PickPairMask MakePickPacked(int m) {
   PickPairMask mask{};
   for (int i = 0; i < 64; ++i) {
