@@ -106,6 +106,13 @@ typedef struct r1_model_options {
    * mapped file). 0 (default): repacked per prompt batch, no extra memory. Only CPUs with
    * AVX-512 VNNI use it; elsewhere it is ignored. */
   int32_t repack_weights;
+  /* 1: also keep the Q4_K and Q6_K matrices interleaved 16 rows at a time, once at load, for
+   * the decode kernels: a decode step of several sessions at once (r1_session_eval_batch)
+   * runs much faster, one session somewhat, short prompts too. A copy about as large as those
+   * tensors; with use_mmap the file's pages of them are released after the copy, so resident
+   * memory holds the copy instead of both. 0 (default): the weights are read where they lie in
+   * the file. Only CPUs with AVX-512 VNNI use it; elsewhere it is ignored. */
+  int32_t interleave_rows;
 } r1_model_options;
 
 R1_CAPI void r1_model_options_default(r1_model_options *options);

@@ -239,6 +239,7 @@ r1_status r1_model_load(const char* path, const r1_model_options* options, r1_mo
     lo.use_mmap = o.use_mmap != 0;
     lo.n_threads = o.n_threads;
     lo.repack_weights = o.repack_weights != 0;
+    lo.interleave_rows = o.interleave_rows != 0;
     if (o.progress != nullptr) {
       lo.progress = [fn = o.progress, ud = o.progress_user_data](float f) { return fn(f, ud) == 0; };
     }

@@ -1,7 +1,7 @@
 // batch_decode_bench — one decode step of 1, 2, 4 … N sessions batched into one forward pass
 // (Session::EvaluateBatch, as `r1 serve` runs its slots), for tuning the batched decode.
 //
-//   batch_decode_bench MODEL [--sessions 8] [--threads 2] [--reps 8] [--rounds 5]
+//   batch_decode_bench MODEL [--sessions 8] [--threads 2] [--reps 8] [--rounds 5] [--interleave 0|1]
 // Prints milliseconds per step (the median of `rounds` turns of `reps` steps) and tokens per
 // second of all sessions together.
 #include <algorithm>
@@ -17,10 +17,10 @@
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: batch_decode_bench MODEL [--sessions 8] [--threads 2] [--reps 8] [--rounds 5]\n");
+    std::fprintf(stderr, "usage: batch_decode_bench MODEL [--sessions 8] [--threads 2] [--reps 8] [--rounds 5] [--interleave 0|1]\n");
     return 2;
   }
-  int max_sessions = 8, threads = 2, reps = 8, rounds = 5;
+  int max_sessions = 8, threads = 2, reps = 8, rounds = 5, interleave = 0;
   for (int i = 2; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const int v = std::atoi(argv[i + 1]);
@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
     else if (flag == "--threads") threads = v;
     else if (flag == "--reps") reps = v;
     else if (flag == "--rounds") rounds = v;
+    else if (flag == "--interleave") interleave = v;
     else {
       std::fprintf(stderr, "batch_decode_bench: unknown flag %s\n", flag.c_str());
       return 2;
@@ -37,7 +38,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "batch_decode_bench: --sessions 1 to 64, --reps at least 1, --rounds 1 to 1000\n");
     return 2;
   }
-  auto model = r1::Model::Load(argv[1]);
+  r1::LoadOptions load;
+  load.interleave_rows = interleave != 0;  // LoadOptions::interleave_rows
+  auto model = r1::Model::Load(argv[1], load);
   if (!model.ok()) {
     std::fprintf(stderr, "batch_decode_bench: %s\n", model.status().ToString().c_str());
     return 1;

@@ -69,6 +69,7 @@ StatusOr<CacheType> ParseCacheTypeFlag(const Args& args) {
 LoadOptions ParseLoadOptions(const Args& args) {
   LoadOptions load;
   load.repack_weights = args.Has("--repack");
+  load.interleave_rows = args.Has("--interleave");
   return load;
 }
 

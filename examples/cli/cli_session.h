@@ -15,7 +15,8 @@ StatusOr<SessionOptions> ParseSessionOptions(const Args& args);
 // --cache-type f16|q8_0|f32 (default f16).
 StatusOr<CacheType> ParseCacheTypeFlag(const Args& args);
 
-// --repack: weights repacked once at load for the prompt GEMM (LoadOptions::repack_weights).
+// --repack: weights repacked once at load for the prompt GEMM (LoadOptions::repack_weights);
+// --interleave: Q4_K matrices interleaved for the decode kernels (LoadOptions::interleave_rows).
 LoadOptions ParseLoadOptions(const Args& args);
 
 // Loads the model at `path` and opens a session on it.

@@ -399,13 +399,15 @@ StatusOr<std::unique_ptr<Backend>> LoadBackend(const Args& args, const ServeConf
   R1_RETURN_IF_ERROR(args.Int("--ctx-per-slot", 1, int64_t{1} << 24, &session_options.n_ctx));
   R1_ASSIGN_OR_RETURN(GenerateOptions base, ParseGenerateOptions(args));
   auto b = std::make_unique<Backend>();
-  R1_ASSIGN_OR_RETURN(b->model, Model::Load(args.positional()[0], ParseLoadOptions(args)));
+  LoadOptions load = ParseLoadOptions(args);
+  load.interleave_rows = !args.Has("--no-interleave");
+  R1_ASSIGN_OR_RETURN(b->model, Model::Load(args.positional()[0], load));
   // One engine thread runs every slot's work, one pass at a time, so each session gets all the
   // worker threads; the pools of the slots not in use sleep.
   session_options.n_threads = session_options.n_threads > 0 ? session_options.n_threads : b->model->default_threads();
   // Each slot drafts with its own session of the one draft model, or its own cache of the
   // model's nextn block (the engine uses it while that slot decodes alone).
-  R1_ASSIGN_OR_RETURN(DraftChoice draft, ParseDraft(args, ParseLoadOptions(args)));
+  R1_ASSIGN_OR_RETURN(DraftChoice draft, ParseDraft(args, load));
   for (int i = 0; i < config.parallel; ++i) {
     R1_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::Create(b->model, session_options));
     R1_RETURN_IF_ERROR(ApplyDraft(draft, *session));

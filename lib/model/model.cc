@@ -1,5 +1,6 @@
 // model.cc — Model::Load: open → hyper-parameters → weights.
 #include "absl/strings/str_format.h"
+#include "model/interleaved_rows.h"
 #include "model/layer_family.h"
 #include "model/model_config.h"
 #include "model/model_impl.h"
@@ -63,6 +64,10 @@ StatusOr<std::shared_ptr<const Model>> Model::Load(const std::string& path, cons
   if (options.repack_weights && GetInt8GemmKernels(DefaultIsa()) != nullptr) {
     if (Status s = PackPromptPanels(*impl->weights, impl->default_threads); !s.ok()) return annotate(s);
   }
+  if (options.interleave_rows) {
+    const Status s = InterleaveRows(*impl->weights, DefaultIsa(), impl->default_threads, options.use_mmap);
+    if (!s.ok()) return annotate(s);
+  }
   R1_RETURN_IF_ERROR(report(0.6f));
   if (impl->gguf->Has("tokenizer.ggml.model")) {
     auto tokenizer = TokenizerFromGguf(*impl->gguf);
@@ -88,7 +93,9 @@ const std::vector<std::string>& Model::file_paths() const { return impl_->files.
 
 Status Model::NextnDraftStatus() const { return NextnBlockStatus(*impl_); }
 
-uint64_t Model::repacked_bytes() const { return impl_->weights->prompt_panels.size(); }
+uint64_t Model::repacked_bytes() const {
+  return impl_->weights->prompt_panels.size() + impl_->weights->interleaved.size();
+}
 
 uint64_t Model::weight_bytes() const {
   uint64_t total = 0;

@@ -36,21 +36,11 @@ uint64_t MatrixPanelBytes(const WeightMatrix& w) {
 // Every matrix the matrix products (ops/matmul.h) read, as stacks.
 std::vector<PanelJob> Jobs(ModelWeights& w) {
   std::vector<PanelJob> jobs;
-  const auto one = [&](WeightMatrix& m) { jobs.push_back({&m, nullptr, 1, 0}); };
-  const auto stack = [&](ExpertMatrices& e) {
-    if (e.n_experts > 0) jobs.push_back({&e.first, &e.expert_panel_bytes, e.n_experts, e.expert_bytes});
-  };
-  one(w.output);
+  for (WeightMatrix* m : ProductMatrices(w)) jobs.push_back({m, nullptr, 1, 0});
   for (LayerWeights& L : w.layers) {
-    for (WeightMatrix* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down, &L.wq_a, &L.wq_b, &L.wkv_a,
-                            &L.experts.router, &L.gate_shexp, &L.up_shexp, &L.down_shexp}) {
-      one(*m);
+    for (ExpertMatrices* e : {&L.experts.gate, &L.experts.up, &L.experts.down}) {
+      if (e->n_experts > 0) jobs.push_back({&e->first, &e->expert_panel_bytes, e->n_experts, e->expert_bytes});
     }
-    for (WeightMatrix& m : L.wk_b) one(m);
-    for (WeightMatrix& m : L.wv_b) one(m);
-    stack(L.experts.gate);
-    stack(L.experts.up);
-    stack(L.experts.down);
   }
   return jobs;
 }

@@ -65,4 +65,17 @@ StatusOr<std::unique_ptr<ModelWeights>> BindWeights(const GgufFile& gguf, const 
   return w;
 }
 
+std::vector<WeightMatrix*> ProductMatrices(ModelWeights& w) {
+  std::vector<WeightMatrix*> matrices = {&w.output};
+  for (LayerWeights& L : w.layers) {
+    for (WeightMatrix* m : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down, &L.wq_a, &L.wq_b, &L.wkv_a,
+                            &L.experts.router, &L.gate_shexp, &L.up_shexp, &L.down_shexp}) {
+      matrices.push_back(m);
+    }
+    for (WeightMatrix& m : L.wk_b) matrices.push_back(&m);
+    for (WeightMatrix& m : L.wv_b) matrices.push_back(&m);
+  }
+  return matrices;
+}
+
 }  // namespace r1

@@ -75,7 +75,12 @@ struct ModelWeights {
   std::string nextn_unusable;
   std::vector<std::unique_ptr<float[]>> owned;  // converted small vectors
   ReservedMemory prompt_panels;                 // what WeightMatrix::panels point into
+  ReservedMemory interleaved;                   // what WeightMatrix::interleaved points into
 };
+
+// Every single matrix of the layers and the output that the matrix products read (the experts'
+// stacks aside), for the load-time repacks.
+std::vector<WeightMatrix*> ProductMatrices(ModelWeights& w);
 
 class LayerFamily;
 

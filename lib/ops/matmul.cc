@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "quant/interleaved_kquants.h"
 #include "quant/quant_kernels.h"
 
 #ifdef R1_HAVE_ONEDNN
@@ -57,7 +58,35 @@ void PrefetchAhead(const uint8_t* from, uint64_t bytes, const uint8_t* end) {
 }
 
 void DotRows(const QuantKernels* k, const WeightMatrix& w, const uint8_t* xq, uint64_t x_row_bytes,
+             int64_t n_tokens, const float* bias, float* y, size_t b, size_t e);
+
+// Rows [b, e) from the interleaved copy, 16 at a time; rows outside whole groups (a share
+// that does not start or end on one) from the rows as they are. Which rows take which path
+// depends only on [b, e), never on n_tokens, so a batch keeps each row's bits.
+void DotInterleavedRows(const QuantKernels* k, const WeightMatrix& w, const uint8_t* xq, uint64_t x_row_bytes,
+                        int64_t n_tokens, const float* bias, float* y, size_t b, size_t e) {
+  constexpr size_t kRows = kInterleavedRows;
+  const size_t first = std::min(e, (b + kRows - 1) / kRows * kRows), last = std::max(first, e / kRows * kRows);
+  const uint64_t group_bytes = InterleavedBytes(w.type, w.n_in);
+  const uint8_t* end = w.interleaved + last / kRows * group_bytes;
+  for (size_t r0 = first; r0 < last; r0 += kRows) {
+    const uint8_t* group = w.interleaved + r0 / kRows * group_bytes;
+    PrefetchAhead(group, group_bytes, end);
+    k->vec_dot_interleaved(w.n_in, group, xq, x_row_bytes, n_tokens, y + r0, w.n_out);
+    if (bias) AddBias(bias, static_cast<int64_t>(r0), kRows, n_tokens, y, w.n_out);
+  }
+  WeightMatrix rows = w;
+  rows.interleaved = nullptr;
+  if (b < first) DotRows(k, rows, xq, x_row_bytes, n_tokens, bias, y, b, first);
+  if (last < e) DotRows(k, rows, xq, x_row_bytes, n_tokens, bias, y, last, e);
+}
+
+void DotRows(const QuantKernels* k, const WeightMatrix& w, const uint8_t* xq, uint64_t x_row_bytes,
              int64_t n_tokens, const float* bias, float* y, size_t b, size_t e) {
+  if (w.interleaved != nullptr && k->vec_dot_interleaved != nullptr) {
+    DotInterleavedRows(k, w, xq, x_row_bytes, n_tokens, bias, y, b, e);
+    return;
+  }
   const int64_t n_out = w.n_out;
   // End of this share of rows (callers never pass an empty share).
   const uint8_t* end = w.Row(static_cast<int64_t>(e) - 1) + w.row_bytes;
@@ -171,6 +200,10 @@ bool UseGemm(int64_t n_tokens, const OpContext& ctx) {
 // The prompt-batch paths; false when none applies to w's type.
 bool TryGemm(const WeightMatrix& w, const float* x, int64_t n_tokens, const float* bias, float* y,
              MatMulScratch& scratch, OpContext& ctx) {
+  // Interleaved rows take prompt batches through their dots, about as fast as the INT8 GEMM
+  // (1.5B Q4_K_M, 2 threads: pp128 280 against 219 tok/s, pp512 270 against 277) and without
+  // reading the file's rows again, which the copy let go.
+  if (w.interleaved != nullptr && GetQuantKernels(ctx.isa, w.type)->vec_dot_interleaved != nullptr) return false;
   const Int8GemmKernels* int8 = GetInt8GemmKernels(ctx.isa);
   const int sub = Int8PanelSubBlock(w.type);
   if (int8 != nullptr && sub != 0) {

@@ -33,6 +33,11 @@ struct QuantKernels {
   // activation rows (the rows of a batched decode step).
   void (*vec_dot_tokens)(int64_t n, const void* w, const void* x, uint64_t x_stride, int64_t nx, float* out,
                          int64_t out_stride) = nullptr;
+  // Optional (nullptr: the rows are read as they are): 16 rows interleaved at load
+  // (quant/interleaved_kquants.h) against nx activation rows, out[t * out_stride + r] for r < 16,
+  // as the layout's reference (DotQ4_Kx16Ref, DotQ6_Kx16Ref) bit for bit whatever nx is.
+  void (*vec_dot_interleaved)(int64_t n, const void* w, const void* x, uint64_t x_stride, int64_t nx, float* out,
+                              int64_t out_stride) = nullptr;
 };
 
 // The INT8 prompt GEMM (int8_panel.h) of an ISA with fast 8-bit multiply-adds.

@@ -9,6 +9,9 @@
 
 #include "kernels/simd_arch.h"
 #include "quant/dot_iquants_impl.h"
+#if defined(R1_SIMD_AVX512VNNI)
+#include "quant/dot_interleaved_impl.h"
+#endif
 #include "quant/dot_kquants_impl.h"
 #include "quant/dot_legacy_impl.h"
 #include "quant/dot_vnni_impl.h"
@@ -39,7 +42,10 @@ constexpr QuantKernels kTable[] = {
     {DType::kQ8_0, DType::kQ8_0, FromFloatQ8_0, ToFloatQ8_0, VecDotQ8_0},
     {DType::kQ2_K, DType::kQ8_K, FromFloatQ8_K, ToFloatQ2_K, VecDotQ2_K},
     {DType::kQ3_K, DType::kQ8_K, FromFloatQ8_K, ToFloatQ3_K, VecDotQ3_K},
-#if defined(R1_QUANT_X86)
+#if defined(R1_SIMD_AVX512VNNI)
+    {DType::kQ4_K, DType::kQ8_K, FromFloatQ8_K, ToFloatQ4_K, VecDotQ4_K, nullptr, VecDotTokensQ4_K,
+     VecDotInterleavedQ4_K},
+#elif defined(R1_QUANT_X86)
     {DType::kQ4_K, DType::kQ8_K, FromFloatQ8_K, ToFloatQ4_K, VecDotQ4_K, nullptr, VecDotTokensQ4_K},
 #else
     {DType::kQ4_K, DType::kQ8_K, FromFloatQ8_K, ToFloatQ4_K, VecDotQ4_K},
@@ -49,7 +55,10 @@ constexpr QuantKernels kTable[] = {
 #else
     {DType::kQ5_K, DType::kQ8_K, FromFloatQ8_K, ToFloatQ5_K, VecDotQ5_K},
 #endif
-#if defined(R1_QUANT_X86)
+#if defined(R1_SIMD_AVX512VNNI)
+    {DType::kQ6_K, DType::kQ8_K, FromFloatQ8_K, ToFloatQ6_K, VecDotQ6_K, nullptr, VecDotTokensQ6_K,
+     VecDotInterleavedQ6_K},
+#elif defined(R1_QUANT_X86)
     {DType::kQ6_K, DType::kQ8_K, FromFloatQ8_K, ToFloatQ6_K, VecDotQ6_K, nullptr, VecDotTokensQ6_K},
 #else
     {DType::kQ6_K, DType::kQ8_K, FromFloatQ8_K, ToFloatQ6_K, VecDotQ6_K},

@@ -19,6 +19,9 @@ struct WeightMatrix {
   // The rows repacked for the INT8 prompt GEMM, 16 per panel (model/prompt_panels.h); null
   // unless the model was loaded with LoadOptions::repack_weights.
   const uint8_t* panels = nullptr;
+  // The rows interleaved 16 at a time for the decode products (quant/interleaved_kquants.h); null
+  // unless the model was loaded with LoadOptions::interleave_rows and the matrix has that form.
+  const uint8_t* interleaved = nullptr;
 
   const uint8_t* Row(int64_t r) const { return data + static_cast<uint64_t>(r) * row_bytes; }
 };

@@ -217,6 +217,46 @@ static void test_repack_weights(const char *model_path) {
   }
 }
 
+/* Rows interleaved at load (off by default) give the plain load's logits to f32 rounding. */
+static void test_interleave_rows(const char *model_path) {
+  r1_model_options mo;
+  r1_session_options so;
+  const int32_t tokens[4] = {5, 9, 2, 7};
+  float first[8] = {0};
+  size_t i, n_vocab = 0;
+  int interleave;
+
+  r1_model_options_default(&mo);
+  CHECK(mo.interleave_rows == 0);
+  r1_session_options_default(&so);
+  so.n_ctx = 32;
+  for (interleave = 0; interleave <= 1; ++interleave) {
+    r1_model *model = NULL;
+    r1_session *session = NULL;
+    const float *logits = NULL;
+    mo.interleave_rows = interleave;
+    CHECK(r1_model_load(model_path, &mo, &model) == R1_OK);
+    if (model == NULL) return;
+    CHECK(r1_session_create(model, &so, &session) == R1_OK);
+    if (session != NULL) {
+      CHECK(r1_session_eval(session, tokens, 4) == R1_OK);
+      CHECK(r1_session_logits(session, &logits, &n_vocab) == R1_OK);
+      if (logits != NULL && n_vocab >= 8) {
+        for (i = 0; i < 8; ++i) {
+          if (interleave == 0) {
+            first[i] = logits[i];
+          } else {
+            const float diff = first[i] > logits[i] ? first[i] - logits[i] : logits[i] - first[i];
+            CHECK(diff <= 1e-2f);
+          }
+        }
+      }
+    }
+    r1_session_free(session);
+    r1_model_free(model);
+  }
+}
+
 /* A decode step of two sessions in one pass gives each the logits it gets alone; bad batches
  * are refused. */
 static void test_eval_batch(const char *model_path) {
@@ -424,6 +464,7 @@ int main(int argc, char **argv) {
   test_gpu_devices();
   test_cache_types(model_path);
   test_repack_weights(model_path);
+  test_interleave_rows(model_path);
   test_eval_batch(model_path);
   test_draft(model_path);
   test_structured_output(model_path);

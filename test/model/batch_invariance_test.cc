@@ -84,5 +84,29 @@ TEST_CASE("a batch-invariant session computes the same bits in any batching, for
           " of them differ when batches use the prompt engines");
 }
 
+TEST_CASE("with the Q4_K matrices interleaved at load, every batching still computes the same bits") {
+  int compared = 0;
+  for (const std::string& path : test::SharedModelPaths()) {
+    if (path.find("Q4_K") == std::string::npos) continue;
+    LoadOptions lo;
+    lo.interleave_rows = true;
+    auto model = Model::Load(path, lo);
+    REQUIRE_MESSAGE(model.ok(), path, ": ", model.status().ToString());
+    INFO(std::filesystem::path(path).filename().string(), ", ", (*model)->repacked_bytes(), " bytes interleaved");
+    const auto prompt = test::RandomTokenIds((*model)->config().n_vocab, kPromptTokens, 11);
+    auto one_batch = Open(*model, CacheType::kF16, true, 2);
+    REQUIRE(one_batch.ok());
+    const std::vector<float> want = LogitsInBatches(**one_batch, prompt, {kPromptTokens});
+    auto stepped = Open(*model, CacheType::kF16, true, 1);
+    REQUIRE(stepped.ok());
+    CHECK_MESSAGE(SameBits(LogitsInBatches(**stepped, prompt, {1}), want), "token by token, 1 thread");
+    auto uneven = Open(*model, CacheType::kF16, true, 2);
+    REQUIRE(uneven.ok());
+    CHECK_MESSAGE(SameBits(LogitsInBatches(**uneven, prompt, {33, 1, 5}), want), "batches of 33, 1, 5");
+    ++compared;
+  }
+  CHECK(compared >= 2);
+}
+
 }  // namespace
 }  // namespace r1

@@ -83,6 +83,15 @@ const int g_gpu_layers = [] {
   return layers != nullptr ? std::atoi(layers) : 0;
 }();
 
+// R1_TEST_INTERLEAVE=1: the models are loaded with their Q4_K/Q6_K matrices interleaved
+// (LoadOptions::interleave_rows), so those products run through the interleaved kernels.
+LoadOptions TestLoadOptions() {
+  LoadOptions options;
+  const char* interleave = std::getenv("R1_TEST_INTERLEAVE");
+  options.interleave_rows = interleave != nullptr && std::string(interleave) == "1";
+  return options;
+}
+
 std::unique_ptr<Session> NewSession(const std::shared_ptr<const Model>& model) {
   SessionOptions options;
   options.n_ctx = 512;
@@ -165,7 +174,7 @@ TEST_CASE("every reference model matches llama.cpp within its bound") {
       continue;
     }
     const std::string quant = ref["quant_type"];
-    auto model = Model::Load(dir + "/" + ref["model_file"].get<std::string>());
+    auto model = Model::Load(dir + "/" + ref["model_file"].get<std::string>(), TestLoadOptions());
     REQUIRE_MESSAGE(model.ok(), model.status().ToString());
     const size_t n_vocab = ref["n_vocab"].get<size_t>();
     REQUIRE(size_t((*model)->config().n_vocab) == n_vocab);

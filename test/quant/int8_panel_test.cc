@@ -23,21 +23,7 @@ constexpr DType kPanelTypes[] = {DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType
                                  DType::kIQ2_XXS, DType::kIQ2_XS, DType::kIQ2_S, DType::kIQ3_XXS, DType::kIQ3_S,
                                  DType::kIQ1_S, DType::kIQ1_M, DType::kIQ4_NL, DType::kIQ4_XS};
 
-struct Rows {
-  std::vector<uint8_t> data;
-  uint64_t row_bytes = 0;
-};
-
-// n_rows random rows (every bit pattern of the block fields, random scales).
-Rows RandomRows(DType type, int n_rows, int64_t k, uint64_t seed) {
-  Rows m;
-  m.row_bytes = *RowBytes(type, static_cast<uint64_t>(k));
-  for (int r = 0; r < n_rows; ++r) {
-    const auto row = quant::test::RandomWeightRow(type, k, seed + static_cast<uint64_t>(r));
-    m.data.insert(m.data.end(), row.begin(), row.end());
-  }
-  return m;
-}
+using Rows = quant::test::RandomRows;
 
 // Weight (r, j) as the panel holds it, a * u + c, and |a * u| + |c| (the size of its rounding).
 std::pair<float, float> PanelValue(const uint8_t* data, int64_t k, int sub, int r, int64_t j) {
@@ -96,7 +82,7 @@ TEST_SUITE("quant") {
       REQUIRE((sub == 16 || sub == 32));
       for (int nr : {1, 7, 16}) {
         INFO("type = ", DTypeName(type), ", nr = ", nr);
-        const Rows m = RandomRows(type, nr, k, 100);
+        const Rows m(type, nr, k, 100);
         std::vector<uint8_t> panel(Int8PanelBytes(k, sub), 0xee);
         RepackInt8Panels(type, m.data.data(), m.row_bytes, nr, k, panel.data());
         std::vector<float> want(static_cast<size_t>(k));
@@ -143,7 +129,7 @@ TEST_SUITE("quant") {
     for (DType type : {DType::kQ4_K, DType::kQ6_K, DType::kQ8_0}) {
       const int sub = Int8PanelSubBlock(type);
       const int nr = 21;
-      const Rows m = RandomRows(type, nr, k, 40);
+      const Rows m(type, nr, k, 40);
       std::vector<uint8_t> panels(2 * Int8PanelBytes(k, sub));
       RepackInt8Panels(type, m.data.data(), m.row_bytes, nr, k, panels.data());
       const auto x = test::RandomFloats(static_cast<size_t>(n_tokens * k), 9);
@@ -177,7 +163,7 @@ TEST_SUITE("quant") {
       for (DType type : {DType::kQ4_0, DType::kQ8_0, DType::kQ4_K, DType::kQ2_K, DType::kQ6_K}) {
         const int sub = Int8PanelSubBlock(type);
         for (int64_t k : {int64_t{256}, int64_t{768}}) {
-          const Rows m = RandomRows(type, 32, k, 70);
+          const Rows m(type, 32, k, 70);
           const size_t panel_bytes = Int8PanelBytes(k, sub);
           for (int nr : {1, 5, 16, 17, 31, 32}) {
             std::vector<uint8_t> panels(2 * panel_bytes);

@@ -90,6 +90,18 @@ inline std::vector<uint8_t> RandomWeightRow(DType t, int64_t n, uint64_t seed) {
 }
 
 // Σ |w_i * x_i| over the dequantized rows: the scale that dot-product errors are measured by.
+// n_rows random rows of k elements (RandomWeightRow, seeds seed, seed + 1, …) back to back.
+struct RandomRows {
+  std::vector<uint8_t> data;
+  uint64_t row_bytes = 0;
+  RandomRows(DType type, int n_rows, int64_t k, uint64_t seed) : row_bytes(*RowBytes(type, static_cast<uint64_t>(k))) {
+    for (int r = 0; r < n_rows; ++r) {
+      const auto row = RandomWeightRow(type, k, seed + static_cast<uint64_t>(r));
+      data.insert(data.end(), row.begin(), row.end());
+    }
+  }
+};
+
 inline double AbsDot(DType wt, const void* w, DType xt, const void* x, int64_t n) {
   std::vector<float> wf(static_cast<size_t>(n)), xf(static_cast<size_t>(n));
   ref::DequantizeRow(wt, w, wf.data(), n);
